@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Options;
+
+namespace TokenGovernor;
+
+[OptionsValidator]
+internal sealed partial class CostMeteringOptionsValidator : IValidateOptions<CostMeteringOptions>;
+
+[OptionsValidator]
+internal sealed partial class TokenEstimatorOptionsValidator : IValidateOptions<TokenEstimatorOptions>;
+
+[OptionsValidator]
+internal sealed partial class TokenGovernorOptionsDataValidator : IValidateOptions<TokenGovernorOptions>;

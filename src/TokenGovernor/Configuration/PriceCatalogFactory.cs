@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace TokenGovernor;
+
+/// <summary>Builds the DI price catalog from <see cref="TokenGovernorOptions"/> and the configuration section.</summary>
+internal static class PriceCatalogFactory
+{
+    public static PriceCatalog Create(TokenGovernorOptions options, IConfiguration? section, ILogger? logger)
+    {
+        var builder = new PriceCatalogBuilder();
+        if (options.IncludeBuiltInPrices)
+        {
+            builder.AddBuiltIn();
+        }
+
+        foreach (var file in options.PriceFiles)
+        {
+            try
+            {
+                builder.AddLiteLlmFile(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new FormatException($"TokenGovernor:PriceFiles entry '{file}' could not be read: {ex.Message}", ex);
+            }
+        }
+
+        if (section is not null)
+        {
+            builder.AddConfiguration(section);
+        }
+
+        foreach (var price in options.Prices)
+        {
+            builder.Add(price);
+        }
+
+        foreach (var alias in options.Aliases)
+        {
+            builder.AddAlias(alias.Key, alias.Value);
+        }
+
+        ModelPrice? fallback = null;
+        if (options.UnknownModelPolicy == UnknownModelPolicy.UseFallbackPrice)
+        {
+            if (string.IsNullOrWhiteSpace(options.FallbackModelId))
+            {
+                throw new FormatException("TokenGovernor:FallbackModelId is required when TokenGovernor:UnknownModelPolicy is UseFallbackPrice; set it to a model id in the catalog, e.g. \"gpt-4o\".");
+            }
+
+            var probe = builder.SetUnknownModelPolicy(UnknownModelPolicy.Throw).Build();
+            if (!probe.TryGetPrice(options.FallbackModelId, out fallback))
+            {
+                throw new FormatException($"TokenGovernor:FallbackModelId '{options.FallbackModelId}' is not in the price catalog; name a model that has a price.");
+            }
+        }
+
+        return builder.SetUnknownModelPolicy(options.UnknownModelPolicy, fallback).SetLogger(logger).Build();
+    }
+}

@@ -1,0 +1,25 @@
+using TokenGovernor;
+
+namespace Microsoft.Extensions.AI;
+
+/// <summary>Adds the whole TokenGovernor stack to a chat client pipeline in one call.</summary>
+public static class TokenGovernorChatClientBuilderExtensions
+{
+    /// <summary>
+    /// Adds TokenGovernor's decorators in the design's order (outer → inner: loop guard, cache, routing, budgets, cost metering),
+    /// whatever order <paramref name="configure"/> enables them in. Put <c>UseFunctionInvocation()</c> before this call so every
+    /// tool round trip is governed.
+    /// </summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="configure">Chooses and configures the layers; cost metering is always on.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    public static ChatClientBuilder UseTokenGovernor(this ChatClientBuilder builder, Action<TokenGovernorPipelineBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var pipeline = new TokenGovernorPipelineBuilder();
+        configure?.Invoke(pipeline);
+
+        // Innermost last: ChatClientBuilder applies the first Use as the outermost layer.
+        return builder.UseCostMetering(pipeline.Catalog, pipeline.ConfigureMetering);
+    }
+}

@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TokenGovernor;
+
+/// <summary>
+/// Process-wide TokenGovernor settings, bound from the <c>TokenGovernor</c> configuration section by
+/// <c>AddTokenGovernor</c> and validated at start-up.
+/// </summary>
+/// <remarks>
+/// Configuration also supplies prices and aliases, read by <see cref="PriceCatalogBuilder.AddConfiguration"/>:
+/// <code>
+/// "TokenGovernor": {
+///   "UnknownModelPolicy": "Throw",
+///   "DefaultModelId": "gpt-4o-mini",
+///   "PriceFiles": [ "prices/litellm.json" ],
+///   "Prices": { "my-finetune": { "Input": 3.0, "Output": 12.0, "CachedInput": 1.5 } },
+///   "Aliases": { "prod-gpt4o-deployment": "gpt-4o" }
+/// }
+/// </code>
+/// </remarks>
+public sealed class TokenGovernorOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "TokenGovernor";
+
+    /// <summary>Gets or sets what happens when a call's model has no price.</summary>
+    /// <value>Defaults to <see cref="TokenGovernor.UnknownModelPolicy.Throw"/>.</value>
+    [EnumDataType(typeof(UnknownModelPolicy))]
+    public UnknownModelPolicy UnknownModelPolicy { get; set; } = UnknownModelPolicy.Throw;
+
+    /// <summary>Gets or sets the catalog model whose price is used for unknown models under
+    /// <see cref="TokenGovernor.UnknownModelPolicy.UseFallbackPrice"/>.</summary>
+    /// <value>Defaults to <see langword="null"/>; required with that policy.</value>
+    public string? FallbackModelId { get; set; }
+
+    /// <summary>Gets or sets the model used to price calls that name none (no <c>ChatOptions.ModelId</c>, no client default).</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public string? DefaultModelId { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the embedded catalog of current models is loaded first.</summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool IncludeBuiltInPrices { get; set; } = true;
+
+    /// <summary>Gets the LiteLLM-schema price files loaded over the built-in catalog, in order.</summary>
+    public IList<string> PriceFiles { get; } = [];
+
+    /// <summary>Gets prices set in code; they win over every other source.</summary>
+    public IList<ModelPrice> Prices { get; } = [];
+
+    /// <summary>Gets aliases set in code (alias → catalog model id).</summary>
+    public IDictionary<string, string> Aliases { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Gets or sets the output bound used by estimates when neither the request nor the catalog gives one.</summary>
+    /// <value>Defaults to 4,096 tokens.</value>
+    [Range(1, 10_000_000)]
+    public int DefaultMaxOutputTokens { get; set; } = 4096;
+
+    /// <summary>Gets or sets how many per-message token counts the estimator memoizes.</summary>
+    /// <value>Defaults to 16,384.</value>
+    [Range(0, 10_000_000)]
+    public int MessageCacheCapacity { get; set; } = 16_384;
+}

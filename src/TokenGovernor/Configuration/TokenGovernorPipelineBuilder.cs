@@ -1,0 +1,32 @@
+namespace TokenGovernor;
+
+/// <summary>
+/// Chooses which TokenGovernor layers <c>UseTokenGovernor</c> adds. Whatever the order of the calls here, the layers are
+/// stacked in the order of the design (outer → inner): loop guard, cache, routing, budgets, cost metering. Cost metering is
+/// always on, because every other layer reads its figures.
+/// </summary>
+public sealed class TokenGovernorPipelineBuilder
+{
+    internal Action<CostMeteringOptions>? ConfigureMetering { get; private set; }
+
+    internal PriceCatalog? Catalog { get; private set; }
+
+    /// <summary>Configures cost metering.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseCostMetering(Action<CostMeteringOptions>? configure = null)
+    {
+        ConfigureMetering = configure;
+        return this;
+    }
+
+    /// <summary>Uses <paramref name="catalog"/> instead of the catalog registered in DI.</summary>
+    /// <param name="catalog">The prices.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UsePriceCatalog(PriceCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        Catalog = catalog;
+        return this;
+    }
+}

@@ -1,0 +1,26 @@
+namespace TokenGovernor;
+
+/// <summary>The names under which TokenGovernor publishes telemetry.</summary>
+/// <remarks>
+/// Instruments of the <see cref="MeterName"/> meter:
+/// <list type="bullet">
+/// <item><description><c>gen_ai.client.token.usage</c> (histogram, <c>{token}</c>), tagged <c>gen_ai.token.type</c> = <c>input</c> | <c>output</c>,
+/// <c>gen_ai.operation.name</c>, <c>gen_ai.request.model</c>, <c>gen_ai.response.model</c>: the OpenTelemetry GenAI semantic convention.</description></item>
+/// <item><description><c>token_governor.client.cost</c> (counter, <c>{USD}</c>): cost of metered calls, tagged with the models,
+/// <c>token_governor.tenant</c>, <c>token_governor.feature</c> and <c>token_governor.usage_estimated</c>.</description></item>
+/// </list>
+/// </remarks>
+public static class TokenGovernorDiagnostics
+{
+    /// <summary>The name of TokenGovernor's <see cref="System.Diagnostics.Metrics.Meter"/>.</summary>
+    public const string MeterName = "TokenGovernor";
+
+    /// <summary>The name of TokenGovernor's <see cref="System.Diagnostics.ActivitySource"/> (TokenGovernor tags <c>Activity.Current</c> rather than starting spans).</summary>
+    public const string ActivitySourceName = "TokenGovernor";
+
+    /// <summary>The token usage histogram (OpenTelemetry GenAI semantic convention name).</summary>
+    public const string TokenUsageInstrument = "gen_ai.client.token.usage";
+
+    /// <summary>The cost counter, in US dollars.</summary>
+    public const string CostInstrument = "token_governor.client.cost";
+}

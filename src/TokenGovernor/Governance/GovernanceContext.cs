@@ -1,0 +1,116 @@
+namespace TokenGovernor;
+
+/// <summary>
+/// The mutable per-call state that TokenGovernor's layers share on the way down and back up, carried in an AsyncLocal
+/// so layers never reach into each other. The outermost governance layer creates it and attaches the final
+/// <see cref="GovernanceRecord"/>; inner layers add to it.
+/// </summary>
+internal sealed class GovernanceContext
+{
+    private static readonly AsyncLocal<GovernanceContext?> s_current = new();
+    private readonly object _gate = new();
+    private List<string>? _degradations;
+
+    public GovernanceContext(GovernanceScope scope, DateTimeOffset start, bool streaming)
+    {
+        Scope = scope;
+        Start = start;
+        Streaming = streaming;
+    }
+
+    public static GovernanceContext? Current => s_current.Value;
+
+    public GovernanceScope Scope { get; }
+
+    public DateTimeOffset Start { get; }
+
+    public bool Streaming { get; }
+
+    public string? RequestedModelId { get; set; }
+
+    public CostEstimate? Estimate { get; set; }
+
+    public CacheStatus Cache { get; set; }
+
+    public double? CacheSimilarity { get; set; }
+
+    public decimal CostAvoided { get; set; }
+
+    // Accumulated over every provider call below the owner.
+    public string? ModelId { get; private set; }
+
+    public string? PricedModelId { get; private set; }
+
+    public TokenUsage Usage { get; private set; }
+
+    public bool UsageEstimated { get; private set; }
+
+    public CostBreakdown Cost { get; private set; }
+
+    public int ProviderCalls { get; private set; }
+
+    public static Entered Enter(GovernanceContext context)
+    {
+        var previous = s_current.Value;
+        s_current.Value = context;
+        return new Entered(previous);
+    }
+
+    public void AddDegradation(string step)
+    {
+        lock (_gate)
+        {
+            (_degradations ??= []).Add(step);
+        }
+    }
+
+    public void AddMetered(string? modelId, string? pricedModelId, TokenUsage usage, CostBreakdown cost, bool estimated)
+    {
+        lock (_gate)
+        {
+            ModelId = modelId ?? ModelId;
+            PricedModelId = pricedModelId ?? PricedModelId;
+            var u = Usage;
+            Usage = new TokenUsage(
+                u.UncachedInputTokens + usage.UncachedInputTokens,
+                u.CachedInputTokens + usage.CachedInputTokens,
+                u.CacheWriteTokens + usage.CacheWriteTokens,
+                u.OutputTokens + usage.OutputTokens,
+                u.ReasoningTokens + usage.ReasoningTokens);
+            Cost += cost;
+            UsageEstimated |= estimated;
+            ProviderCalls++;
+        }
+    }
+
+    public GovernanceRecord ToRecord(DateTimeOffset end)
+    {
+        lock (_gate)
+        {
+            return new GovernanceRecord
+            {
+                Timestamp = Start,
+                Duration = end - Start,
+                Scope = Scope,
+                Streaming = Streaming,
+                RequestedModelId = RequestedModelId,
+                ModelId = ModelId ?? RequestedModelId,
+                PricedModelId = PricedModelId,
+                Estimate = Estimate,
+                Usage = Usage,
+                UsageEstimated = UsageEstimated,
+                Cost = Cost,
+                ProviderCalls = ProviderCalls,
+                Cache = Cache,
+                CacheSimilarity = CacheSimilarity,
+                CostAvoided = CostAvoided,
+                Degradations = _degradations is null ? [] : _degradations.ToArray(),
+            };
+        }
+    }
+
+    internal readonly struct Entered(GovernanceContext? previous) : IDisposable
+    {
+        public void Dispose() => s_current.Value = previous;
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.AI;
+
+namespace TokenGovernor;
+
+/// <summary>
+/// One immutable record of what governance did for one call: scope, estimate, cache, usage and cost of the model that
+/// answered, and the degradations applied. Read it with <see cref="GovernanceExtensions.GetGovernance(ChatResponse)"/>; metrics
+/// and <see cref="ICostSink"/>s receive the same record, so every figure is computed once.
+/// </summary>
+public sealed record GovernanceRecord
+{
+    /// <summary>The key under which the record is stored in <c>ChatResponse.AdditionalProperties</c> and on the final streaming update.</summary>
+    public const string AdditionalPropertiesKey = "tokengovernor.governance";
+
+    /// <summary>Gets when the call started, from the configured <see cref="TimeProvider"/>.</summary>
+    public DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>Gets how long the call took, measured with the configured <see cref="TimeProvider"/>.</summary>
+    public TimeSpan Duration { get; init; }
+
+    /// <summary>Gets the scope the call was made in.</summary>
+    public GovernanceScope Scope { get; init; } = GovernanceScope.Empty;
+
+    /// <summary>Gets a value indicating whether the call was streamed.</summary>
+    public bool Streaming { get; init; }
+
+    /// <summary>Gets the model the caller asked for (<c>ChatOptions.ModelId</c> or the client's default), or <see langword="null"/>.</summary>
+    public string? RequestedModelId { get; init; }
+
+    /// <summary>Gets the model that answered (<c>ChatResponse.ModelId</c>, else the requested model).</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>Gets the catalog model whose price was applied.</summary>
+    public string? PricedModelId { get; init; }
+
+    /// <summary>Gets the pre-call estimate, when a layer made one.</summary>
+    public CostEstimate? Estimate { get; init; }
+
+    /// <summary>Gets the billed token usage, normalised to disjoint categories.</summary>
+    public TokenUsage Usage { get; init; }
+
+    /// <summary>Gets a value indicating whether <see cref="Usage"/> was estimated because the provider reported none.</summary>
+    public bool UsageEstimated { get; init; }
+
+    /// <summary>Gets the cost of <see cref="Usage"/> for <see cref="PricedModelId"/>.</summary>
+    public CostBreakdown Cost { get; init; }
+
+    /// <summary>Gets how many provider calls this record covers (more than one when a tool loop or retries ran below the layer that recorded it).</summary>
+    public int ProviderCalls { get; init; }
+
+    /// <summary>Gets whether and how the response was served from a cache.</summary>
+    public CacheStatus Cache { get; init; }
+
+    /// <summary>Gets the similarity of a semantic cache hit, or <see langword="null"/>.</summary>
+    public double? CacheSimilarity { get; init; }
+
+    /// <summary>Gets the cost a cache hit avoided (what the original call cost), in US dollars.</summary>
+    public decimal CostAvoided { get; init; }
+
+    /// <summary>Gets the degradation steps applied to the call, in the order they were applied (empty when none).</summary>
+    public IReadOnlyList<string> Degradations { get; init; } = [];
+}

@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Logging;
+
+namespace TokenGovernor;
+
+internal static partial class PricingLog
+{
+    [LoggerMessage(EventId = 1001, EventName = "UnknownModelZero", Level = LogLevel.Warning,
+        Message = "No price is known for model '{ModelId}'; its calls are priced at zero because UnknownModelPolicy is Zero. Spend is under-reported until a price is added.")]
+    public static partial void UnknownModelZero(ILogger logger, string modelId);
+
+    [LoggerMessage(EventId = 1002, EventName = "UnknownModelFallback", Level = LogLevel.Warning,
+        Message = "No price is known for model '{ModelId}'; its calls are priced with the fallback price '{FallbackModelId}'.")]
+    public static partial void UnknownModelFallback(ILogger logger, string modelId, string fallbackModelId);
+}

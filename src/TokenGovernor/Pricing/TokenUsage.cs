@@ -1,0 +1,22 @@
+namespace TokenGovernor;
+
+/// <summary>
+/// Token counts of one call in one canonical form, with every category disjoint: the billable units of
+/// <see cref="CostCalculator"/>. Produce one from M.E.AI's <c>UsageDetails</c> with <see cref="UsageConvention.Normalize"/>.
+/// </summary>
+/// <param name="UncachedInputTokens">Input tokens billed at the input rate.</param>
+/// <param name="CachedInputTokens">Input tokens read from the provider's prompt cache.</param>
+/// <param name="CacheWriteTokens">Input tokens written to the provider's prompt cache.</param>
+/// <param name="OutputTokens">Output tokens other than reasoning tokens.</param>
+/// <param name="ReasoningTokens">Reasoning (thinking) tokens.</param>
+public readonly record struct TokenUsage(long UncachedInputTokens, long CachedInputTokens, long CacheWriteTokens, long OutputTokens, long ReasoningTokens)
+{
+    /// <summary>Gets every prompt token: uncached, cached and cache-write input.</summary>
+    public long TotalInputTokens => UncachedInputTokens + CachedInputTokens + CacheWriteTokens;
+
+    /// <summary>Gets every generated token: output and reasoning.</summary>
+    public long TotalOutputTokens => OutputTokens + ReasoningTokens;
+
+    /// <summary>Gets all tokens.</summary>
+    public long TotalTokens => TotalInputTokens + TotalOutputTokens;
+}
