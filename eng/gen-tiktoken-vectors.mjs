@@ -45,6 +45,7 @@ const texts = [
   "Mixed: English, Français, Deutsch (Ä Ö Ü ß), Español (ñ), Português (ç ã õ).",
   "\u0000\u0001\u0002 control chars \u007f",
   "zero\u200Bwidth\u200Cjoiners\u200Dhere",
+  "<|endoftext|> is special <|endofprompt|> and <|fim_prefix|> too",
   "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.",
 ];
 

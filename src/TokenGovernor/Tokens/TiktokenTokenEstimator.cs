@@ -29,8 +29,8 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     private const int ReplyPriming = 3;
     private const int MaxModelEntries = 1024;
 
-    private static readonly Lazy<Tokenizer> s_o200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
-    private static readonly Lazy<Tokenizer> s_cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
+    private static readonly Lazy<Tokenizer> s_o200k = new(OrdinaryTiktoken.O200kBase);
+    private static readonly Lazy<Tokenizer> s_cl100k = new(OrdinaryTiktoken.Cl100kBase);
 
     private readonly TokenEstimatorOptions _options;
     private readonly ConcurrentDictionary<string, ModelTokenizer> _models = new(StringComparer.OrdinalIgnoreCase);
