@@ -13,7 +13,8 @@ namespace TokenGovernor;
 /// </remarks>
 public static class CostCalculator
 {
-    private const decimal PerMillion = 1_000_000m;
+    // Multiplying by 10^-6 is exact in decimal and much cheaper than dividing by 10^6.
+    private const decimal PerToken = 0.000001m;
 
     /// <summary>Prices M.E.AI usage reported in <paramref name="convention"/> (default: <see cref="UsageConvention.OpenAI"/>).</summary>
     /// <param name="usage">The usage the provider reported.</param>
@@ -48,10 +49,10 @@ public static class CostCalculator
         }
 
         return new CostBreakdown(
-            usage.UncachedInputTokens * input / PerMillion,
-            usage.CachedInputTokens * cached / PerMillion,
-            usage.CacheWriteTokens * write / PerMillion,
-            usage.OutputTokens * output / PerMillion,
-            usage.ReasoningTokens * reasoning / PerMillion);
+            usage.UncachedInputTokens * input * PerToken,
+            usage.CachedInputTokens * cached * PerToken,
+            usage.CacheWriteTokens * write * PerToken,
+            usage.OutputTokens * output * PerToken,
+            usage.ReasoningTokens * reasoning * PerToken);
     }
 }

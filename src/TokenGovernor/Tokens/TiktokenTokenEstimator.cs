@@ -36,6 +36,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     private readonly ConcurrentDictionary<string, ModelTokenizer> _models = new(StringComparer.OrdinalIgnoreCase);
     private readonly MessageCountCache? _messageCache;
     private readonly ConditionalWeakTable<AITool, int[]> _toolCounts = new();
+    private readonly ConditionalWeakTable<ChatMessage, MessageMemo> _byReference = new();
     private readonly ModelTokenizer _default;
     private long _messagesTokenized;
 
@@ -143,20 +144,35 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
             throw new ArgumentException("The message list contains a null message.", nameof(message));
         }
 
-        var contents = message.Contents;
-        if (_messageCache is not null && TryComputeKey(message, model.Index, out var key))
+        if (_messageCache is null)
         {
-            if (_messageCache.TryGet(key, out var cached))
-            {
-                return cached;
-            }
-
-            var counted = CountMessageUncached(message, contents, tokenizer, model.Index);
-            _messageCache.Add(key, counted);
-            return counted;
+            return CountMessageUncached(message, message.Contents, tokenizer, model.Index);
         }
 
-        return CountMessageUncached(message, contents, tokenizer, model.Index);
+        // Fast path: the same message object seen before with the same content objects (agent loops resend the same
+        // ChatMessage instances), verified by reference so a mutated message is never served a stale count.
+        if (_byReference.TryGetValue(message, out var memo) && memo.Matches(message, model.Index))
+        {
+            return memo.Count;
+        }
+
+        var contents = message.Contents;
+        int counted;
+        if (TryComputeKey(message, model.Index, out var key))
+        {
+            if (!_messageCache.TryGet(key, out counted))
+            {
+                counted = CountMessageUncached(message, contents, tokenizer, model.Index);
+                _messageCache.Add(key, counted);
+            }
+        }
+        else
+        {
+            counted = CountMessageUncached(message, contents, tokenizer, model.Index);
+        }
+
+        _byReference.AddOrUpdate(message, MessageMemo.Create(message, model.Index, counted));
+        return counted;
     }
 
     private int CountMessageUncached(ChatMessage message, IList<AIContent> contents, Tokenizer tokenizer, int encodingIndex)
@@ -396,6 +412,56 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         }
 
         return false;
+    }
+
+    /// <summary>A count remembered for one message object, valid while its role, name and content objects are unchanged.</summary>
+    private sealed class MessageMemo
+    {
+        private ChatRole _role;
+        private string? _authorName;
+        private IList<AIContent> _contents = null!;
+        private object?[] _parts = null!;
+
+        public int Encoding { get; private set; }
+
+        public int Count { get; private set; }
+
+        public static MessageMemo Create(ChatMessage message, int encoding, int count)
+        {
+            var contents = message.Contents;
+            var parts = new object?[contents.Count * 2];
+            for (var i = 0; i < contents.Count; i++)
+            {
+                parts[2 * i] = contents[i];
+                parts[(2 * i) + 1] = contents[i] is TextContent t ? t.Text : null;
+            }
+
+            return new MessageMemo { _role = message.Role, _authorName = message.AuthorName, _contents = contents, _parts = parts, Encoding = encoding, Count = count };
+        }
+
+        public bool Matches(ChatMessage message, int encoding)
+        {
+            var contents = message.Contents;
+            if (encoding != Encoding || !ReferenceEquals(contents, _contents) || contents.Count * 2 != _parts.Length ||
+                message.Role != _role || !ReferenceEquals(message.AuthorName, _authorName))
+            {
+                return false;
+            }
+
+            for (var i = 0; i < contents.Count; i++)
+            {
+                var content = contents[i];
+                if (!ReferenceEquals(content, _parts[2 * i]) ||
+                    (content is TextContent t && !ReferenceEquals(t.Text, _parts[(2 * i) + 1])) ||
+                    content is not (TextContent or TextReasoningContent))
+                {
+                    // Only plain text is verifiable by reference; tool calls and results go through the content hash.
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 
     private sealed record ModelTokenizer(int Index, Lazy<Tokenizer> Tokenizer, double Factor, TokenizerInfo Info, int FuncInit);

@@ -111,6 +111,32 @@ public class TiktokenTokenEstimatorTests
     }
 
     [Fact]
+    public void CountPromptTokens_MessageMutatedAfterCounting_IsRecounted()
+    {
+        var estimator = new TiktokenTokenEstimator();
+        var message = new ChatMessage(ChatRole.User, "short");
+        var before = estimator.CountPromptTokens([message], null, "gpt-4o");
+
+        ((TextContent)message.Contents[0]).Text = "a considerably longer text than before, with many more tokens in it";
+        var after = estimator.CountPromptTokens([message], null, "gpt-4o");
+
+        Assert.Equal(new TiktokenTokenEstimator(new TokenEstimatorOptions { MessageCacheCapacity = 0 }).CountPromptTokens([message], null, "gpt-4o"), after);
+        Assert.True(after > before);
+    }
+
+    [Fact]
+    public void CountPromptTokens_ContentAddedToCountedMessage_IsRecounted()
+    {
+        var estimator = new TiktokenTokenEstimator();
+        var message = new ChatMessage(ChatRole.User, "first part");
+        var before = estimator.CountPromptTokens([message], null, "gpt-4o");
+
+        message.Contents.Add(new TextContent(" and a second part"));
+
+        Assert.True(estimator.CountPromptTokens([message], null, "gpt-4o") > before);
+    }
+
+    [Fact]
     public void CountPromptTokens_Memoized_EqualsCold()
     {
         var history = Conversation(40);

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(TokenGovernor.Benchmarks.TokenEstimatorBenchmarks).Assembly).Run(args);

@@ -1,0 +1,136 @@
+using System.Globalization;
+using AgentCostDemo;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+using TokenGovernor;
+
+// A realistic mixed workload against a deterministic simulated provider, metered by TokenGovernor.
+var provider = new SimulatedProvider(seed: 42);
+var calls = new CallLog();
+var services = new ServiceCollection();
+services.AddTokenGovernor();
+services.AddSingleton<ICostSink>(calls);
+services.AddChatClient(provider)
+    .UseFunctionInvocation()   // the tool loop sits outside, so every round trip below it is metered
+    .UseTokenGovernor();
+using var serviceProvider = services.BuildServiceProvider();
+var client = serviceProvider.GetRequiredService<IChatClient>();
+var aggregator = serviceProvider.GetRequiredService<InMemoryCostAggregator>();
+
+AnsiConsole.MarkupLine("[bold]TokenGovernor demo[/] — a simple Q&A bot, a support agent with tools and a coding agent loop, metered per call.");
+AnsiConsole.MarkupLine("Provider: deterministic simulation (OpenAI-style usage: prompt caching, reasoning tokens, tool calls). No network.\n");
+
+AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 120);
+
+// 1. Simple Q&A on a small model.
+string[] questions =
+[
+    "What are your opening hours?", "How do I reset my password?", "Do you ship to Canada?", "What payment methods do you accept?",
+    "Can I change my delivery address?", "How long does shipping take?", "Where is my invoice?", "How do I contact support?",
+];
+for (var i = 0; i < 40; i++)
+{
+    using var scope = GovernanceScope.Begin(tenant: i % 3 == 0 ? "globex" : "acme", feature: "faq", session: $"faq-{i}");
+    await client.GetResponseAsync(
+        [new ChatMessage(ChatRole.System, "You answer customer questions in two sentences."), new ChatMessage(ChatRole.User, questions[i % questions.Length])],
+        new ChatOptions { ModelId = "gpt-4o-mini", MaxOutputTokens = 200 });
+}
+
+// 2. A support agent with tools on a mid-size model: each ticket needs two tool results before it answers.
+var supportTools = new List<AITool>
+{
+    AIFunctionFactory.Create((string query) => $"Order {query}: shipped 2026-11-20 via DHL, tracking 00340434161234567890, ETA 2026-11-25.", "lookup_order", "Looks up an order by id."),
+    AIFunctionFactory.Create((string query) => "Refunds are accepted within 30 days of delivery for unused items; shipping is refunded for defects only.", "get_refund_policy", "Returns the refund policy."),
+};
+var supportPrompt = "You are the support agent of an online shop. Use the tools to look up facts; never guess order data. " +
+                    string.Concat(Enumerable.Repeat("Policy: be polite, cite the order id, and offer a refund only within policy. ", 12));
+for (var i = 0; i < 12; i++)
+{
+    using var scope = GovernanceScope.Begin(tenant: i % 2 == 0 ? "acme" : "globex", feature: "support-agent", session: $"ticket-{i}");
+    await client.GetResponseAsync(
+        [new ChatMessage(ChatRole.System, supportPrompt), new ChatMessage(ChatRole.User, $"[tools:2] Where is my order #{1000 + i} and can I still return it?")],
+        new ChatOptions { ModelId = "gpt-4.1", Tools = supportTools });
+}
+
+// 3. A coding agent on a reasoning model: six tool round trips per task, each sending the whole growing history again.
+var sourceFile = string.Concat(Enumerable.Range(1, 60).Select(n => $"    public int Parse{n}(string s) => int.Parse(s) + {n}; // TODO nullable\n"));
+var codingTools = new List<AITool>
+{
+    AIFunctionFactory.Create((string query) => "public sealed class Parser\n{\n" + sourceFile + "}\n", "read_file", "Reads a source file."),
+    AIFunctionFactory.Create((string query) => "Build FAILED. Parser.cs(12,5): error CS8604: Possible null reference argument. 1 failed, 41 passed.", "run_tests", "Builds and runs the tests."),
+};
+for (var task = 0; task < 4; task++)
+{
+    using var scope = GovernanceScope.Begin(tenant: "acme", feature: "coding-agent", run: $"run-{task}");
+    await client.GetResponseAsync(
+        [new ChatMessage(ChatRole.System, "You are a coding agent. Read files, run tests, and fix the build. " + supportPrompt), new ChatMessage(ChatRole.User, $"[tools:6] Fix the failing test #{task} in Parser.cs.")],
+        new ChatOptions { ModelId = "o4-mini", Tools = codingTools });
+}
+
+// Spend by feature and model, from the in-memory aggregator that every metered call reported to.
+var table = new Table().Title("[bold]Spend by feature and model[/]")
+    .AddColumn("feature").AddColumn("model")
+    .AddColumn(new TableColumn("calls").RightAligned()).AddColumn(new TableColumn("input tok").RightAligned())
+    .AddColumn(new TableColumn("cached tok").RightAligned()).AddColumn(new TableColumn("output tok").RightAligned())
+    .AddColumn(new TableColumn("reasoning tok").RightAligned()).AddColumn(new TableColumn("cost (USD)").RightAligned());
+var byFeature = aggregator.GetSnapshot()
+    .GroupBy(a => (a.Feature, a.ModelId))
+    .Select(g => (g.Key.Feature, g.Key.ModelId, Calls: g.Sum(a => a.Calls),
+        Input: g.Sum(a => a.Usage.TotalInputTokens), Cached: g.Sum(a => a.Usage.CachedInputTokens),
+        Output: g.Sum(a => a.Usage.OutputTokens), Reasoning: g.Sum(a => a.Usage.ReasoningTokens), Cost: g.Sum(a => a.Cost.Total)))
+    .OrderByDescending(r => r.Cost)
+    .ToList();
+foreach (var row in byFeature)
+{
+    table.AddRow(row.Feature ?? "-", row.ModelId ?? "-", N(row.Calls), N(row.Input), N(row.Cached), N(row.Output), N(row.Reasoning), Usd(row.Cost));
+}
+
+table.AddRow("[bold]total[/]", "", $"[bold]{N(byFeature.Sum(r => r.Calls))}[/]", N(byFeature.Sum(r => r.Input)), N(byFeature.Sum(r => r.Cached)),
+    N(byFeature.Sum(r => r.Output)), N(byFeature.Sum(r => r.Reasoning)), $"[bold]{Usd(aggregator.TotalCost)}[/]");
+AnsiConsole.Write(table);
+
+var perTask = new Table().Title("[bold]Cost per user-facing request[/]")
+    .AddColumn("feature").AddColumn(new TableColumn("requests").RightAligned()).AddColumn(new TableColumn("provider calls").RightAligned())
+    .AddColumn(new TableColumn("avg cost").RightAligned()).AddColumn(new TableColumn("max cost").RightAligned());
+foreach (var group in calls.Records.GroupBy(r => r.Scope.Feature))
+{
+    // One user-facing request = one session (Q&A, support ticket) or one agent run, however many provider calls it took.
+    var requests = group.GroupBy(r => r.Scope.Run ?? r.Scope.Session).Select(g => g.Sum(r => r.Cost.Total)).ToList();
+    perTask.AddRow(group.Key ?? "-", N(requests.Count), N(group.Count()), Usd(requests.Average()), Usd(requests.Max()));
+}
+
+AnsiConsole.Write(perTask);
+var cachedShare = byFeature.Sum(r => r.Input) == 0 ? 0 : (double)byFeature.Sum(r => r.Cached) / byFeature.Sum(r => r.Input);
+AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
+    "\n{0} provider calls, simulated latency {1:0.0} s. {2:P0} of input tokens were provider prompt-cache reads, billed at the cached rate.",
+    provider.Calls, provider.SimulatedLatency.TotalSeconds, cachedShare);
+AnsiConsole.MarkupLine("The coding agent makes 7 calls per task and resends its growing history each time: that is where agent bills grow.");
+
+static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+static string Usd(decimal value) => "$" + value.ToString("0.0000", CultureInfo.InvariantCulture);
+
+/// <summary>Keeps every metered call so the demo can show cost per user-facing request.</summary>
+internal sealed class CallLog : ICostSink
+{
+    private readonly List<GovernanceRecord> _records = [];
+
+    public IReadOnlyList<GovernanceRecord> Records
+    {
+        get
+        {
+            lock (_records)
+            {
+                return [.. _records];
+            }
+        }
+    }
+
+    public void Record(GovernanceRecord record)
+    {
+        lock (_records)
+        {
+            _records.Add(record);
+        }
+    }
+}
