@@ -10,3 +10,9 @@ internal sealed partial class TokenEstimatorOptionsValidator : IValidateOptions<
 
 [OptionsValidator]
 internal sealed partial class TokenGovernorOptionsDataValidator : IValidateOptions<TokenGovernorOptions>;
+
+[OptionsValidator]
+internal sealed partial class BudgetLedgerOptionsValidator : IValidateOptions<BudgetLedgerOptions>;
+
+[OptionsValidator]
+internal sealed partial class BudgetOptionsValidator : IValidateOptions<BudgetOptions>;

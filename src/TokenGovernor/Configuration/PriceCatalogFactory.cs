@@ -58,4 +58,31 @@ internal static class PriceCatalogFactory
 
         return builder.SetUnknownModelPolicy(options.UnknownModelPolicy, fallback).SetLogger(logger).Build();
     }
+
+    /// <summary>The budget policies from configuration (<c>Budgets:Policies</c>) followed by those set in code.</summary>
+    public static List<BudgetPolicy> BudgetPolicies(TokenGovernorOptions options, IConfiguration? section)
+    {
+        var list = new List<BudgetPolicy>();
+        if (section is not null)
+        {
+            foreach (var p in section.GetSection("Budgets:Policies").GetChildren())
+            {
+                list.Add(BudgetPolicyConfiguration.Read(p));
+            }
+        }
+
+        list.AddRange(options.Budgets);
+        foreach (var policy in list)
+        {
+            policy.Validate();
+        }
+
+        var duplicate = list.GroupBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new FormatException($"Two budget policies are named '{duplicate.Key}'; give each a unique TokenGovernor:Budgets:Policies:N:Name.");
+        }
+
+        return list;
+    }
 }

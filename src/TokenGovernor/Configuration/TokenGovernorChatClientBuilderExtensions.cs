@@ -19,7 +19,12 @@ public static class TokenGovernorChatClientBuilderExtensions
         var pipeline = new TokenGovernorPipelineBuilder();
         configure?.Invoke(pipeline);
 
-        // Innermost last: ChatClientBuilder applies the first Use as the outermost layer.
+        // Outermost first: ChatClientBuilder applies the first Use as the outermost layer.
+        if (pipeline.Budgets)
+        {
+            builder.UseBudgets(pipeline.BudgetLedger, pipeline.ConfigureBudgets);
+        }
+
         return builder.UseCostMetering(pipeline.Catalog, pipeline.ConfigureMetering);
     }
 }

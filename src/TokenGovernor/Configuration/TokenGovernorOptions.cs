@@ -55,6 +55,15 @@ public sealed class TokenGovernorOptions
     [Range(1, 10_000_000)]
     public int DefaultMaxOutputTokens { get; set; } = 4096;
 
+    /// <summary>Gets the budget policies enforced by the in-memory ledger that <c>AddTokenGovernor</c> registers. Configuration adds
+    /// more under <c>TokenGovernor:Budgets:Policies</c> (each with <c>Name</c>, <c>Level</c>, <c>Key</c>, <c>CostLimit</c>,
+    /// <c>TokenLimit</c>, <c>Window</c>, <c>SlidingWindow</c>, <c>TimeZoneId</c>, <c>SoftThresholds</c>, <c>Mode</c>).</summary>
+    public IList<BudgetPolicy> Budgets { get; } = [];
+
+    /// <summary>Gets or sets how long a budget reservation may stay unsettled before it is reclaimed.</summary>
+    /// <value>Defaults to 10 minutes.</value>
+    public TimeSpan ReservationLease { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Gets or sets how many per-message token counts the estimator memoizes.</summary>
     /// <value>Defaults to 16,384.</value>
     [Range(0, 10_000_000)]

@@ -15,14 +15,29 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section) : I
             return data;
         }
 
+        if (options.ReservationLease < TimeSpan.FromSeconds(1) || options.ReservationLease > TimeSpan.FromDays(7))
+        {
+            return ValidateOptionsResult.Fail(
+                $"TokenGovernor:ReservationLease is {options.ReservationLease}; it must be between one second and seven days, and longer than your slowest call.");
+        }
+
         try
         {
             _ = PriceCatalogFactory.Create(options, section, logger: null);
-            return ValidateOptionsResult.Success;
         }
         catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
         {
             return ValidateOptionsResult.Fail($"TokenGovernor price catalog: {ex.Message}");
+        }
+
+        try
+        {
+            _ = PriceCatalogFactory.BudgetPolicies(options, section);
+            return ValidateOptionsResult.Success;
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
+        {
+            return ValidateOptionsResult.Fail($"TokenGovernor budgets: {ex.Message}");
         }
     }
 }

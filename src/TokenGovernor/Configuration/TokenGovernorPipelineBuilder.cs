@@ -11,6 +11,24 @@ public sealed class TokenGovernorPipelineBuilder
 
     internal PriceCatalog? Catalog { get; private set; }
 
+    internal bool Budgets { get; private set; }
+
+    internal IBudgetLedger? BudgetLedger { get; private set; }
+
+    internal Action<BudgetOptions>? ConfigureBudgets { get; private set; }
+
+    /// <summary>Enforces budgets with the degradation ladder (<see cref="BudgetChatClient"/>), above cost metering.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <param name="ledger">The ledger; defaults to the one registered in DI.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseBudgets(Action<BudgetOptions>? configure = null, IBudgetLedger? ledger = null)
+    {
+        Budgets = true;
+        ConfigureBudgets = configure;
+        BudgetLedger = ledger;
+        return this;
+    }
+
     /// <summary>Configures cost metering.</summary>
     /// <param name="configure">Configures the options.</param>
     /// <returns>This builder.</returns>

@@ -52,6 +52,14 @@ public static class TokenGovernorServiceCollectionExtensions
             sp.GetRequiredService<PriceCatalog>(),
             sp.GetRequiredService<ITokenEstimator>(),
             sp.GetRequiredService<IOptions<TokenGovernorOptions>>().Value.DefaultMaxOutputTokens));
+        services.TryAddSingleton<IBudgetLedger>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TokenGovernorOptions>>().Value;
+            return new InMemoryBudgetLedger(
+                PriceCatalogFactory.BudgetPolicies(options, section),
+                new BudgetLedgerOptions { ReservationLease = options.ReservationLease },
+                sp.GetService<TimeProvider>());
+        });
         services.TryAddSingleton<InMemoryCostAggregator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, InMemoryCostAggregatorSink>());
         return new TokenGovernorBuilder(services);
@@ -77,6 +85,12 @@ public static class TokenGovernorServiceCollectionExtensions
 
         o.DefaultMaxOutputTokens = ReadInt(section, nameof(o.DefaultMaxOutputTokens)) ?? o.DefaultMaxOutputTokens;
         o.MessageCacheCapacity = ReadInt(section, nameof(o.MessageCacheCapacity)) ?? o.MessageCacheCapacity;
+        if (section[nameof(o.ReservationLease)] is { } lease)
+        {
+            o.ReservationLease = TimeSpan.TryParse(lease, CultureInfo.InvariantCulture, out var l)
+                ? l
+                : throw new FormatException($"Configuration key '{section.Path}:{nameof(o.ReservationLease)}' has value '{lease}'; use a time span such as '00:10:00'.");
+        }
         foreach (var file in section.GetSection(nameof(o.PriceFiles)).GetChildren())
         {
             if (!string.IsNullOrWhiteSpace(file.Value))

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.AI;
+
 namespace TokenGovernor;
 
 /// <summary>
@@ -36,6 +38,14 @@ internal sealed class GovernanceContext
 
     public decimal CostAvoided { get; set; }
 
+    public decimal? BudgetReserved { get; set; }
+
+    public decimal? BudgetSettled { get; set; }
+
+    public double? BudgetUtilisation { get; set; }
+
+    public string? Refusal { get; set; }
+
     // Accumulated over every provider call below the owner.
     public string? ModelId { get; private set; }
 
@@ -49,11 +59,30 @@ internal sealed class GovernanceContext
 
     public int ProviderCalls { get; private set; }
 
+    /// <summary>Joins the current call's context, or starts one when this layer is the outermost governance layer.</summary>
+    public static GovernanceContext JoinOrCreate(ChatOptions? options, TimeProvider time, bool streaming, out bool owner)
+    {
+        var current = s_current.Value;
+        owner = current is null;
+        return current ?? new GovernanceContext(GovernanceScope.Resolve(options), time.GetUtcNow(), streaming)
+        {
+            RequestedModelId = options?.ModelId,
+        };
+    }
+
     public static Entered Enter(GovernanceContext context)
     {
         var previous = s_current.Value;
         s_current.Value = context;
         return new Entered(previous);
+    }
+
+    public IReadOnlyList<string> Degradations()
+    {
+        lock (_gate)
+        {
+            return _degradations is null ? [] : _degradations.ToArray();
+        }
     }
 
     public void AddDegradation(string step)
@@ -104,6 +133,10 @@ internal sealed class GovernanceContext
                 Cache = Cache,
                 CacheSimilarity = CacheSimilarity,
                 CostAvoided = CostAvoided,
+                BudgetReserved = BudgetReserved,
+                BudgetSettled = BudgetSettled,
+                BudgetUtilisation = BudgetUtilisation,
+                Refusal = Refusal,
                 Degradations = _degradations is null ? [] : _degradations.ToArray(),
             };
         }

@@ -57,6 +57,18 @@ public sealed record GovernanceRecord
     /// <summary>Gets the cost a cache hit avoided (what the original call cost), in US dollars.</summary>
     public decimal CostAvoided { get; init; }
 
+    /// <summary>Gets what the budget layer reserved for the call (its worst case), in US dollars, or <see langword="null"/> without budgets.</summary>
+    public decimal? BudgetReserved { get; init; }
+
+    /// <summary>Gets what the budget layer settled (the call's real cost), or <see langword="null"/> when nothing was settled.</summary>
+    public decimal? BudgetSettled { get; init; }
+
+    /// <summary>Gets the utilisation of the tightest applicable budget before the call, or <see langword="null"/> without budgets.</summary>
+    public double? BudgetUtilisation { get; init; }
+
+    /// <summary>Gets why the call was refused (for example <c>budget-exhausted</c> or <c>cache-only</c>), or <see langword="null"/>.</summary>
+    public string? Refusal { get; init; }
+
     /// <summary>Gets the degradation steps applied to the call, in the order they were applied (empty when none).</summary>
     public IReadOnlyList<string> Degradations { get; init; } = [];
 }

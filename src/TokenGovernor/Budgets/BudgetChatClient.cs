@@ -1,0 +1,310 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace TokenGovernor;
+
+/// <summary>
+/// A delegating chat client that admits each call against the budgets that cover it: it applies the degradation ladder for
+/// the tightest budget's utilisation, reserves the call's worst case, sends it, then settles the real cost (read from the
+/// <see cref="CostMeteringChatClient"/> below it) or releases the reservation when nothing was billed.
+/// </summary>
+/// <remarks>
+/// <para>Place it below routing and the cache and directly above cost metering (<c>UseTokenGovernor</c> does). Every reservation
+/// is settled or released exactly once: on success, provider error, cancellation, and when a stream is abandoned part-way
+/// (what was streamed is settled).</para>
+/// <para>The worst case is the prompt counted with the model's tokenizer (inflated by the tokenizer's stated error for models
+/// without a public tokenizer) plus the output cap priced at the higher of the output and reasoning rates. When a strict budget
+/// cannot afford the requested output cap, the cap is lowered to what it can afford, if that still leaves
+/// <see cref="BudgetOptions.MinimumUsefulOutputTokens"/>. The strict no-overspend guarantee holds when the provider honours
+/// <c>MaxOutputTokens</c>; a call that costs more than it reserved is settled at its real cost and logged.</para>
+/// </remarks>
+public sealed class BudgetChatClient : DelegatingChatClient
+{
+    private readonly IBudgetLedger _ledger;
+    private readonly CostEstimator _estimator;
+    private readonly BudgetOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string? _defaultModelId;
+
+    /// <summary>Initializes a new budget client.</summary>
+    /// <param name="innerClient">The client below (normally <see cref="CostMeteringChatClient"/>).</param>
+    /// <param name="ledger">The ledger that holds the budgets.</param>
+    /// <param name="estimator">Prices the worst case of each call.</param>
+    /// <param name="options">The options (copied), or <see langword="null"/> for the defaults.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="logger">The logger.</param>
+    public BudgetChatClient(IChatClient innerClient, IBudgetLedger ledger, CostEstimator estimator, BudgetOptions? options = null,
+        TimeProvider? timeProvider = null, ILogger? logger = null)
+        : base(innerClient)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(estimator);
+        _options = (options ?? new BudgetOptions()).Clone();
+        OptionsValidation.ThrowIfInvalid(new BudgetOptionsValidator(), _options);
+        _ledger = ledger;
+        _estimator = estimator;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+    }
+
+    /// <inheritdoc />
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: false, out var owner);
+        var plan = await PrepareAsync(messages, options, context, cancellationToken);
+        if (plan.Refusal is not null)
+        {
+            return Refuse(context, owner, plan);
+        }
+
+        var before = Snapshot.Of(context);
+        ChatResponse response;
+        try
+        {
+            using (GovernanceContext.Enter(context))
+            {
+                response = await base.GetResponseAsync(messages, plan.Options, cancellationToken);
+            }
+        }
+        catch
+        {
+            await FinishAsync(context, plan, before, usage: null, modelId: null);
+            throw;
+        }
+
+        await FinishAsync(context, plan, before, response.Usage, response.ModelId);
+        if (owner)
+        {
+            response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
+        }
+
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: true, out var owner);
+        return StreamAsync(messages, options, context, owner, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceKey is null && serviceType == typeof(IBudgetLedger) ? _ledger : base.GetService(serviceType, serviceKey);
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IEnumerable<ChatMessage> messages, ChatOptions? options,
+        GovernanceContext context, bool owner, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var plan = await PrepareAsync(messages, options, context, cancellationToken);
+        if (plan.Refusal is not null)
+        {
+            foreach (var update in Refuse(context, owner, plan).ToChatResponseUpdates())
+            {
+                yield return update;
+            }
+
+            yield break;
+        }
+
+        var before = Snapshot.Of(context);
+        UsageDetails? usage = null;
+        string? modelId = null, responseId = null;
+        var completed = false;
+        IAsyncEnumerable<ChatResponseUpdate> stream;
+        using (GovernanceContext.Enter(context))
+        {
+            stream = base.GetStreamingResponseAsync(messages, plan.Options, cancellationToken);
+        }
+
+        try
+        {
+            await foreach (var update in stream)
+            {
+                modelId ??= update.ModelId;
+                responseId ??= update.ResponseId;
+                foreach (var content in update.Contents)
+                {
+                    if (content is UsageContent u)
+                    {
+                        (usage ??= new UsageDetails()).Add(u.Details);
+                    }
+                }
+
+                yield return update;
+            }
+
+            completed = true;
+        }
+        finally
+        {
+            await FinishAsync(context, plan, before, usage, modelId);
+        }
+
+        if (completed && owner)
+        {
+            yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), responseId, modelId);
+        }
+    }
+
+    private async ValueTask<Plan> PrepareAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, GovernanceContext context, CancellationToken cancellationToken)
+    {
+        var scope = context.Scope;
+        var utilisation = _ledger.GetUtilisation(scope);
+        context.BudgetUtilisation = utilisation;
+        var effective = options?.Clone() ?? new ChatOptions();
+        effective.ModelId ??= context.RequestedModelId ?? _defaultModelId;
+
+        if (_options.Ladder.Count > 0 && utilisation >= _options.Ladder[0].Threshold)
+        {
+            var degradation = new BudgetDegradationContext(scope, utilisation, effective);
+            foreach (var step in _options.Ladder)
+            {
+                if (utilisation < step.Threshold)
+                {
+                    break;
+                }
+
+                if (step.Apply(degradation))
+                {
+                    context.AddDegradation(step.Name);
+                    BudgetLog.Degraded(_logger, utilisation, scope, step.Name);
+                }
+
+                if (degradation.IsRefused)
+                {
+                    return new Plan(effective, default, null, degradation.RefusalReason, null);
+                }
+            }
+        }
+
+        var modelId = effective.ModelId ?? throw new UnknownModelException(null);
+        var price = _estimator.Catalog.GetPrice(modelId);
+        var tokenizer = _estimator.Tokens.GetTokenizerInfo(modelId);
+        var counted = _estimator.Tokens.CountPromptTokens(messages, effective, modelId);
+        var prompt = (int)Math.Min(int.MaxValue, Math.Ceiling(counted * (1 + tokenizer.ExpectedRelativeError)));
+        var maxOutput = effective.MaxOutputTokens is > 0 ? effective.MaxOutputTokens.Value : price.MaxOutputTokens ?? _options.DefaultMaxOutputTokens;
+        var estimate = CostEstimator.Estimate(modelId, price, prompt, maxOutput, tokenizer);
+        context.Estimate ??= estimate;
+
+        var result = await _ledger.ReserveAsync(scope, estimate.MaxCost, (long)prompt + maxOutput, cancellationToken);
+        if (!result.IsGranted && TryAffordableOutput(result.Denial!, estimate, prompt) is { } affordable &&
+            affordable >= _options.MinimumUsefulOutputTokens && affordable < maxOutput)
+        {
+            effective.MaxOutputTokens = affordable;
+            estimate = CostEstimator.Estimate(modelId, price, prompt, affordable, tokenizer);
+            result = await _ledger.ReserveAsync(scope, estimate.MaxCost, (long)prompt + affordable, cancellationToken);
+            if (result.IsGranted)
+            {
+                context.AddDegradation("output-capped-to-fit");
+                context.Estimate = estimate;
+            }
+        }
+
+        if (!result.IsGranted)
+        {
+            return new Plan(effective, default, null, "budget-exhausted", result.Denial);
+        }
+
+        context.BudgetReserved = (context.BudgetReserved ?? 0) + estimate.MaxCost;
+        return new Plan(effective, result.Reservation, estimate, null, null);
+    }
+
+    private static int? TryAffordableOutput(BudgetDenial denial, CostEstimate estimate, int prompt)
+    {
+        if (denial.IsTokenLimit)
+        {
+            return (int)Math.Clamp(denial.Remaining - prompt, 0, int.MaxValue);
+        }
+
+        if (estimate.MaxOutputTokens == 0 || estimate.MaxOutputCost == 0)
+        {
+            return null;
+        }
+
+        var perToken = estimate.MaxOutputCost / estimate.MaxOutputTokens;
+        var room = denial.Remaining - estimate.PromptCost;
+        return room <= 0 ? 0 : (int)Math.Min(int.MaxValue, decimal.Floor(room / perToken));
+    }
+
+    private async ValueTask FinishAsync(GovernanceContext context, Plan plan, Snapshot before, UsageDetails? usage, string? modelId)
+    {
+        decimal? actual = null;
+        long tokens = 0;
+        if (context.ProviderCalls > before.Calls)
+        {
+            // Metering below priced every provider call of this attempt: settle exactly what it recorded.
+            actual = context.Cost.Total - before.Cost;
+            tokens = context.Usage.TotalTokens - before.Tokens;
+        }
+        else if (usage is not null)
+        {
+            // No metering below: price the reported usage here.
+            var price = _estimator.Catalog.GetPrice(modelId is not null && _estimator.Catalog.TryGetPrice(modelId, out _) ? modelId : plan.Options.ModelId);
+            actual = CostCalculator.Calculate(usage, price).Total;
+            tokens = (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0);
+        }
+
+        if (actual is { } cost)
+        {
+            await _ledger.SettleAsync(plan.Reservation, cost, tokens, CancellationToken.None);
+            context.BudgetSettled = (context.BudgetSettled ?? 0) + cost;
+            if (cost > plan.Reservation.Cost)
+            {
+                BudgetLog.CostAboveReservation(_logger, context.Scope, cost, plan.Reservation.Cost);
+            }
+        }
+        else
+        {
+            await _ledger.ReleaseAsync(plan.Reservation, CancellationToken.None);
+        }
+    }
+
+    private ChatResponse Refuse(GovernanceContext context, bool owner, Plan plan)
+    {
+        var reason = plan.Refusal!;
+        context.Refusal = reason;
+        if (plan.Denial is null || !context.Degradations().Contains(reason))
+        {
+            context.AddDegradation(reason);
+        }
+
+        BudgetLog.Refused(_logger, context.Scope, reason);
+        if (_options.FallbackResponse is not { } fallback)
+        {
+            var usage = _ledger.GetUsage(context.Scope);
+            var binding = plan.Denial is { } d
+                ? usage.FirstOrDefault(u => u.Policy == d.Policy && u.Key == d.Key)
+                : usage.OrderByDescending(u => u.Utilisation).FirstOrDefault();
+            throw new BudgetExceededException(context.Scope, binding, reason);
+        }
+
+        var response = new ChatResponse([.. fallback.Messages])
+        {
+            ModelId = fallback.ModelId,
+            FinishReason = fallback.FinishReason,
+            AdditionalProperties = fallback.AdditionalProperties?.Clone(),
+        };
+        if (owner)
+        {
+            response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
+        }
+
+        return response;
+    }
+
+    private readonly record struct Plan(ChatOptions Options, BudgetReservation Reservation, CostEstimate? Estimate, string? Refusal, BudgetDenial? Denial);
+
+    private readonly record struct Snapshot(int Calls, decimal Cost, long Tokens)
+    {
+        public static Snapshot Of(GovernanceContext context) => new(context.ProviderCalls, context.Cost.Total, context.Usage.TotalTokens);
+    }
+}

@@ -1,0 +1,34 @@
+namespace TokenGovernor;
+
+/// <summary>
+/// One rung of the degradation ladder: applied to a call when the tightest budget that covers it is at least
+/// <see cref="Threshold"/> used. Steps apply in ascending threshold order; derive from this class to write your own.
+/// </summary>
+public abstract class BudgetDegradationStep
+{
+    /// <summary>Initializes a new step.</summary>
+    /// <param name="name">The name recorded in <see cref="GovernanceRecord.Degradations"/> when the step changes a call.</param>
+    /// <param name="threshold">The utilisation (0–1) from which the step applies.</param>
+    protected BudgetDegradationStep(string name, double threshold)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (threshold is < 0 or > 1 || double.IsNaN(threshold))
+        {
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, $"The threshold of degradation step '{name}' must be between 0 and 1.");
+        }
+
+        Name = name;
+        Threshold = threshold;
+    }
+
+    /// <summary>Gets the step's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the utilisation from which the step applies.</summary>
+    public double Threshold { get; }
+
+    /// <summary>Applies the step to a call.</summary>
+    /// <param name="context">The call's context; change <see cref="BudgetDegradationContext.Options"/> or refuse.</param>
+    /// <returns><see langword="true"/> when the step changed or refused the call (it is then recorded), otherwise <see langword="false"/>.</returns>
+    public abstract bool Apply(BudgetDegradationContext context);
+}

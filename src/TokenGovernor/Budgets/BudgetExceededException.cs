@@ -1,0 +1,53 @@
+namespace TokenGovernor;
+
+/// <summary>Thrown when a budget refuses a call: its limit is reached, or the degradation ladder says the call may not be sent.</summary>
+public sealed class BudgetExceededException : InvalidOperationException
+{
+    /// <summary>Initializes a new instance.</summary>
+    /// <param name="scope">The scope of the refused call.</param>
+    /// <param name="usage">The budget that refused it, or <see langword="null"/> when unknown.</param>
+    /// <param name="reason">Why: <c>budget-exhausted</c>, <c>cache-only</c>, or a custom step's reason.</param>
+    public BudgetExceededException(GovernanceScope scope, BudgetUsage? usage, string reason)
+        : base(BuildMessage(scope, usage, reason))
+    {
+        Scope = scope;
+        Usage = usage;
+        Reason = reason;
+    }
+
+    /// <summary>Gets the scope of the refused call.</summary>
+    public GovernanceScope Scope { get; }
+
+    /// <summary>Gets the state of the budget that refused the call (policy, limit, spent, window reset time).</summary>
+    public BudgetUsage? Usage { get; }
+
+    /// <summary>Gets why the call was refused.</summary>
+    public string Reason { get; }
+
+    /// <summary>Gets the refusing policy.</summary>
+    public BudgetPolicy? Policy => Usage?.Policy;
+
+    /// <summary>Gets the refusing budget's cost limit in US dollars.</summary>
+    public decimal? Limit => Usage?.Policy.CostLimit;
+
+    /// <summary>Gets what the refusing budget has spent in its window.</summary>
+    public decimal? Spent => Usage?.SpentCost;
+
+    /// <summary>Gets when the refusing budget's window resets, or <see langword="null"/> for lifetime budgets.</summary>
+    public DateTimeOffset? WindowResetsAt => Usage?.WindowResetsAt;
+
+    private static string BuildMessage(GovernanceScope scope, BudgetUsage? usage, string reason)
+    {
+        if (usage is null)
+        {
+            return $"The call was refused by the budget ladder ({reason}) for scope {scope}.";
+        }
+
+        var p = usage.Policy;
+        var limit = p.CostLimit is { } c ? FormattableString.Invariant($"${c}") : FormattableString.Invariant($"{p.TokenLimit} tokens");
+        var key = usage.Key.Length == 0 ? "global" : $"{p.Level} '{usage.Key}'";
+        var resets = usage.WindowResetsAt is { } r ? FormattableString.Invariant($"; the window resets at {r:O}") : string.Empty;
+        return FormattableString.Invariant(
+            $"Budget '{p.Name}' ({key}) refused the call ({reason}): spent ${usage.SpentCost} and {usage.SpentTokens} tokens, {usage.Utilisation:P0} of its {limit} {p.Window} limit{resets}.");
+    }
+}

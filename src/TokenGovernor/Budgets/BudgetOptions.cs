@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.AI;
+
+namespace TokenGovernor;
+
+/// <summary>Options of <see cref="BudgetChatClient"/>.</summary>
+public sealed class BudgetOptions
+{
+    /// <summary>Gets the degradation ladder, applied in ascending threshold order.</summary>
+    /// <value>Defaults to <see cref="BudgetDegradationSteps.CreateDefault"/>. Clear it to only enforce hard limits.</value>
+    public IList<BudgetDegradationStep> Ladder { get; } = BudgetDegradationSteps.CreateDefault();
+
+    /// <summary>Gets or sets the fewest output tokens worth sending a call for: when a strict budget cannot afford the requested
+    /// output cap, the cap is lowered to what it can afford if that is at least this many tokens; otherwise the call is refused.</summary>
+    /// <value>Defaults to 256.</value>
+    [Range(1, 1_000_000)]
+    public int MinimumUsefulOutputTokens { get; set; } = 256;
+
+    /// <summary>Gets or sets the response returned instead of throwing <see cref="BudgetExceededException"/> when a call is refused.</summary>
+    /// <value>Defaults to <see langword="null"/> (throw).</value>
+    public ChatResponse? FallbackResponse { get; set; }
+
+    /// <summary>Gets or sets the output cap assumed when neither the request nor the catalog gives one.</summary>
+    /// <value>Defaults to 4,096.</value>
+    [Range(1, 10_000_000)]
+    public int DefaultMaxOutputTokens { get; set; } = 4096;
+
+    internal BudgetOptions Clone()
+    {
+        var clone = new BudgetOptions
+        {
+            MinimumUsefulOutputTokens = MinimumUsefulOutputTokens,
+            FallbackResponse = FallbackResponse,
+            DefaultMaxOutputTokens = DefaultMaxOutputTokens,
+        };
+        clone.Ladder.Clear();
+        foreach (var step in Ladder.OrderBy(s => s.Threshold))
+        {
+            clone.Ladder.Add(step);
+        }
+
+        return clone;
+    }
+}

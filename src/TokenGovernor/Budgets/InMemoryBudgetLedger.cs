@@ -1,0 +1,698 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+
+namespace TokenGovernor;
+
+/// <summary>
+/// The default <see cref="IBudgetLedger"/>: budgets kept in process memory, admitted atomically with fine-grained locks
+/// (one per budget key, taken in a fixed order), allocation-free on the reserve/settle path, windows rolled over by the
+/// <see cref="TimeProvider"/>.
+/// </summary>
+/// <remarks>
+/// <para>Charges land in the window in which they are settled; a reservation made in one window and settled in the next keeps
+/// holding room until it settles. Sliding windows are kept in 60 sub-buckets, so their edge is precise to 1/60th of the window.</para>
+/// <para>Budgets of one process only: with several app instances use the Redis ledger, or each instance may spend the whole limit.</para>
+/// </remarks>
+public sealed class InMemoryBudgetLedger : IBudgetLedger
+{
+    private const int SlotBits = 24;
+    private const long SlotMask = (1L << SlotBits) - 1;
+    private const int SlidingBuckets = 60;
+
+    private readonly PolicyState[] _policies;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _lease;
+    private readonly Slot[] _slots;
+    private readonly int[] _freeSlots;
+    private readonly object _slotLock = new();
+    private readonly object _sweepLock = new();
+    private int _freeCount;
+    private int _nextCounterId;
+    private long _nextSweepTicks;
+    private long _expired;
+
+    /// <summary>Initializes a new ledger.</summary>
+    /// <param name="policies">The policies to enforce; each is validated.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="timeProvider">The clock; defaults to <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentException">A policy is invalid, or two policies share a name.</exception>
+    public InMemoryBudgetLedger(IEnumerable<BudgetPolicy> policies, BudgetLedgerOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        options ??= new BudgetLedgerOptions();
+        OptionsValidation.ThrowIfInvalid(new BudgetLedgerOptionsValidator(), options);
+        if (options.ReservationLease < TimeSpan.FromSeconds(1) || options.ReservationLease > TimeSpan.FromDays(7))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ReservationLease,
+                "BudgetLedgerOptions.ReservationLease must be between one second and seven days; make it longer than your slowest call.");
+        }
+        var list = policies.ToList();
+        foreach (var policy in list)
+        {
+            ArgumentNullException.ThrowIfNull(policy, nameof(policies));
+            policy.Validate();
+        }
+
+        var duplicate = list.GroupBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"Two budget policies are named '{duplicate.Key}'; policy names must be unique.", nameof(policies));
+        }
+
+        _time = timeProvider ?? TimeProvider.System;
+        _lease = options.ReservationLease;
+        _policies = list.Select(p => new PolicyState(p, this)).ToArray();
+        Policies = list;
+        _slots = new Slot[options.MaxOutstandingReservations];
+        _freeSlots = new int[options.MaxOutstandingReservations];
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            _slots[i] = new Slot();
+            _freeSlots[i] = _slots.Length - 1 - i;
+        }
+
+        _freeCount = _slots.Length;
+    }
+
+    /// <inheritdoc />
+    public event EventHandler<BudgetThresholdCrossedEventArgs>? ThresholdCrossed;
+
+    /// <inheritdoc />
+    public IReadOnlyList<BudgetPolicy> Policies { get; }
+
+    /// <summary>Gets how many reservations are outstanding (neither settled, released nor reclaimed).</summary>
+    public int OutstandingReservations => _slots.Length - Volatile.Read(ref _freeCount);
+
+    /// <summary>Gets how many reservations expired unsettled and were reclaimed.</summary>
+    public long ExpiredReservations => Interlocked.Read(ref _expired);
+
+    /// <inheritdoc />
+    public ValueTask<BudgetReservationResult> ReserveAsync(GovernanceScope scope, decimal cost, long tokens, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentOutOfRangeException.ThrowIfNegative(cost);
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new ValueTask<BudgetReservationResult>(Reserve(scope, cost, tokens));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<decimal?> SettleAsync(BudgetReservation reservation, decimal actualCost, long actualTokens, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        ArgumentOutOfRangeException.ThrowIfNegative(actualTokens);
+        return new ValueTask<decimal?>(Finish(reservation, actualCost, actualTokens, settle: true));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> ReleaseAsync(BudgetReservation reservation, CancellationToken cancellationToken = default) =>
+        new(Finish(reservation, 0, 0, settle: false) is not null);
+
+    /// <inheritdoc />
+    public double GetUtilisation(GovernanceScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var now = _time.GetUtcNow();
+        var max = 0.0;
+        foreach (var policy in _policies)
+        {
+            var key = policy.Policy.KeyFor(scope);
+            if (key is null || policy.Find(key) is not { } counter)
+            {
+                continue;
+            }
+
+            lock (counter)
+            {
+                counter.Roll(now);
+                max = Math.Max(max, counter.Utilisation(0, 0));
+            }
+        }
+
+        return max;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<BudgetUsage> GetUsage(GovernanceScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var now = _time.GetUtcNow();
+        var list = new List<BudgetUsage>();
+        foreach (var policy in _policies)
+        {
+            var key = policy.Policy.KeyFor(scope);
+            if (key is null)
+            {
+                continue;
+            }
+
+            var counter = policy.GetOrCreate(key);
+            lock (counter)
+            {
+                counter.Roll(now);
+                list.Add(counter.Snapshot(now));
+            }
+        }
+
+        return list;
+    }
+
+    private BudgetReservationResult Reserve(GovernanceScope scope, decimal cost, long tokens)
+    {
+        var now = _time.GetUtcNow();
+        MaybeSweep(now);
+        while (true)
+        {
+            if (TryReserve(scope, cost, tokens, now, out var result))
+            {
+                return result;
+            }
+
+            // A budget key was evicted as idle between lookup and lock: look it up again.
+        }
+    }
+
+    private bool TryReserve(GovernanceScope scope, decimal cost, long tokens, DateTimeOffset now, out BudgetReservationResult result)
+    {
+
+        var buffer = default(CounterBuffer);
+        Span<Counter> counters = buffer;
+        var n = 0;
+        foreach (var policy in _policies)
+        {
+            var key = policy.Policy.KeyFor(scope);
+            if (key is null)
+            {
+                continue;
+            }
+
+            if (n == CounterBuffer.Length)
+            {
+                throw new InvalidOperationException($"A call matched more than {CounterBuffer.Length} budget policies; merge policies so at most {CounterBuffer.Length} apply to one call.");
+            }
+
+            counters[n++] = policy.GetOrCreate(key);
+        }
+
+        counters = counters[..n];
+        SortById(counters);
+
+        var utilisation = 0.0;
+        BudgetDenial? denial = null;
+        for (var i = 0; i < counters.Length; i++)
+        {
+            Monitor.Enter(counters[i]);
+        }
+
+        try
+        {
+            for (var i = 0; i < counters.Length; i++)
+            {
+                if (counters[i].Evicted)
+                {
+                    result = default;
+                    return false;
+                }
+            }
+
+            for (var i = 0; i < counters.Length && denial is null; i++)
+            {
+                var c = counters[i];
+                c.Roll(now);
+                utilisation = Math.Max(utilisation, c.Utilisation(0, 0));
+                denial = c.Admit(cost, tokens, now);
+            }
+
+            if (denial is null)
+            {
+                if (!TryTakeSlot(out var slotIndex))
+                {
+                    throw new InvalidOperationException(
+                        $"The budget ledger already has {_slots.Length} outstanding reservations; raise BudgetLedgerOptions.MaxOutstandingReservations or settle reservations.");
+                }
+
+                var slot = _slots[slotIndex];
+                for (var i = 0; i < counters.Length; i++)
+                {
+                    counters[i].Reserved += cost;
+                    counters[i].ReservedTokens += tokens;
+                    slot.Counters[i] = counters[i];
+                }
+
+                slot.Count = counters.Length;
+                slot.Cost = cost;
+                slot.Tokens = tokens;
+                slot.ExpiresTicks = (now + _lease).UtcTicks;
+                slot.Generation = (slot.Generation % 0x3FFFFFFF) + 1;
+                var id = ((long)slot.Generation << SlotBits) | (uint)slotIndex;
+                Volatile.Write(ref slot.Id, id);
+                result = BudgetReservationResult.Granted(new BudgetReservation(id, cost, tokens), utilisation);
+                return true;
+            }
+        }
+        finally
+        {
+            for (var i = counters.Length - 1; i >= 0; i--)
+            {
+                Monitor.Exit(counters[i]);
+            }
+        }
+
+        result = BudgetReservationResult.Denied(denial!, utilisation);
+        return true;
+    }
+
+    private decimal? Finish(BudgetReservation reservation, decimal actualCost, long actualTokens, bool settle)
+    {
+        var index = reservation.Id & SlotMask;
+        if (reservation.Id <= 0 || index >= _slots.Length)
+        {
+            return null;
+        }
+
+        var slot = _slots[index];
+        if (Interlocked.CompareExchange(ref slot.Id, 0, reservation.Id) != reservation.Id)
+        {
+            return null; // already settled, released or reclaimed: never count twice
+        }
+
+        var now = _time.GetUtcNow();
+        var crossed = default(CrossingBuffer);
+        var crossings = 0;
+        var counters = slot.Counters.AsSpan(0, slot.Count);
+        for (var i = 0; i < counters.Length; i++)
+        {
+            Monitor.Enter(counters[i]);
+        }
+
+        try
+        {
+            for (var i = 0; i < counters.Length; i++)
+            {
+                var c = counters[i];
+                c.Roll(now);
+                c.Reserved -= slot.Cost;
+                c.ReservedTokens -= slot.Tokens;
+                if (settle)
+                {
+                    var fired = c.AddSpent(actualCost, actualTokens, now);
+                    if (fired != 0 && crossings < CrossingBuffer.Length)
+                    {
+                        crossed[crossings++] = (c, fired);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            for (var i = counters.Length - 1; i >= 0; i--)
+            {
+                Monitor.Exit(counters[i]);
+            }
+        }
+
+        var unused = slot.Cost - actualCost;
+        counters.Clear();
+        ReturnSlot((int)index);
+
+        if (crossings > 0 && ThresholdCrossed is { } handler)
+        {
+            for (var i = 0; i < crossings; i++)
+            {
+                RaiseCrossings(handler, crossed[i].Counter, crossed[i].Fired, now);
+            }
+        }
+
+        return settle ? unused : slot.Cost;
+    }
+
+    private void RaiseCrossings(EventHandler<BudgetThresholdCrossedEventArgs> handler, Counter counter, int fired, DateTimeOffset now)
+    {
+        BudgetUsage usage;
+        lock (counter)
+        {
+            usage = counter.Snapshot(now);
+        }
+
+        var thresholds = counter.Owner.Policy.SoftThresholds;
+        for (var t = 0; t < thresholds.Count && t < 31; t++)
+        {
+            if ((fired & (1 << t)) != 0)
+            {
+                handler(this, new BudgetThresholdCrossedEventArgs(usage, thresholds[t]));
+            }
+        }
+    }
+
+    private bool TryTakeSlot(out int index)
+    {
+        lock (_slotLock)
+        {
+            if (_freeCount == 0)
+            {
+                index = -1;
+                return false;
+            }
+
+            index = _freeSlots[--_freeCount];
+            return true;
+        }
+    }
+
+    private void ReturnSlot(int index)
+    {
+        lock (_slotLock)
+        {
+            _freeSlots[_freeCount++] = index;
+        }
+    }
+
+    private void MaybeSweep(DateTimeOffset now)
+    {
+        if (now.UtcTicks < Volatile.Read(ref _nextSweepTicks) || !Monitor.TryEnter(_sweepLock))
+        {
+            return;
+        }
+
+        try
+        {
+            var interval = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, _lease.Ticks / 4));
+            Volatile.Write(ref _nextSweepTicks, (now + interval).UtcTicks);
+            for (var i = 0; i < _slots.Length; i++)
+            {
+                var slot = _slots[i];
+                var id = Volatile.Read(ref slot.Id);
+                if (id != 0 && slot.ExpiresTicks <= now.UtcTicks &&
+                    Finish(new BudgetReservation(id, 0, 0), 0, 0, settle: false) is not null)
+                {
+                    Interlocked.Increment(ref _expired);
+                }
+            }
+
+            foreach (var policy in _policies)
+            {
+                policy.EvictIdle(now);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(_sweepLock);
+        }
+    }
+
+    private static void SortById(Span<Counter> counters)
+    {
+        for (var i = 1; i < counters.Length; i++)
+        {
+            var item = counters[i];
+            var j = i - 1;
+            while (j >= 0 && counters[j].Id > item.Id)
+            {
+                counters[j + 1] = counters[j];
+                j--;
+            }
+
+            counters[j + 1] = item;
+        }
+    }
+
+    [InlineArray(Length)]
+    private struct CounterBuffer
+    {
+        public const int Length = 8;
+        private Counter _element;
+    }
+
+    [InlineArray(Length)]
+    private struct CrossingBuffer
+    {
+        public const int Length = 8;
+        private (Counter Counter, int Fired) _element;
+    }
+
+    private sealed class Slot
+    {
+        public readonly Counter[] Counters = new Counter[CounterBuffer.Length];
+        public long Id;
+        public int Generation;
+        public int Count;
+        public decimal Cost;
+        public long Tokens;
+        public long ExpiresTicks;
+    }
+
+    private sealed class PolicyState
+    {
+        private readonly InMemoryBudgetLedger _ledger;
+        private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
+        private Counter? _single;
+
+        public PolicyState(BudgetPolicy policy, InMemoryBudgetLedger ledger)
+        {
+            Policy = policy;
+            _ledger = ledger;
+            Zone = TimeZoneInfo.FindSystemTimeZoneById(policy.TimeZoneId);
+            SingleKey = policy.Level is null || policy.Key is not null;
+        }
+
+        public BudgetPolicy Policy { get; }
+
+        public TimeZoneInfo Zone { get; }
+
+        public bool SingleKey { get; }
+
+        public Counter? Find(string key) => SingleKey ? Volatile.Read(ref _single) : _counters.GetValueOrDefault(key);
+
+        public Counter GetOrCreate(string key)
+        {
+            if (SingleKey)
+            {
+                return Volatile.Read(ref _single) ?? Interlocked.CompareExchange(ref _single, NewCounter(key), null) ?? _single!;
+            }
+
+            return _counters.TryGetValue(key, out var counter)
+                ? counter
+                : _counters.GetOrAdd(key, static (k, state) => state.NewCounter(k), this);
+        }
+
+        public void EvictIdle(DateTimeOffset now)
+        {
+            if (SingleKey || Policy.Window == BudgetWindow.Lifetime)
+            {
+                return;
+            }
+
+            foreach (var (key, counter) in _counters)
+            {
+                lock (counter)
+                {
+                    counter.Roll(now);
+                    if (counter.IsIdle(now))
+                    {
+                        counter.Evicted = true;
+                        _counters.TryRemove(new KeyValuePair<string, Counter>(key, counter));
+                    }
+                }
+            }
+        }
+
+        private Counter NewCounter(string key) => new(this, key, Interlocked.Increment(ref _ledger._nextCounterId));
+    }
+
+    private sealed class Counter
+    {
+        private readonly decimal[]? _ringCost;
+        private readonly long[]? _ringTokens;
+        private readonly long[]? _ringIndex;
+        private readonly long _bucketTicks;
+        private DateTimeOffset _windowStart;
+        private DateTimeOffset _windowEnd;
+        private decimal _spent;
+        private long _spentTokens;
+        private int _fired;
+
+        public Counter(PolicyState owner, string key, int id)
+        {
+            Owner = owner;
+            Key = key;
+            Id = id;
+            if (owner.Policy.Window == BudgetWindow.Sliding)
+            {
+                _ringCost = new decimal[SlidingBuckets];
+                _ringTokens = new long[SlidingBuckets];
+                _ringIndex = new long[SlidingBuckets];
+                _bucketTicks = Math.Max(1, owner.Policy.SlidingWindow.Ticks / SlidingBuckets);
+            }
+        }
+
+        public PolicyState Owner { get; }
+
+        public string Key { get; }
+
+        public int Id { get; }
+
+        public decimal Reserved { get; set; }
+
+        public bool Evicted { get; set; }
+
+        public long ReservedTokens { get; set; }
+
+        private decimal? CostLimit => Owner.Policy.CostLimit;
+
+        private long? TokenLimit => Owner.Policy.TokenLimit;
+
+        public void Roll(DateTimeOffset now)
+        {
+            switch (Owner.Policy.Window)
+            {
+                case BudgetWindow.Lifetime:
+                    return;
+                case BudgetWindow.Sliding:
+                {
+                    var current = now.UtcTicks / _bucketTicks;
+                    decimal cost = 0;
+                    long tokens = 0;
+                    for (var i = 0; i < SlidingBuckets; i++)
+                    {
+                        if (_ringIndex![i] > current - SlidingBuckets)
+                        {
+                            cost += _ringCost![i];
+                            tokens += _ringTokens![i];
+                        }
+                    }
+
+                    if (cost < _spent)
+                    {
+                        _fired = 0; // spend slid out of the window: thresholds may fire again
+                    }
+
+                    _spent = cost;
+                    _spentTokens = tokens;
+                    return;
+                }
+
+                default:
+                    if (now >= _windowEnd || now < _windowStart)
+                    {
+                        (_windowStart, _windowEnd) = BudgetWindowCalculator.Calendar(Owner.Policy.Window, Owner.Zone, Owner.Policy.FirstDayOfWeek, now);
+                        _spent = 0;
+                        _spentTokens = 0;
+                        _fired = 0;
+                    }
+
+                    return;
+            }
+        }
+
+        public double Utilisation(decimal extraCost, long extraTokens)
+        {
+            var u = 0.0;
+            if (CostLimit is { } cl)
+            {
+                var used = _spent + Reserved + extraCost;
+                u = cl == 0 ? (used > 0 ? double.PositiveInfinity : 1) : (double)(used / cl);
+            }
+
+            if (TokenLimit is { } tl)
+            {
+                var used = _spentTokens + ReservedTokens + extraTokens;
+                u = Math.Max(u, tl == 0 ? (used > 0 ? double.PositiveInfinity : 1) : (double)used / tl);
+            }
+
+            return u;
+        }
+
+        public BudgetDenial? Admit(decimal cost, long tokens, DateTimeOffset now)
+        {
+            var strict = Owner.Policy.Mode == BudgetMode.Strict;
+            if (CostLimit is { } cl && (strict ? _spent + Reserved + cost > cl : _spent + Reserved >= cl))
+            {
+                return Deny(isTokens: false, cl, _spent, Reserved, cost, now);
+            }
+
+            if (TokenLimit is { } tl && (strict ? _spentTokens + ReservedTokens + tokens > tl : _spentTokens + ReservedTokens >= tl))
+            {
+                return Deny(isTokens: true, tl, _spentTokens, ReservedTokens, tokens, now);
+            }
+
+            return null;
+        }
+
+        public int AddSpent(decimal cost, long tokens, DateTimeOffset now)
+        {
+            if (_ringCost is not null)
+            {
+                var index = now.UtcTicks / _bucketTicks;
+                var pos = (int)(index % SlidingBuckets);
+                if (_ringIndex![pos] != index)
+                {
+                    _ringIndex[pos] = index;
+                    _ringCost[pos] = 0;
+                    _ringTokens![pos] = 0;
+                }
+
+                _ringCost[pos] += cost;
+                _ringTokens![pos] += tokens;
+            }
+
+            _spent += cost;
+            _spentTokens += tokens;
+            var after = Utilisation(-Reserved, -ReservedTokens);
+            var thresholds = Owner.Policy.SoftThresholds;
+            var fired = 0;
+            for (var t = 0; t < thresholds.Count && t < 31; t++)
+            {
+                if (after >= thresholds[t] && (_fired & (1 << t)) == 0)
+                {
+                    _fired |= 1 << t;
+                    fired |= 1 << t;
+                }
+            }
+
+            return fired;
+        }
+
+        public bool IsIdle(DateTimeOffset now) => Reserved == 0 && ReservedTokens == 0 && _spent == 0 && _spentTokens == 0;
+
+        public BudgetUsage Snapshot(DateTimeOffset now) => new()
+        {
+            Policy = Owner.Policy,
+            Key = Key,
+            WindowStart = Owner.Policy.Window switch
+            {
+                BudgetWindow.Lifetime => null,
+                BudgetWindow.Sliding => now - Owner.Policy.SlidingWindow,
+                _ => _windowStart,
+            },
+            WindowResetsAt = Owner.Policy.Window switch
+            {
+                BudgetWindow.Lifetime => null,
+                BudgetWindow.Sliding => now + TimeSpan.FromTicks(_bucketTicks),
+                _ => _windowEnd,
+            },
+            SpentCost = _spent,
+            ReservedCost = Reserved,
+            SpentTokens = _spentTokens,
+            ReservedTokens = ReservedTokens,
+            Utilisation = Utilisation(0, 0),
+            Overspend = CostLimit is { } cl && _spent > cl ? _spent - cl : 0,
+        };
+
+        private BudgetDenial Deny(bool isTokens, decimal limit, decimal spent, decimal reserved, decimal requested, DateTimeOffset now) => new()
+        {
+            Policy = Owner.Policy,
+            Key = Key,
+            IsTokenLimit = isTokens,
+            Limit = limit,
+            Spent = spent,
+            Reserved = reserved,
+            Requested = requested,
+            WindowResetsAt = Owner.Policy.Window switch
+            {
+                BudgetWindow.Lifetime => null,
+                BudgetWindow.Sliding => now + TimeSpan.FromTicks(_bucketTicks),
+                _ => _windowEnd,
+            },
+        };
+    }
+}
