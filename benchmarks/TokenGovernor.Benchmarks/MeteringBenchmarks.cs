@@ -30,22 +30,4 @@ public class MeteringBenchmarks
 
     [Benchmark]
     public Task<ChatResponse> CostMeteringClient() => _metered.GetResponseAsync(s_messages, _options);
-
-    private sealed class PassThroughChatClient(IChatClient inner) : DelegatingChatClient(inner);
-
-    private sealed class CompletedChatClient(ChatResponse response) : IChatClient
-    {
-        private readonly Task<ChatResponse> _task = Task.FromResult(response);
-
-        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => _task;
-
-        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-
-        public void Dispose()
-        {
-        }
-    }
 }

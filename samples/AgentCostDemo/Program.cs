@@ -107,6 +107,73 @@ AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
     provider.Calls, provider.SimulatedLatency.TotalSeconds, cachedShare);
 AnsiConsole.MarkupLine("The coding agent makes 7 calls per task and resends its growing history each time: that is where agent bills grow.");
 
+// 4. A burst against a feature's daily budget: the same 60 requests without budgets and with a $0.03/day budget and the
+//    default degradation ladder (cheaper model at 70%, capped output and no reasoning at 85%, cache-only at 95%, refuse at 100%).
+AnsiConsole.MarkupLine("\n[bold]Burst against a daily budget[/] — 60 support requests on gpt-4o, budget $0.03/day for the feature.");
+var unbudgeted = await RunBurst(budget: null);
+var budgeted = await RunBurst(budget: 0.03m);
+var burstTable = new Table()
+    .AddColumn("run").AddColumn(new TableColumn("answered").RightAligned()).AddColumn(new TableColumn("on gpt-4o").RightAligned())
+    .AddColumn(new TableColumn("on gpt-4o-mini").RightAligned()).AddColumn(new TableColumn("output capped").RightAligned())
+    .AddColumn(new TableColumn("fallback reply").RightAligned()).AddColumn(new TableColumn("spend").RightAligned()).AddColumn(new TableColumn("budget").RightAligned());
+foreach (var (name, run, budget) in new[] { ("no budget", unbudgeted, (decimal?)null), ("budget + ladder", budgeted, 0.03m) })
+{
+    burstTable.AddRow(name, N(run.Answered), N(run.OnLarge), N(run.OnSmall), N(run.Capped), N(run.Refused), Usd(run.Spend), budget is null ? "-" : Usd(budget.Value));
+}
+
+AnsiConsole.Write(burstTable);
+AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
+    "With the budget every request still got a reply, spend stayed at {0} of the {1} limit (never over), and the ladder traded model size and answer length for coverage.",
+    Usd(budgeted.Spend), Usd(0.03m));
+
+static async Task<BurstResult> RunBurst(decimal? budget)
+{
+    var burstProvider = new SimulatedProvider(seed: 7);
+    var builder = new ChatClientBuilder(burstProvider);
+    InMemoryBudgetLedger? ledger = null;
+    if (budget is { } limit)
+    {
+        ledger = new InMemoryBudgetLedger([new BudgetPolicy("support-daily") { Level = ScopeLevel.Feature, CostLimit = limit, Window = BudgetWindow.Day }]);
+        builder.UseBudgets(ledger, o => o.FallbackResponse = new ChatResponse(new ChatMessage(ChatRole.Assistant,
+            "We're handling a lot of requests right now; a human agent will follow up by email.")));
+    }
+
+    var log = new CallLog();
+    var burstClient = builder.UseCostMetering(configure: o => o.Sinks.Add(log)).Build();
+    var result = new BurstResult();
+    for (var i = 0; i < 60; i++)
+    {
+        using var scope = GovernanceScope.Begin(tenant: "acme", feature: "support-bot", session: $"burst-{i}");
+        var response = await burstClient.GetResponseAsync(
+            [new ChatMessage(ChatRole.System, "You are a helpful support agent. Answer thoroughly."), new ChatMessage(ChatRole.User, $"Ticket {i}: my order arrived damaged, what are my options?")],
+            new ChatOptions { ModelId = "gpt-4o", MaxOutputTokens = 600 });
+        var record = response.GetGovernance();
+        if (record?.Refusal is not null)
+        {
+            result.Refused++;
+            continue;
+        }
+
+        result.Answered++;
+        if (record?.PricedModelId == "gpt-4o-mini")
+        {
+            result.OnSmall++;
+        }
+        else
+        {
+            result.OnLarge++;
+        }
+
+        if (record?.Degradations.Contains("cap-output") == true || record?.Degradations.Contains("output-capped-to-fit") == true)
+        {
+            result.Capped++;
+        }
+    }
+
+    result.Spend = log.Records.Sum(r => r.Cost.Total);
+    return result;
+}
+
 static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 static string Usd(decimal value) => "$" + value.ToString("0.0000", CultureInfo.InvariantCulture);
 
@@ -133,4 +200,20 @@ internal sealed class CallLog : ICostSink
             _records.Add(record);
         }
     }
+}
+
+/// <summary>What one run of the burst scenario produced.</summary>
+internal sealed class BurstResult
+{
+    public int Answered { get; set; }
+
+    public int OnLarge { get; set; }
+
+    public int OnSmall { get; set; }
+
+    public int Capped { get; set; }
+
+    public int Refused { get; set; }
+
+    public decimal Spend { get; set; }
 }

@@ -219,8 +219,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             {
                 var c = counters[i];
                 c.Roll(now);
-                utilisation = Math.Max(utilisation, c.Utilisation(0, 0));
-                denial = c.Admit(cost, tokens, now);
+                denial = c.Admit(cost, tokens, now, ref utilisation);
             }
 
             if (denial is null)
@@ -505,17 +504,34 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
         private readonly long[]? _ringTokens;
         private readonly long[]? _ringIndex;
         private readonly long _bucketTicks;
+        private readonly double _costLimit;
+        private readonly double _tokenLimit;
+        private readonly bool _hasCostLimit;
+        private readonly bool _hasTokenLimit;
+        private readonly decimal _costLimitExact;
+        private readonly long _tokenLimitExact;
+        private readonly bool _strict;
+        private readonly double[] _thresholds;
         private DateTimeOffset _windowStart;
         private DateTimeOffset _windowEnd;
         private decimal _spent;
         private long _spentTokens;
         private int _fired;
+        private long _lastBucket = long.MinValue;
 
         public Counter(PolicyState owner, string key, int id)
         {
             Owner = owner;
             Key = key;
             Id = id;
+            _costLimit = owner.Policy.CostLimit is { } c ? (double)c : double.NaN;
+            _tokenLimit = owner.Policy.TokenLimit is { } t ? t : double.NaN;
+            _hasCostLimit = owner.Policy.CostLimit is not null;
+            _hasTokenLimit = owner.Policy.TokenLimit is not null;
+            _costLimitExact = owner.Policy.CostLimit ?? 0;
+            _tokenLimitExact = owner.Policy.TokenLimit ?? 0;
+            _strict = owner.Policy.Mode == BudgetMode.Strict;
+            _thresholds = [.. owner.Policy.SoftThresholds ?? []];
             if (owner.Policy.Window == BudgetWindow.Sliding)
             {
                 _ringCost = new decimal[SlidingBuckets];
@@ -537,10 +553,6 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
 
         public long ReservedTokens { get; set; }
 
-        private decimal? CostLimit => Owner.Policy.CostLimit;
-
-        private long? TokenLimit => Owner.Policy.TokenLimit;
-
         public void Roll(DateTimeOffset now)
         {
             switch (Owner.Policy.Window)
@@ -549,7 +561,14 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
                     return;
                 case BudgetWindow.Sliding:
                 {
+                    // The running total only changes when a sub-bucket ages out, so it is recomputed once per sub-bucket period.
                     var current = now.UtcTicks / _bucketTicks;
+                    if (current == _lastBucket)
+                    {
+                        return;
+                    }
+
+                    _lastBucket = current;
                     decimal cost = 0;
                     long tokens = 0;
                     for (var i = 0; i < SlidingBuckets; i++)
@@ -586,33 +605,44 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
 
         public double Utilisation(decimal extraCost, long extraTokens)
         {
+            // Double arithmetic: utilisation steers the ladder and thresholds; admission itself compares exact decimals.
             var u = 0.0;
-            if (CostLimit is { } cl)
+            if (!double.IsNaN(_costLimit))
             {
-                var used = _spent + Reserved + extraCost;
-                u = cl == 0 ? (used > 0 ? double.PositiveInfinity : 1) : (double)(used / cl);
+                var used = (double)(_spent + Reserved + extraCost);
+                u = _costLimit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : used / _costLimit;
             }
 
-            if (TokenLimit is { } tl)
+            if (!double.IsNaN(_tokenLimit))
             {
-                var used = _spentTokens + ReservedTokens + extraTokens;
-                u = Math.Max(u, tl == 0 ? (used > 0 ? double.PositiveInfinity : 1) : (double)used / tl);
+                double used = _spentTokens + ReservedTokens + extraTokens;
+                u = Math.Max(u, _tokenLimit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : used / _tokenLimit);
             }
 
             return u;
         }
 
-        public BudgetDenial? Admit(decimal cost, long tokens, DateTimeOffset now)
+        public BudgetDenial? Admit(decimal cost, long tokens, DateTimeOffset now, ref double utilisation)
         {
-            var strict = Owner.Policy.Mode == BudgetMode.Strict;
-            if (CostLimit is { } cl && (strict ? _spent + Reserved + cost > cl : _spent + Reserved >= cl))
+            var strict = _strict;
+            if (_hasCostLimit)
             {
-                return Deny(isTokens: false, cl, _spent, Reserved, cost, now);
+                var used = _spent + Reserved;
+                utilisation = Math.Max(utilisation, _costLimit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : (double)used / _costLimit);
+                if (strict ? used + cost > _costLimitExact : used >= _costLimitExact)
+                {
+                    return Deny(isTokens: false, _costLimitExact, _spent, Reserved, cost, now);
+                }
             }
 
-            if (TokenLimit is { } tl && (strict ? _spentTokens + ReservedTokens + tokens > tl : _spentTokens + ReservedTokens >= tl))
+            if (_hasTokenLimit)
             {
-                return Deny(isTokens: true, tl, _spentTokens, ReservedTokens, tokens, now);
+                var used = _spentTokens + ReservedTokens;
+                utilisation = Math.Max(utilisation, _tokenLimit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : used / _tokenLimit);
+                if (strict ? used + tokens > _tokenLimitExact : used >= _tokenLimitExact)
+                {
+                    return Deny(isTokens: true, _tokenLimitExact, _spentTokens, ReservedTokens, tokens, now);
+                }
             }
 
             return null;
@@ -637,10 +667,17 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
 
             _spent += cost;
             _spentTokens += tokens;
-            var after = Utilisation(-Reserved, -ReservedTokens);
-            var thresholds = Owner.Policy.SoftThresholds;
+            var thresholds = _thresholds;
+            if (thresholds.Length == 0)
+            {
+                return 0;
+            }
+
+            var after = Math.Max(
+                _hasCostLimit ? (_costLimit == 0 ? double.PositiveInfinity : (double)_spent / _costLimit) : 0,
+                _hasTokenLimit ? (_tokenLimit == 0 ? double.PositiveInfinity : _spentTokens / _tokenLimit) : 0);
             var fired = 0;
-            for (var t = 0; t < thresholds.Count && t < 31; t++)
+            for (var t = 0; t < thresholds.Length && t < 31; t++)
             {
                 if (after >= thresholds[t] && (_fired & (1 << t)) == 0)
                 {
@@ -675,7 +712,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             SpentTokens = _spentTokens,
             ReservedTokens = ReservedTokens,
             Utilisation = Utilisation(0, 0),
-            Overspend = CostLimit is { } cl && _spent > cl ? _spent - cl : 0,
+            Overspend = _hasCostLimit && _spent > _costLimitExact ? _spent - _costLimitExact : 0,
         };
 
         private BudgetDenial Deny(bool isTokens, decimal limit, decimal spent, decimal reserved, decimal requested, DateTimeOffset now) => new()

@@ -16,3 +16,9 @@ internal sealed partial class BudgetLedgerOptionsValidator : IValidateOptions<Bu
 
 [OptionsValidator]
 internal sealed partial class BudgetOptionsValidator : IValidateOptions<BudgetOptions>;
+
+[OptionsValidator]
+internal sealed partial class VectorIndexOptionsValidator : IValidateOptions<VectorIndexOptions>;
+
+[OptionsValidator]
+internal sealed partial class ResponseCacheOptionsValidator : IValidateOptions<ResponseCacheOptions>;

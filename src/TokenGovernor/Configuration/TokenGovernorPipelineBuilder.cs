@@ -1,3 +1,5 @@
+using Microsoft.Extensions.AI;
+
 namespace TokenGovernor;
 
 /// <summary>
@@ -11,11 +13,43 @@ public sealed class TokenGovernorPipelineBuilder
 
     internal PriceCatalog? Catalog { get; private set; }
 
+    internal bool Cache { get; private set; }
+
+    internal Action<ResponseCacheOptions>? ConfigureCache { get; private set; }
+
+    internal IEmbeddingGenerator<string, Embedding<float>>? Embedder { get; private set; }
+
     internal bool Budgets { get; private set; }
 
     internal IBudgetLedger? BudgetLedger { get; private set; }
 
     internal Action<BudgetOptions>? ConfigureBudgets { get; private set; }
+
+    /// <summary>Answers identical requests from the exact cache (<see cref="ResponseCacheChatClient"/>), above routing and budgets.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseResponseCache(Action<ResponseCacheOptions>? configure = null)
+    {
+        Cache = true;
+        ConfigureCache = configure;
+        return this;
+    }
+
+    /// <summary>Answers identical requests from the exact cache and similar ones from the semantic cache.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <param name="embeddingGenerator">The embedder; defaults to the one in DI, else <see cref="HashingEmbeddingGenerator"/>.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseSemanticCache(Action<ResponseCacheOptions>? configure = null, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null)
+    {
+        Cache = true;
+        ConfigureCache = o =>
+        {
+            o.EnableSemantic = true;
+            configure?.Invoke(o);
+        };
+        Embedder = embeddingGenerator;
+        return this;
+    }
 
     /// <summary>Enforces budgets with the degradation ladder (<see cref="BudgetChatClient"/>), above cost metering.</summary>
     /// <param name="configure">Configures the options.</param>

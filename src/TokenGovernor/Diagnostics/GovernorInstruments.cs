@@ -14,7 +14,13 @@ internal sealed class GovernorInstruments
         Meter = meter;
         TokenUsage = meter.CreateHistogram<long>(TokenGovernorDiagnostics.TokenUsageInstrument, "{token}", "Number of input and output tokens used, per call.");
         Cost = meter.CreateCounter<double>(TokenGovernorDiagnostics.CostInstrument, "{USD}", "Cost of metered calls, in US dollars.");
+        CacheLookups = meter.CreateCounter<long>(TokenGovernorDiagnostics.CacheLookupsInstrument, "{lookup}", "Response cache lookups, tagged kind=exact|semantic and result=hit|miss.");
+        Savings = meter.CreateCounter<double>(TokenGovernorDiagnostics.SavingsInstrument, "{USD}", "Cost avoided, tagged with the mechanism that avoided it.");
     }
+
+    public Counter<long> CacheLookups { get; }
+
+    public Counter<double> Savings { get; }
 
     public static GovernorInstruments Shared => s_shared.Value;
 

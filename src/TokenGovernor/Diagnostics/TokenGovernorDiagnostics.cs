@@ -8,6 +8,8 @@ namespace TokenGovernor;
 /// <c>gen_ai.operation.name</c>, <c>gen_ai.request.model</c>, <c>gen_ai.response.model</c>: the OpenTelemetry GenAI semantic convention.</description></item>
 /// <item><description><c>token_governor.client.cost</c> (counter, <c>{USD}</c>): cost of metered calls, tagged with the models,
 /// <c>token_governor.tenant</c>, <c>token_governor.feature</c> and <c>token_governor.usage_estimated</c>.</description></item>
+/// <item><description><c>token_governor.cache.lookups</c> (counter, <c>{lookup}</c>) and <c>token_governor.savings</c> (counter, <c>{USD}</c>):
+/// cache hits and misses, and the cost they avoided, counted once per hit.</description></item>
 /// </list>
 /// </remarks>
 public static class TokenGovernorDiagnostics
@@ -23,4 +25,10 @@ public static class TokenGovernorDiagnostics
 
     /// <summary>The cost counter, in US dollars.</summary>
     public const string CostInstrument = "token_governor.client.cost";
+
+    /// <summary>The response cache lookup counter, tagged <c>token_governor.cache.kind</c> = <c>exact</c> | <c>semantic</c> and <c>token_governor.cache.result</c> = <c>hit</c> | <c>miss</c>.</summary>
+    public const string CacheLookupsInstrument = "token_governor.cache.lookups";
+
+    /// <summary>The savings counter, in US dollars, tagged <c>token_governor.mechanism</c> (for example <c>cache.exact</c>, <c>cache.semantic</c>).</summary>
+    public const string SavingsInstrument = "token_governor.savings";
 }

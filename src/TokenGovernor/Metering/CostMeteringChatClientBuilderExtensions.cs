@@ -30,7 +30,7 @@ public static class CostMeteringChatClientBuilderExtensions
             inner,
             catalog ?? services.GetService<PriceCatalog>() ?? PriceCatalog.BuiltIn,
             options,
-            services.GetServices<ICostSink>(),
+            services.GetService<IEnumerable<ICostSink>>() ?? [],
             services.GetService<ITokenEstimator>(),
             services.GetService<TimeProvider>(),
             services.GetService<ILoggerFactory>()?.CreateLogger(typeof(CostMeteringChatClient)),

@@ -1,0 +1,449 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace TokenGovernor;
+
+/// <summary>
+/// A delegating chat client that answers repeated work from a cache: first the exact cache (the same canonical request),
+/// then the semantic cache (a similar last user turn in the same partition, accepted by the <see cref="SemanticCacheGuard"/>).
+/// </summary>
+/// <remarks>
+/// <para>Place it above routing and budgets (<c>UseTokenGovernor</c> does): a hit reserves nothing, is never billed (usage is
+/// reported as zero), and its avoided cost is recorded once in <see cref="GovernanceRecord.CostAvoided"/>, in sinks and in the
+/// <c>token_governor.savings</c> metric.</para>
+/// <para>Safety: entries are partitioned by tenant, requested model, options that change the answer and tool definitions; the
+/// semantic partition also covers every system message and the last <see cref="ResponseCacheOptions.SemanticHistoryDepth"/>
+/// messages before the question. Responses with tool calls, errors, content-filter or length finish reasons, server-side
+/// conversation state, or from partial streams are never stored. Requests with a <c>ConversationId</c>, a temperature above
+/// <see cref="ResponseCacheOptions.MaxTemperature"/>, or <see cref="ResponseCacheOptions.BypassKey"/> bypass the cache.
+/// Exact keys are 128-bit hashes, and a hit compares the full canonical request, so colliding inputs never share an answer.</para>
+/// <para>Streaming requests are answered from the cache as a stream. Thread-safe.</para>
+/// </remarks>
+public sealed class ResponseCacheChatClient : DelegatingChatClient
+{
+    private const string KeyPrefix = "tokengovernor:exact:";
+    private readonly ResponseCacheOptions _options;
+    private readonly IDistributedCache? _distributed;
+    private readonly IMemoryCache? _memory;
+    private readonly MemoryCache? _ownedMemory;
+    private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
+    private readonly HashingEmbeddingGenerator? _hashing;
+    private VectorIndex<SemanticEntry>? _index;
+    private readonly EmbeddingMemo _memo;
+    private readonly PriceCatalog? _catalog;
+    private readonly ICostSink[] _sinks;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly GovernorInstruments _instruments;
+    private readonly string? _defaultModelId;
+
+    /// <summary>Initializes a new caching client.</summary>
+    /// <param name="innerClient">The client below (routing, budgets, metering, provider).</param>
+    /// <param name="options">The options (copied), or <see langword="null"/> for the defaults (exact cache only).</param>
+    /// <param name="distributedCache">The exact-cache store shared between instances; when <see langword="null"/>, <paramref name="memoryCache"/> is used.</param>
+    /// <param name="memoryCache">An in-process exact-cache store; when both stores are <see langword="null"/>, the client creates and owns one.</param>
+    /// <param name="embeddingGenerator">The semantic cache's embedder; defaults to <see cref="HashingEmbeddingGenerator"/>.</param>
+    /// <param name="catalog">Prices a stored answer when no metering layer below reports its cost.</param>
+    /// <param name="sinks">Receive one record per cache hit (with the cost it avoided).</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="meterFactory">Creates the <c>TokenGovernor</c> meter.</param>
+    public ResponseCacheChatClient(
+        IChatClient innerClient,
+        ResponseCacheOptions? options = null,
+        IDistributedCache? distributedCache = null,
+        IMemoryCache? memoryCache = null,
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null,
+        PriceCatalog? catalog = null,
+        IEnumerable<ICostSink>? sinks = null,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null,
+        IMeterFactory? meterFactory = null)
+        : base(innerClient)
+    {
+        _options = (options ?? new ResponseCacheOptions()).Clone();
+        OptionsValidation.ThrowIfInvalid(new ResponseCacheOptionsValidator(), _options);
+        _distributed = distributedCache;
+        _memory = distributedCache is null ? memoryCache : null;
+        if (_distributed is null && _memory is null)
+        {
+            _ownedMemory = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.ExactCacheSizeLimitBytes, CompactionPercentage = 0.1 });
+            _memory = _ownedMemory;
+        }
+
+        _time = timeProvider ?? TimeProvider.System;
+        _embedder = embeddingGenerator ?? new HashingEmbeddingGenerator();
+        _hashing = _embedder as HashingEmbeddingGenerator;
+        if (_options.EnableSemantic)
+        {
+            var dims = _hashing?.Dimensions ?? _embedder.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions ?? 0;
+            _index = dims > 0 ? CreateIndex(dims) : null;
+        }
+
+        _memo = new EmbeddingMemo(_options.EmbeddingMemoCapacity);
+        _catalog = catalog;
+        _sinks = sinks?.ToArray() ?? [];
+        _logger = logger ?? NullLogger.Instance;
+        _instruments = GovernorInstruments.For(meterFactory);
+        _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+    }
+
+    /// <inheritdoc />
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: false, out var owner);
+        var list = messages as IList<ChatMessage> ?? messages.ToList();
+        var lookup = await LookupAsync(list, options, context, cancellationToken);
+        if (lookup.Hit is { } hit)
+        {
+            return Serve(context, owner, hit);
+        }
+
+        var before = context.Cost.Total;
+        var calls = context.ProviderCalls;
+        ChatResponse response;
+        using (GovernanceContext.Enter(context))
+        {
+            response = await base.GetResponseAsync(list, options, cancellationToken);
+        }
+
+        await StoreAsync(lookup, response, CostOf(context, before, calls, response.Usage, response.ModelId ?? lookup.Model), cancellationToken);
+        if (owner)
+        {
+            response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
+        }
+
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: true, out var owner);
+        return StreamAsync(messages as IList<ChatMessage> ?? messages.ToList(), options, context, owner, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _ownedMemory?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IList<ChatMessage> list, ChatOptions? options, GovernanceContext context, bool owner,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var lookup = await LookupAsync(list, options, context, cancellationToken);
+        if (lookup.Hit is { } hit)
+        {
+            var served = Serve(context, owner: false, hit);
+            foreach (var update in served.ToChatResponseUpdates())
+            {
+                yield return update;
+            }
+
+            if (owner)
+            {
+                yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), served.ResponseId, served.ModelId);
+            }
+
+            yield break;
+        }
+
+        var before = context.Cost.Total;
+        var calls = context.ProviderCalls;
+        var updates = lookup.Storable ? new List<ChatResponseUpdate>() : null;
+        IAsyncEnumerable<ChatResponseUpdate> stream;
+        using (GovernanceContext.Enter(context))
+        {
+            stream = base.GetStreamingResponseAsync(list, options, cancellationToken);
+        }
+
+        await foreach (var update in stream)
+        {
+            updates?.Add(update);
+            yield return update;
+        }
+
+        // Only a stream that ran to its end is stored; an abandoned or failed one never reaches this line.
+        string? responseId = null, modelId = null;
+        if (updates is not null)
+        {
+            var response = updates.ToChatResponse();
+            responseId = response.ResponseId;
+            modelId = response.ModelId;
+            await StoreAsync(lookup, response, CostOf(context, before, calls, response.Usage, response.ModelId ?? lookup.Model), cancellationToken);
+        }
+
+        if (owner)
+        {
+            yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), responseId, modelId);
+        }
+    }
+
+    private async ValueTask<Lookup> LookupAsync(IList<ChatMessage> messages, ChatOptions? options, GovernanceContext context, CancellationToken cancellationToken)
+    {
+        if (Bypass(options))
+        {
+            return default;
+        }
+
+        var model = options?.ModelId ?? context.RequestedModelId ?? _defaultModelId;
+        var lookup = new Lookup { Storable = true, Model = model };
+        if (_options.EnableExact)
+        {
+            var writer = CanonicalRequest.Rent();
+            try
+            {
+                writer.WriteExact(context.Scope, model, messages, options);
+                lookup.ExactKey = writer.Written.ToArray();
+                var hash = writer.Hash();
+                lookup.ExactCacheKey = string.Create(CultureInfo.InvariantCulture, $"{KeyPrefix}{hash:x32}");
+            }
+            finally
+            {
+                CanonicalRequest.Return(writer);
+            }
+
+            var exact = await TryGetExactAsync(lookup.ExactCacheKey, lookup.ExactKey, cancellationToken);
+            Count(exact is not null ? "hit" : "miss", "exact");
+            if (exact is not null)
+            {
+                lookup.Hit = new Hit(CacheStatus.Exact, 1.0, exact.Value.Response, exact.Value.Cost);
+                return lookup;
+            }
+        }
+
+        if (_options.EnableSemantic && LastUserTurn(messages) is var lastUser and >= 0 && messages[lastUser].Text is { Length: > 0 } text)
+        {
+            var writer = CanonicalRequest.Rent();
+            try
+            {
+                writer.WritePartition(context.Scope, model, messages, lastUser, options, _options.SemanticHistoryDepth);
+                lookup.Partition = string.Create(CultureInfo.InvariantCulture, $"{writer.Hash():x32}");
+            }
+            finally
+            {
+                CanonicalRequest.Return(writer);
+            }
+
+            lookup.Text = text;
+            lookup.Vector = await EmbedAsync(text, cancellationToken);
+            var index = Volatile.Read(ref _index) ?? EnsureIndex(lookup.Vector.Length);
+            Span<VectorMatch<SemanticEntry>> matches = new VectorMatch<SemanticEntry>[_options.SemanticCandidates];
+            var found = index.Search(lookup.Partition, lookup.Vector, matches, _options.SimilarityThreshold);
+            for (var i = 0; i < found; i++)
+            {
+                var entry = matches[i].Payload;
+                if (_options.Guard.Accepts(text, entry.Text, out var reason))
+                {
+                    Count("hit", "semantic");
+                    lookup.Hit = new Hit(CacheStatus.Semantic, matches[i].Score, entry.Response, entry.Cost);
+                    return lookup;
+                }
+
+                CachingLog.Rejected(_logger, matches[i].Score, reason!);
+            }
+
+            Count("miss", "semantic");
+        }
+
+        return lookup;
+    }
+
+    private bool Bypass(ChatOptions? options) =>
+        options is not null &&
+        (options.ConversationId is not null ||
+         options.Temperature > _options.MaxTemperature ||
+         (options.AdditionalProperties?.TryGetValue(ResponseCacheOptions.BypassKey, out var bypass) == true && bypass is true or "true" or "True"));
+
+    private static int LastUserTurn(IList<ChatMessage> messages)
+    {
+        for (var i = messages.Count - 1; i >= 0; i--)
+        {
+            if (messages[i].Role == ChatRole.User)
+            {
+                return i == messages.Count - 1 ? i : -1; // the question must be the last message
+            }
+        }
+
+        return -1;
+    }
+
+    private async ValueTask<(ChatResponse Response, decimal Cost)?> TryGetExactAsync(string key, byte[] canonical, CancellationToken cancellationToken)
+    {
+        if (_memory is not null)
+        {
+            return _memory.TryGetValue(key, out var value) && value is ExactEntry entry && entry.Key.AsSpan().SequenceEqual(canonical)
+                ? (entry.Response, entry.Cost)
+                : null;
+        }
+
+        var bytes = await _distributed!.GetAsync(key, cancellationToken);
+        return bytes is null ? null : CachedResponses.Deserialize(bytes, canonical);
+    }
+
+    private async ValueTask StoreAsync(Lookup lookup, ChatResponse response, decimal cost, CancellationToken cancellationToken)
+    {
+        if (!lookup.Storable || !CachedResponses.IsStorable(response))
+        {
+            return;
+        }
+
+        var copy = CachedResponses.Copy(response, zeroUsage: false);
+        if (lookup.ExactCacheKey is not null)
+        {
+            if (_memory is not null)
+            {
+                var size = lookup.ExactKey!.Length + (2L * copy.Text.Length) + 256;
+                _memory.Set(lookup.ExactCacheKey, new ExactEntry(lookup.ExactKey, copy, cost),
+                    new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = _options.ExactTimeToLive, Size = size });
+            }
+            else
+            {
+                try
+                {
+                    await _distributed!.SetAsync(lookup.ExactCacheKey, CachedResponses.Serialize(lookup.ExactKey, cost, copy),
+                        new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = _options.ExactTimeToLive }, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    CachingLog.StoreFailed(_logger, ex);
+                }
+            }
+        }
+
+        if (lookup.Partition is not null && lookup.Vector is not null)
+        {
+            (Volatile.Read(ref _index) ?? EnsureIndex(lookup.Vector.Length)).Add(lookup.Partition, lookup.Vector, new SemanticEntry(lookup.Text!, copy, cost));
+        }
+    }
+
+    private decimal CostOf(GovernanceContext context, decimal before, int calls, UsageDetails? usage, string? model)
+    {
+        if (context.ProviderCalls > calls)
+        {
+            return context.Cost.Total - before;
+        }
+
+        return usage is not null && _catalog is not null && _catalog.TryGetPrice(model, out var price)
+            ? CostCalculator.Calculate(usage, price).Total
+            : 0m;
+    }
+
+    private ChatResponse Serve(GovernanceContext context, bool owner, Hit hit)
+    {
+        context.Cache = hit.Status;
+        context.CacheSimilarity = hit.Similarity;
+        context.CostAvoided += hit.Cost;
+        var record = context.ToRecord(_time.GetUtcNow());
+        var mechanism = hit.Status == CacheStatus.Exact ? "cache.exact" : "cache.semantic";
+        if (_instruments.Savings.Enabled)
+        {
+            _instruments.Savings.Add((double)hit.Cost, new KeyValuePair<string, object?>("token_governor.mechanism", mechanism));
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            CachingLog.Hit(_logger, mechanism, hit.Similarity, hit.Cost);
+        }
+
+        Activity.Current?.SetTag("token_governor.cache", mechanism);
+        foreach (var sink in _sinks)
+        {
+            try
+            {
+                sink.Record(record);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                MeteringLog.SinkFailed(_logger, ex, sink.GetType().Name);
+            }
+        }
+
+        var response = CachedResponses.Copy(hit.Response, zeroUsage: true);
+        if (owner)
+        {
+            response.SetGovernance(record);
+        }
+
+        return response;
+    }
+
+    private void Count(string result, string kind)
+    {
+        if (_instruments.CacheLookups.Enabled)
+        {
+            _instruments.CacheLookups.Add(1, new KeyValuePair<string, object?>("token_governor.cache.kind", kind), new KeyValuePair<string, object?>("token_governor.cache.result", result));
+        }
+    }
+
+    private async ValueTask<float[]> EmbedAsync(string text, CancellationToken cancellationToken)
+    {
+        if (_memo.TryGet(text, out var vector))
+        {
+            return vector;
+        }
+
+        if (_hashing is not null)
+        {
+            vector = new float[_hashing.Dimensions];
+            _hashing.Embed(text, vector);
+        }
+        else
+        {
+            vector = (await _embedder.GenerateVectorAsync(text, cancellationToken: cancellationToken)).ToArray();
+        }
+
+        _memo.Add(text, vector);
+        return vector;
+    }
+
+    private VectorIndex<SemanticEntry> CreateIndex(int dims) => new(new VectorIndexOptions
+    {
+        Dimensions = dims,
+        Quantize = _options.QuantizeSemanticIndex,
+        TimeToLive = _options.SemanticTimeToLive,
+        MemoryCapBytes = _options.SemanticIndexMemoryCapBytes,
+    }, _time);
+
+    // For embedders that do not declare their dimension: the index is created on the first embedding.
+    private VectorIndex<SemanticEntry> EnsureIndex(int dims)
+    {
+        lock (_memo)
+        {
+            return _index ??= CreateIndex(dims);
+        }
+    }
+
+    private sealed record ExactEntry(byte[] Key, ChatResponse Response, decimal Cost);
+
+    private sealed record SemanticEntry(string Text, ChatResponse Response, decimal Cost);
+
+    private readonly record struct Hit(CacheStatus Status, double Similarity, ChatResponse Response, decimal Cost);
+
+    private struct Lookup
+    {
+        public bool Storable;
+        public string? Model;
+        public byte[]? ExactKey;
+        public string? ExactCacheKey;
+        public string? Partition;
+        public string? Text;
+        public float[]? Vector;
+        public Hit? Hit;
+    }
+}

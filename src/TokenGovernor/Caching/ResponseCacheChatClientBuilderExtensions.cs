@@ -1,0 +1,55 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TokenGovernor;
+
+namespace Microsoft.Extensions.AI;
+
+/// <summary>Adds <see cref="ResponseCacheChatClient"/> to a chat client pipeline.</summary>
+public static class ResponseCacheChatClientBuilderExtensions
+{
+    /// <summary>
+    /// Adds the exact response cache (and the semantic cache when <see cref="ResponseCacheOptions.EnableSemantic"/> is set).
+    /// Put it above routing and budgets so a hit costs no reservation. The exact store is the <see cref="IDistributedCache"/>
+    /// in DI when there is one, else a private in-memory cache.
+    /// </summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="configure">Configures the options; they are validated here.</param>
+    /// <param name="embeddingGenerator">The semantic cache's embedder; defaults to the one in DI, else <see cref="HashingEmbeddingGenerator"/>.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    public static ChatClientBuilder UseResponseCache(this ChatClientBuilder builder, Action<ResponseCacheOptions>? configure = null,
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new ResponseCacheOptions();
+        configure?.Invoke(options);
+        OptionsValidation.ThrowIfInvalid(new ResponseCacheOptionsValidator(), options);
+
+        return builder.Use((inner, services) => new ResponseCacheChatClient(
+            inner,
+            options,
+            services.GetService<IDistributedCache>(),
+            memoryCache: null, // a private cache sized by ResponseCacheOptions, never the app's shared IMemoryCache
+            embeddingGenerator ?? services.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            services.GetService<PriceCatalog>() ?? PriceCatalog.BuiltIn,
+            services.GetService<IEnumerable<ICostSink>>(),
+            services.GetService<TimeProvider>(),
+            services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ResponseCacheChatClient)),
+            services.GetService<IMeterFactory>()));
+    }
+
+    /// <summary>Adds the exact and the semantic response cache (see <see cref="UseResponseCache"/>).</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="embeddingGenerator">The embedder; defaults to the one in DI, else <see cref="HashingEmbeddingGenerator"/> (lexical).</param>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    public static ChatClientBuilder UseSemanticCache(this ChatClientBuilder builder, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null,
+        Action<ResponseCacheOptions>? configure = null) =>
+        builder.UseResponseCache(o =>
+        {
+            o.EnableSemantic = true;
+            configure?.Invoke(o);
+        }, embeddingGenerator);
+}

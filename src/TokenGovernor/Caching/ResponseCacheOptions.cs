@@ -1,0 +1,76 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TokenGovernor;
+
+/// <summary>Options of <see cref="ResponseCacheChatClient"/>.</summary>
+public sealed class ResponseCacheOptions
+{
+    /// <summary>The <c>ChatOptions.AdditionalProperties</c> key that, set to <see langword="true"/>, makes one call bypass the cache
+    /// (no lookup, no store).</summary>
+    public const string BypassKey = "tokengovernor.cache.bypass";
+
+    /// <summary>Gets or sets a value indicating whether the exact cache is used (identical canonical request → stored answer).</summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool EnableExact { get; set; } = true;
+
+    /// <summary>Gets or sets a value indicating whether the semantic cache is used (similar last user turn in the same partition).</summary>
+    /// <value>Defaults to <see langword="false"/>; <c>UseSemanticCache</c> turns it on.</value>
+    public bool EnableSemantic { get; set; }
+
+    /// <summary>Gets or sets how long exact entries live.</summary>
+    /// <value>Defaults to one hour.</value>
+    public TimeSpan ExactTimeToLive { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Gets or sets how long semantic entries live.</summary>
+    /// <value>Defaults to one hour.</value>
+    public TimeSpan SemanticTimeToLive { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Gets or sets the lowest cosine similarity a semantic hit needs. Calibrate it on your traffic with
+    /// <see cref="SemanticCacheCalibrator"/> or <c>tokengov calibrate</c>.</summary>
+    /// <value>Defaults to 0.90.</value>
+    [Range(0.0, 1.0)]
+    public float SimilarityThreshold { get; set; } = 0.90f;
+
+    /// <summary>Gets or sets how many earlier messages (before the last user turn) are part of the semantic partition, so a
+    /// follow-up question is only answered from entries that followed the same conversation.</summary>
+    /// <value>Defaults to 4.</value>
+    [Range(0, 1000)]
+    public int SemanticHistoryDepth { get; set; } = 4;
+
+    /// <summary>Gets or sets how many semantic candidates above the threshold the guard may examine.</summary>
+    /// <value>Defaults to 4.</value>
+    [Range(1, 64)]
+    public int SemanticCandidates { get; set; } = 4;
+
+    /// <summary>Gets or sets the temperature above which requests bypass the cache (their answers are meant to vary).</summary>
+    /// <value>Defaults to 0.7. A request with no temperature uses the provider's default and is cached.</value>
+    [Range(0.0, 10.0)]
+    public float MaxTemperature { get; set; } = 0.7f;
+
+    /// <summary>Gets or sets the guard that rejects semantic hits that differ in negation, values or a swapped key term.</summary>
+    /// <value>Defaults to <see cref="SemanticCacheGuard.Default"/>.</value>
+    [Required]
+    public SemanticCacheGuard Guard { get; set; } = SemanticCacheGuard.Default;
+
+    /// <summary>Gets or sets a value indicating whether the semantic index stores int8 copies and scans them (see <see cref="VectorIndexOptions.Quantize"/>).</summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool QuantizeSemanticIndex { get; set; }
+
+    /// <summary>Gets or sets the memory cap of the semantic index, in bytes.</summary>
+    /// <value>Defaults to 64 MiB.</value>
+    [Range(1024L, long.MaxValue)]
+    public long SemanticIndexMemoryCapBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Gets or sets how many embeddings of identical texts are memoized.</summary>
+    /// <value>Defaults to 4,096.</value>
+    [Range(0, 10_000_000)]
+    public int EmbeddingMemoCapacity { get; set; } = 4096;
+
+    /// <summary>Gets or sets the size limit of the in-memory exact cache the client creates when no <c>IDistributedCache</c> or
+    /// <c>IMemoryCache</c> is given, in bytes (approximate: canonical key plus answer text).</summary>
+    /// <value>Defaults to 128 MiB.</value>
+    [Range(1024L, long.MaxValue)]
+    public long ExactCacheSizeLimitBytes { get; set; } = 128L * 1024 * 1024;
+
+    internal ResponseCacheOptions Clone() => (ResponseCacheOptions)MemberwiseClone();
+}

@@ -1,0 +1,537 @@
+using System.Collections.Concurrent;
+using System.Numerics.Tensors;
+
+namespace TokenGovernor;
+
+/// <summary>
+/// An in-process vector index for similarity search: rows L2-normalised at insert so cosine similarity is a dot product,
+/// stored contiguously (row-major, no per-entry arrays) in partitions that are searched separately, scored with
+/// <see cref="TensorPrimitives"/> SIMD kernels; optionally scanned as int8 (per-row scale) with exact float re-ranking of the
+/// best candidates; entries expire after a TTL and the least recently used are evicted under a memory cap.
+/// </summary>
+/// <typeparam name="T">The payload kept with each vector.</typeparam>
+/// <remarks>
+/// Thread-safe. Each partition has a reader-writer lock: concurrent searches never block one another; an insert or removal
+/// waits for searches of its partition to finish and is never seen half-written. A search only scans its own partition; a
+/// partition larger than <see cref="VectorIndexOptions.ParallelScanThreshold"/> is scanned on all cores.
+/// </remarks>
+public sealed class VectorIndex<T>
+{
+    private readonly VectorIndexOptions _options;
+    private readonly TimeProvider _time;
+    private readonly int _dims;
+    private readonly long _bytesPerRow;
+    private readonly ConcurrentDictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, Partition> _owners = new();
+    private readonly object _evictLock = new();
+    private long _nextId;
+    private long _rows;
+
+    /// <summary>Initializes a new index.</summary>
+    /// <param name="options">The options (copied), or <see langword="null"/> for the defaults.</param>
+    /// <param name="timeProvider">The clock for TTL and recency; defaults to <see cref="TimeProvider.System"/>.</param>
+    public VectorIndex(VectorIndexOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        var o = options ?? new VectorIndexOptions();
+        _options = new VectorIndexOptions
+        {
+            Dimensions = o.Dimensions,
+            Quantize = o.Quantize,
+            RerankCandidates = o.RerankCandidates,
+            TimeToLive = o.TimeToLive,
+            MemoryCapBytes = o.MemoryCapBytes,
+            ParallelScanThreshold = o.ParallelScanThreshold,
+        };
+        OptionsValidation.ThrowIfInvalid(new VectorIndexOptionsValidator(), _options);
+        _time = timeProvider ?? TimeProvider.System;
+        _dims = _options.Dimensions;
+        _bytesPerRow = BytesPerEntry(_dims, _options.Quantize);
+    }
+
+    /// <summary>Gets the vector dimension.</summary>
+    public int Dimensions => _dims;
+
+    /// <summary>Gets the number of entries.</summary>
+    public long Count => Interlocked.Read(ref _rows);
+
+    /// <summary>Gets the bytes the rows use now (vectors, int8 copies and bookkeeping; payload objects not included).</summary>
+    public long MemoryBytes => Count * _bytesPerRow;
+
+    /// <summary>Gets the bytes one entry uses: the float row, the int8 row and its scale when quantised, and 32 bytes of bookkeeping.</summary>
+    /// <param name="dimensions">The vector dimension.</param>
+    /// <param name="quantize">Whether rows are also kept as int8.</param>
+    /// <returns>Bytes per entry.</returns>
+    public static long BytesPerEntry(int dimensions, bool quantize) =>
+        (dimensions * sizeof(float)) + (quantize ? dimensions + sizeof(float) : 0) + (3 * sizeof(long)) + IntPtr.Size;
+
+    /// <summary>Adds a vector. It is L2-normalised; the caller's span is not changed.</summary>
+    /// <param name="partition">The partition to add to (searches only see their own partition).</param>
+    /// <param name="vector">The vector, of <see cref="Dimensions"/> values.</param>
+    /// <param name="payload">The payload returned with matches.</param>
+    /// <returns>The entry's id.</returns>
+    /// <exception cref="ArgumentException">The vector has the wrong dimension, or is zero, NaN or infinite.</exception>
+    public long Add(string partition, ReadOnlySpan<float> vector, T payload)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        CheckDimensions(vector, nameof(vector));
+        var normalised = _dims <= 2048 ? stackalloc float[_dims] : new float[_dims];
+        if (!VectorMath.Normalize(vector, normalised))
+        {
+            throw new ArgumentException("The vector is zero, NaN or infinite; it cannot be normalised.", nameof(vector));
+        }
+
+        var now = _time.GetUtcNow().UtcTicks;
+        var expires = _options.TimeToLive is { } ttl ? now + ttl.Ticks : long.MaxValue;
+        var id = Interlocked.Increment(ref _nextId);
+        var p = _partitions.GetOrAdd(partition, static (_, s) => new Partition(s._dims, s._options.Quantize), this);
+        p.Lock.EnterWriteLock();
+        try
+        {
+            p.Append(id, normalised, payload, now, expires);
+        }
+        finally
+        {
+            p.Lock.ExitWriteLock();
+        }
+
+        _owners[id] = p;
+        if (Interlocked.Increment(ref _rows) * _bytesPerRow > _options.MemoryCapBytes)
+        {
+            EvictLeastRecentlyUsed();
+        }
+
+        return id;
+    }
+
+    /// <summary>Removes an entry.</summary>
+    /// <param name="id">The entry's id.</param>
+    /// <returns><see langword="true"/> when it was present.</returns>
+    public bool Remove(long id)
+    {
+        if (!_owners.TryRemove(id, out var p))
+        {
+            return false;
+        }
+
+        p.Lock.EnterWriteLock();
+        try
+        {
+            if (!p.RemoveById(id))
+            {
+                return false;
+            }
+        }
+        finally
+        {
+            p.Lock.ExitWriteLock();
+        }
+
+        Interlocked.Decrement(ref _rows);
+        return true;
+    }
+
+    /// <summary>Removes every expired entry now (expired entries are never returned by searches, whether removed or not).</summary>
+    /// <returns>How many entries were removed.</returns>
+    public int RemoveExpired()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        var removed = 0;
+        foreach (var p in _partitions.Values)
+        {
+            foreach (var id in p.Collect((expires, _) => expires <= now))
+            {
+                removed += Remove(id) ? 1 : 0;
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Finds the entries of <paramref name="partition"/> most similar to <paramref name="query"/>.</summary>
+    /// <param name="partition">The partition to search.</param>
+    /// <param name="query">The query vector (normalised here).</param>
+    /// <param name="k">How many matches at most.</param>
+    /// <param name="threshold">The lowest cosine similarity returned.</param>
+    /// <returns>Up to <paramref name="k"/> matches, best first.</returns>
+    public IReadOnlyList<VectorMatch<T>> Search(string partition, ReadOnlySpan<float> query, int k = 1, float threshold = -1f)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var results = new VectorMatch<T>[k];
+        var n = Search(partition, query, results, threshold);
+        return n == k ? results : results[..n];
+    }
+
+    /// <summary>Finds the entries most similar to <paramref name="query"/> without allocating: fills <paramref name="results"/>, best first.</summary>
+    /// <param name="partition">The partition to search.</param>
+    /// <param name="query">The query vector (normalised here).</param>
+    /// <param name="results">Receives up to <c>results.Length</c> matches.</param>
+    /// <param name="threshold">The lowest cosine similarity returned.</param>
+    /// <returns>The number of matches written.</returns>
+    /// <exception cref="ArgumentException">The query has the wrong dimension.</exception>
+    public int Search(string partition, ReadOnlySpan<float> query, Span<VectorMatch<T>> results, float threshold = -1f)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        CheckDimensions(query, nameof(query));
+        if (results.IsEmpty || !_partitions.TryGetValue(partition, out var p))
+        {
+            return 0;
+        }
+
+        var q = _dims <= 2048 ? stackalloc float[_dims] : new float[_dims];
+        if (!VectorMath.Normalize(query, q))
+        {
+            return 0;
+        }
+
+        var now = _time.GetUtcNow().UtcTicks;
+        p.Lock.EnterReadLock();
+        try
+        {
+            var k = Math.Min(results.Length, p.Count);
+            if (k == 0)
+            {
+                return 0;
+            }
+
+            Span<int> rows = stackalloc int[k];
+            Span<float> scores = stackalloc float[k];
+            int found;
+            if (_options.Quantize)
+            {
+                var candidates = Math.Min(p.Count, Math.Max(k, _options.RerankCandidates));
+                Span<int> candidateRows = candidates <= 1024 ? stackalloc int[candidates] : new int[candidates];
+                Span<float> candidateScores = candidates <= 1024 ? stackalloc float[candidates] : new float[candidates];
+                Span<short> q16 = _dims <= 2048 ? stackalloc short[_dims] : new short[_dims];
+                Span<sbyte> q8 = _dims <= 2048 ? stackalloc sbyte[_dims] : new sbyte[_dims];
+                VectorMath.Quantize(q, q8);
+                for (var i = 0; i < _dims; i++)
+                {
+                    q16[i] = q8[i];
+                }
+
+                var c = p.Count >= _options.ParallelScanThreshold
+                    ? p.ScanInt8Parallel(q16, candidateRows, candidateScores, now)
+                    : p.ScanInt8(q16, 0, p.Count, candidateRows, candidateScores, now);
+                found = 0;
+                for (var i = 0; i < c; i++)
+                {
+                    var exact = TensorPrimitives.Dot(q, p.Row(candidateRows[i]));
+                    found = TopK.Insert(rows, scores, found, candidateRows[i], exact);
+                }
+            }
+            else
+            {
+                found = p.Count >= _options.ParallelScanThreshold
+                    ? p.ScanFloatParallel(q, rows, scores, now)
+                    : p.ScanFloat(q, 0, p.Count, rows, scores, now);
+            }
+
+            var written = 0;
+            for (var i = 0; i < found; i++)
+            {
+                if (scores[i] < threshold)
+                {
+                    break;
+                }
+
+                p.Touch(rows[i], now);
+                results[written++] = new VectorMatch<T>(p.Ids[rows[i]], scores[i], p.Payloads[rows[i]]);
+            }
+
+            return written;
+        }
+        finally
+        {
+            p.Lock.ExitReadLock();
+        }
+    }
+
+    private void CheckDimensions(ReadOnlySpan<float> vector, string name)
+    {
+        if (vector.Length != _dims)
+        {
+            throw new ArgumentException($"The vector has {vector.Length} dimensions; this index holds {_dims}-dimensional vectors (VectorIndexOptions.Dimensions).", name);
+        }
+    }
+
+    private void EvictLeastRecentlyUsed()
+    {
+        if (!Monitor.TryEnter(_evictLock))
+        {
+            return;
+        }
+
+        try
+        {
+            RemoveExpired();
+            var capRows = _options.MemoryCapBytes / _bytesPerRow;
+            if (Count <= capRows)
+            {
+                return;
+            }
+
+            // Evict down to 15/16 of the cap in one pass, so eviction cost is amortised over many inserts.
+            var target = Count - (capRows - (capRows / 16));
+            var candidates = new List<(long Access, long Id)>();
+            foreach (var p in _partitions.Values)
+            {
+                p.Lock.EnterReadLock();
+                try
+                {
+                    for (var i = 0; i < p.Count; i++)
+                    {
+                        candidates.Add((Volatile.Read(ref p.LastAccess[i]), p.Ids[i]));
+                    }
+                }
+                finally
+                {
+                    p.Lock.ExitReadLock();
+                }
+            }
+
+            candidates.Sort((a, b) => a.Access.CompareTo(b.Access));
+            for (var i = 0; i < target && i < candidates.Count; i++)
+            {
+                Remove(candidates[i].Id);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(_evictLock);
+        }
+    }
+
+    private static class TopK
+    {
+        /// <summary>Inserts (row, score) into a best-first list of capacity rows.Length; returns the new count.</summary>
+        public static int Insert(Span<int> rows, Span<float> scores, int count, int row, float score)
+        {
+            if (count == rows.Length && score <= scores[count - 1])
+            {
+                return count;
+            }
+
+            var i = count == rows.Length ? count - 1 : count++;
+            while (i > 0 && scores[i - 1] < score)
+            {
+                scores[i] = scores[i - 1];
+                rows[i] = rows[i - 1];
+                i--;
+            }
+
+            scores[i] = score;
+            rows[i] = row;
+            return count;
+        }
+    }
+
+    private sealed class Partition(int dims, bool quantize)
+    {
+        private float[] _floats = new float[dims * 16];
+        private sbyte[] _bytes = quantize ? new sbyte[dims * 16] : [];
+        private float[] _scales = quantize ? new float[16] : [];
+        private long[] _expires = new long[16];
+
+        public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
+
+        public int Count { get; private set; }
+
+        public long[] Ids { get; private set; } = new long[16];
+
+        public T[] Payloads { get; private set; } = new T[16];
+
+        public long[] LastAccess = new long[16];
+
+        public ReadOnlySpan<float> Row(int row) => _floats.AsSpan(row * dims, dims);
+
+        public void Touch(int row, long now) => Volatile.Write(ref LastAccess[row], now);
+
+        public void Append(long id, ReadOnlySpan<float> normalised, T payload, long now, long expires)
+        {
+            if (Count == Ids.Length)
+            {
+                var capacity = Ids.Length * 2;
+                Array.Resize(ref _floats, capacity * dims);
+                if (quantize)
+                {
+                    Array.Resize(ref _bytes, capacity * dims);
+                    Array.Resize(ref _scales, capacity);
+                }
+
+                var ids = Ids;
+                var payloads = Payloads;
+                Array.Resize(ref ids, capacity);
+                Array.Resize(ref payloads, capacity);
+                Array.Resize(ref LastAccess, capacity);
+                Array.Resize(ref _expires, capacity);
+                Ids = ids;
+                Payloads = payloads;
+            }
+
+            var row = Count;
+            normalised.CopyTo(_floats.AsSpan(row * dims, dims));
+            if (quantize)
+            {
+                _scales[row] = VectorMath.Quantize(normalised, _bytes.AsSpan(row * dims, dims));
+            }
+
+            Ids[row] = id;
+            Payloads[row] = payload;
+            LastAccess[row] = now;
+            _expires[row] = expires;
+            Count++;
+        }
+
+        public bool RemoveById(long id)
+        {
+            var row = Array.IndexOf(Ids, id, 0, Count);
+            if (row < 0)
+            {
+                return false;
+            }
+
+            var last = Count - 1;
+            if (row != last)
+            {
+                _floats.AsSpan(last * dims, dims).CopyTo(_floats.AsSpan(row * dims, dims));
+                if (quantize)
+                {
+                    _bytes.AsSpan(last * dims, dims).CopyTo(_bytes.AsSpan(row * dims, dims));
+                    _scales[row] = _scales[last];
+                }
+
+                Ids[row] = Ids[last];
+                Payloads[row] = Payloads[last];
+                LastAccess[row] = LastAccess[last];
+                _expires[row] = _expires[last];
+            }
+
+            Payloads[last] = default!;
+            Count--;
+            return true;
+        }
+
+        public List<long> Collect(Func<long, long, bool> predicate)
+        {
+            var list = new List<long>();
+            Lock.EnterReadLock();
+            try
+            {
+                for (var i = 0; i < Count; i++)
+                {
+                    if (predicate(_expires[i], LastAccess[i]))
+                    {
+                        list.Add(Ids[i]);
+                    }
+                }
+            }
+            finally
+            {
+                Lock.ExitReadLock();
+            }
+
+            return list;
+        }
+
+        public int ScanFloat(ReadOnlySpan<float> q, int from, int to, Span<int> rows, Span<float> scores, long now)
+        {
+            var found = 0;
+            var data = _floats;
+            var expires = _expires;
+            for (var i = from; i < to; i++)
+            {
+                var score = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(data, i * dims, dims));
+                if ((found < rows.Length || score > scores[found - 1]) && expires[i] > now)
+                {
+                    found = TopK.Insert(rows, scores, found, i, score);
+                }
+            }
+
+            return found;
+        }
+
+        public int ScanInt8(ReadOnlySpan<short> q, int from, int to, Span<int> rows, Span<float> scores, long now)
+        {
+            var found = 0;
+            var data = _bytes;
+            var rowScales = _scales;
+            var expires = _expires;
+            for (var i = from; i < to; i++)
+            {
+                // Approximate cosine up to the query's scale (common to every row): integer dot product times the row's scale.
+                // It only picks candidates; the exact float re-rank orders them.
+                var score = VectorMath.DotInt8(new ReadOnlySpan<sbyte>(data, i * dims, dims), q) * rowScales[i];
+                if ((found < rows.Length || score > scores[found - 1]) && expires[i] > now)
+                {
+                    found = TopK.Insert(rows, scores, found, i, score);
+                }
+            }
+
+            return found;
+        }
+
+        public int ScanFloatParallel(ReadOnlySpan<float> q, Span<int> rows, Span<float> scores, long now) => ScanFloatParallelCore(q.ToArray(), rows, scores, now);
+
+        public int ScanInt8Parallel(ReadOnlySpan<short> q, Span<int> rows, Span<float> scores, long now)
+        {
+            var query = q.ToArray();
+            var k = rows.Length;
+            var chunks = Chunks();
+            var partial = new (int[] Rows, float[] Scores, int Found)[chunks.Length];
+            Parallel.For(0, chunks.Length, c =>
+            {
+                var r = new int[k];
+                var s = new float[k];
+                partial[c] = (r, s, ScanInt8(query, chunks[c].From, chunks[c].To, r, s, now));
+            });
+
+            var found = 0;
+            foreach (var (r, s, n) in partial)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    found = TopK.Insert(rows, scores, found, r[i], s[i]);
+                }
+            }
+
+            return found;
+        }
+
+        private int ScanFloatParallelCore(float[] query, Span<int> rows, Span<float> scores, long now)
+        {
+            var k = rows.Length;
+            var chunks = Chunks();
+            var partial = new (int[] Rows, float[] Scores, int Found)[chunks.Length];
+            Parallel.For(0, chunks.Length, c =>
+            {
+                var r = new int[k];
+                var s = new float[k];
+                partial[c] = (r, s, ScanFloat(query, chunks[c].From, chunks[c].To, r, s, now));
+            });
+
+            var found = 0;
+            foreach (var (r, s, n) in partial)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    found = TopK.Insert(rows, scores, found, r[i], s[i]);
+                }
+            }
+
+            return found;
+        }
+
+        private (int From, int To)[] Chunks()
+        {
+            var parts = Math.Max(1, Environment.ProcessorCount);
+            var size = (Count + parts - 1) / parts;
+            var chunks = new (int From, int To)[parts];
+            for (var i = 0; i < parts; i++)
+            {
+                chunks[i] = (Math.Min(Count, i * size), Math.Min(Count, (i + 1) * size));
+            }
+
+            return chunks;
+        }
+    }
+}
