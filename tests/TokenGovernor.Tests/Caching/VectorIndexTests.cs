@@ -1,0 +1,235 @@
+using System.Numerics.Tensors;
+using Microsoft.Extensions.Time.Testing;
+
+namespace TokenGovernor.Tests.Caching;
+
+public class VectorIndexTests
+{
+    private static float[] RandomVector(Random random, int dims)
+    {
+        var v = new float[dims];
+        for (var i = 0; i < dims; i++)
+        {
+            v[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return v;
+    }
+
+    private static float ScalarCosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+
+        return (float)(dot / (Math.Sqrt(na) * Math.Sqrt(nb)));
+    }
+
+    [Fact]
+    public void Search_Float_ScoresEqualScalarCosineWithin1e5()
+    {
+        var random = new Random(1);
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 384 });
+        var rows = Enumerable.Range(0, 500).Select(_ => RandomVector(random, 384)).ToArray();
+        for (var i = 0; i < rows.Length; i++)
+        {
+            index.Add("p", rows[i], i);
+        }
+
+        for (var q = 0; q < 50; q++)
+        {
+            var query = RandomVector(random, 384);
+            var matches = index.Search("p", query, k: 5);
+            var expected = rows.Select((r, i) => (Score: ScalarCosine(query, r), i)).OrderByDescending(x => x.Score).Take(5).ToArray();
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.Equal(expected[i].i, matches[i].Payload);
+                Assert.Equal(expected[i].Score, matches[i].Score, 1e-5f);
+            }
+        }
+    }
+
+    [Fact]
+    public void Search_Int8_RecallAt1AgainstExactFloatIsAtLeast99Percent()
+    {
+        var random = new Random(2);
+        var exact = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 384 });
+        var quantized = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 384, Quantize = true });
+        var rows = Enumerable.Range(0, 5_000).Select(_ => RandomVector(random, 384)).ToArray();
+        for (var i = 0; i < rows.Length; i++)
+        {
+            exact.Add("p", rows[i], i);
+            quantized.Add("p", rows[i], i);
+        }
+
+        var agree = 0;
+        const int queries = 300;
+        for (var q = 0; q < queries; q++)
+        {
+            // Queries near a stored row, as cache lookups are: a perturbed copy of a random row.
+            var query = rows[random.Next(rows.Length)].Select(x => x + ((float)random.NextDouble() - 0.5f)).ToArray();
+            var e = exact.Search("p", query)[0];
+            var a = quantized.Search("p", query)[0];
+            agree += e.Payload == a.Payload ? 1 : 0;
+            Assert.Equal(TensorPrimitives.CosineSimilarity(query, rows[a.Payload]), a.Score, 1e-5f);
+        }
+
+        Assert.True(agree >= queries * 0.99, $"recall@1 {agree}/{queries}");
+    }
+
+    [Fact]
+    public void Search_OtherPartition_IsNeverReturned()
+    {
+        var index = new VectorIndex<string>(new VectorIndexOptions { Dimensions = 4 });
+        index.Add("tenant-a", [1, 0, 0, 0], "a");
+
+        Assert.Empty(index.Search("tenant-b", [1, 0, 0, 0]));
+        Assert.Equal("a", index.Search("tenant-a", [1, 0, 0, 0])[0].Payload);
+    }
+
+    [Fact]
+    public void Search_Threshold_FiltersLowScores()
+    {
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 2 });
+        index.Add("p", [1, 0], 1);
+        index.Add("p", [0, 1], 2);
+
+        var matches = index.Search("p", [1, 0.1f], k: 2, threshold: 0.9f);
+
+        Assert.Equal(1, Assert.Single(matches).Payload);
+    }
+
+    [Fact]
+    public void Remove_Entry_IsNotFoundAndOthersRemain()
+    {
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 2, Quantize = true });
+        var a = index.Add("p", [1, 0], 1);
+        index.Add("p", [0, 1], 2);
+        index.Add("p", [1, 1], 3);
+
+        Assert.True(index.Remove(a));
+        Assert.False(index.Remove(a));
+        Assert.Equal(2, index.Count);
+        Assert.DoesNotContain(index.Search("p", [1, 0], k: 3), m => m.Payload == 1);
+        Assert.Equal(3, index.Search("p", [1, 0.9f])[0].Payload);
+    }
+
+    [Fact]
+    public void Search_ExpiredEntry_IsNotReturned()
+    {
+        var time = new FakeTimeProvider();
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 2, TimeToLive = TimeSpan.FromMinutes(10) }, time);
+        index.Add("p", [1, 0], 1);
+
+        time.Advance(TimeSpan.FromMinutes(11));
+
+        Assert.Empty(index.Search("p", [1, 0]));
+        Assert.Equal(1, index.RemoveExpired());
+    }
+
+    [Fact]
+    public void Add_OverMemoryCap_EvictsLeastRecentlyUsed()
+    {
+        var time = new FakeTimeProvider();
+        var perRow = VectorIndex<int>.BytesPerEntry(8, quantize: false);
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 8, MemoryCapBytes = Math.Max(1024, perRow * 32) }, time);
+        var capRows = Math.Max(1024, perRow * 32) / perRow;
+        var first = new float[] { 1, 0, 0, 0, 0, 0, 0, 0 };
+        index.Add("p", first, -1);
+        for (var i = 0; i < capRows * 2; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            if (i % 4 == 0)
+            {
+                index.Search("p", first); // keep the first entry recently used
+            }
+
+            var v = new float[8];
+            v[1 + (i % 7)] = 1;
+            v[0] = 0.01f * i;
+            index.Add("p", v, i);
+        }
+
+        Assert.True(index.MemoryBytes <= Math.Max(1024, perRow * 32));
+        Assert.Equal(-1, index.Search("p", first, k: 1, threshold: 0.999f).Single().Payload);
+    }
+
+    [Fact]
+    public void Add_WrongDimension_ThrowsNamingSetting()
+    {
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 3 });
+        var ex = Assert.Throws<ArgumentException>(() => index.Add("p", [1, 2], 0));
+        Assert.Contains("VectorIndexOptions.Dimensions", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Add_ZeroVector_Throws() =>
+        Assert.Throws<ArgumentException>(() => new VectorIndex<int>(new VectorIndexOptions { Dimensions = 2 }).Add("p", [0, 0], 0));
+
+    [Fact]
+    public void Search_LargePartition_ParallelScanFindsSameBest()
+    {
+        var random = new Random(3);
+        var serial = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 32, ParallelScanThreshold = int.MaxValue });
+        var parallel = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 32, ParallelScanThreshold = 1024 });
+        for (var i = 0; i < 5000; i++)
+        {
+            var v = RandomVector(random, 32);
+            serial.Add("p", v, i);
+            parallel.Add("p", v, i);
+        }
+
+        for (var q = 0; q < 20; q++)
+        {
+            var query = RandomVector(random, 32);
+            Assert.Equal(serial.Search("p", query, k: 3).Select(m => m.Payload), parallel.Search("p", query, k: 3).Select(m => m.Payload));
+        }
+    }
+
+    [Fact]
+    public async Task SearchAndAdd_Concurrently_NeverCorruptReaders()
+    {
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 16, Quantize = true });
+        var random = new Random(4);
+        var stored = new System.Collections.Concurrent.ConcurrentDictionary<int, float[]>();
+        for (var i = 0; i < 200; i++)
+        {
+            var v = RandomVector(random, 16);
+            stored[i] = v;
+            index.Add("p", v, i);
+        }
+
+        var writers = Task.Run(() =>
+        {
+            var r = new Random(5);
+            for (var i = 200; i < 2200; i++)
+            {
+                var v = RandomVector(r, 16);
+                stored[i] = v;
+                index.Add("p", v, i);
+                if (i % 3 == 0)
+                {
+                    index.Remove(i - 100);
+                }
+            }
+        });
+        var readers = Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            var r = new Random(10 + t);
+            for (var i = 0; i < 2000; i++)
+            {
+                foreach (var match in index.Search("p", RandomVector(r, 16), k: 2))
+                {
+                    Assert.True(stored.ContainsKey(match.Payload));
+                    Assert.InRange(match.Score, -1.0001f, 1.0001f);
+                }
+            }
+        })).ToArray();
+
+        await Task.WhenAll([writers, .. readers]);
+    }
+}
