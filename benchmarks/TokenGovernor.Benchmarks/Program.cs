@@ -1,3 +1,10 @@
 using BenchmarkDotNet.Running;
+using TokenGovernor.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(TokenGovernor.Benchmarks.TokenEstimatorBenchmarks).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "--accuracy")
+{
+    Accuracy.Run();
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(TokenEstimatorBenchmarks).Assembly).Run(args);

@@ -126,6 +126,25 @@ AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
     "With the budget every request still got a reply, spend stayed at {0} of the {1} limit (never over), and the ladder traded model size and answer length for coverage.",
     Usd(budgeted.Spend), Usd(0.03m));
 
+// 5. Repeated and paraphrased questions: the same 120 FAQ requests without a cache and with the exact + semantic cache.
+AnsiConsole.MarkupLine("\n[bold]Repeated and paraphrased questions[/] — 120 FAQ requests on gpt-4.1, no cache versus exact + semantic cache.");
+var noCache = await RunFaq(cache: false);
+var withCache = await RunFaq(cache: true);
+var cacheTable = new Table()
+    .AddColumn("run").AddColumn(new TableColumn("provider calls").RightAligned()).AddColumn(new TableColumn("exact hits").RightAligned())
+    .AddColumn(new TableColumn("semantic hits").RightAligned()).AddColumn(new TableColumn("hit ratio").RightAligned())
+    .AddColumn(new TableColumn("tokens billed").RightAligned()).AddColumn(new TableColumn("spend").RightAligned()).AddColumn(new TableColumn("saved").RightAligned());
+foreach (var (name, run) in new[] { ("no cache", noCache), ("exact + semantic cache", withCache) })
+{
+    cacheTable.AddRow(name, N(run.ProviderCalls), N(run.ExactHits), N(run.SemanticHits), ((double)(run.ExactHits + run.SemanticHits) / run.Requests).ToString("P0", CultureInfo.InvariantCulture),
+        N(run.Tokens), Usd(run.Spend), Usd(run.Saved));
+}
+
+AnsiConsole.Write(cacheTable);
+AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
+    "The cache answered {0} of {1} requests; hits are never billed or charged to a budget. Questions that differ in one key term (\"cancel my order\" / \"cancel my subscription\") were sent to the model, not served the cached answer.",
+    withCache.ExactHits + withCache.SemanticHits, withCache.Requests);
+
 static async Task<BurstResult> RunBurst(decimal? budget)
 {
     var burstProvider = new SimulatedProvider(seed: 7);
@@ -174,6 +193,56 @@ static async Task<BurstResult> RunBurst(decimal? budget)
     return result;
 }
 
+static async Task<FaqResult> RunFaq(bool cache)
+{
+    string[][] families =
+    [
+        ["How do I reset my password?", "how can I reset my password", "How do I reset my password"],
+        ["What are your opening hours?", "what are your opening hours", "What are your opening hours today?"],
+        ["How do I cancel my order?", "how can I cancel my order", "How do I cancel my subscription?"],
+        ["Do you ship to Canada?", "do you ship to Canada", "Do you ship to Mexico?"],
+        ["What payment methods do you accept?", "which payment methods do you accept", "What payment methods do you accept?"],
+        ["How long does shipping take?", "how long does shipping take", "How long does express shipping take?"],
+    ];
+    var provider = new SimulatedProvider(seed: 11);
+    var log = new CallLog();
+    var builder = new ChatClientBuilder(provider);
+    if (cache)
+    {
+        builder.UseSemanticCache(configure: o => o.SimilarityThreshold = 0.80f);
+    }
+
+    var faqClient = builder.UseCostMetering(configure: o => o.Sinks.Add(log)).Build();
+    var random = new Random(5);
+    var result = new FaqResult { Requests = 120 };
+    for (var i = 0; i < result.Requests; i++)
+    {
+        var family = families[random.Next(families.Length)];
+        var question = family[random.Next(family.Length)];
+        using var scope = GovernanceScope.Begin(tenant: "acme", feature: "faq");
+        var response = await faqClient.GetResponseAsync(
+            [new ChatMessage(ChatRole.System, "You answer customer questions for an online shop in two or three sentences."), new ChatMessage(ChatRole.User, question)],
+            new ChatOptions { ModelId = "gpt-4.1", MaxOutputTokens = 300 });
+        var record = response.GetGovernance()!;
+        switch (record.Cache)
+        {
+            case CacheStatus.Exact:
+                result.ExactHits++;
+                result.Saved += record.CostAvoided;
+                break;
+            case CacheStatus.Semantic:
+                result.SemanticHits++;
+                result.Saved += record.CostAvoided;
+                break;
+        }
+    }
+
+    result.ProviderCalls = provider.Calls;
+    result.Spend = log.Records.Sum(r => r.Cost.Total);
+    result.Tokens = log.Records.Sum(r => r.Usage.TotalTokens);
+    return result;
+}
+
 static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 static string Usd(decimal value) => "$" + value.ToString("0.0000", CultureInfo.InvariantCulture);
 
@@ -216,4 +285,22 @@ internal sealed class BurstResult
     public int Refused { get; set; }
 
     public decimal Spend { get; set; }
+}
+
+/// <summary>What one run of the FAQ cache scenario produced.</summary>
+internal sealed class FaqResult
+{
+    public int Requests { get; set; }
+
+    public int ProviderCalls { get; set; }
+
+    public int ExactHits { get; set; }
+
+    public int SemanticHits { get; set; }
+
+    public long Tokens { get; set; }
+
+    public decimal Spend { get; set; }
+
+    public decimal Saved { get; set; }
 }

@@ -205,20 +205,40 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         var lookup = new Lookup { Storable = true, Model = model };
         if (_options.EnableExact)
         {
+            (ChatResponse Response, decimal Cost)? exact = null;
             var writer = CanonicalRequest.Rent();
             try
             {
                 writer.WriteExact(context.Scope, model, messages, options);
-                lookup.ExactKey = writer.Written.ToArray();
-                var hash = writer.Hash();
-                lookup.ExactCacheKey = string.Create(CultureInfo.InvariantCulture, $"{KeyPrefix}{hash:x32}");
+                lookup.ExactCacheKey = string.Create(CultureInfo.InvariantCulture, $"{KeyPrefix}{writer.Hash():x32}");
+                if (_memory is not null)
+                {
+                    // In-process store: compare the full canonical request in place; copy it only when it must be stored.
+                    if (_memory.TryGetValue(lookup.ExactCacheKey, out var value) && value is ExactEntry entry && entry.Key.AsSpan().SequenceEqual(writer.Written))
+                    {
+                        exact = (entry.Response, entry.Cost);
+                    }
+                    else
+                    {
+                        lookup.ExactKey = writer.Written.ToArray();
+                    }
+                }
+                else
+                {
+                    lookup.ExactKey = writer.Written.ToArray();
+                }
             }
             finally
             {
                 CanonicalRequest.Return(writer);
             }
 
-            var exact = await TryGetExactAsync(lookup.ExactCacheKey, lookup.ExactKey, cancellationToken);
+            if (_distributed is not null)
+            {
+                var bytes = await _distributed.GetAsync(lookup.ExactCacheKey, cancellationToken);
+                exact = bytes is null ? null : CachedResponses.Deserialize(bytes, lookup.ExactKey);
+            }
+
             Count(exact is not null ? "hit" : "miss", "exact");
             if (exact is not null)
             {
@@ -281,19 +301,6 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         }
 
         return -1;
-    }
-
-    private async ValueTask<(ChatResponse Response, decimal Cost)?> TryGetExactAsync(string key, byte[] canonical, CancellationToken cancellationToken)
-    {
-        if (_memory is not null)
-        {
-            return _memory.TryGetValue(key, out var value) && value is ExactEntry entry && entry.Key.AsSpan().SequenceEqual(canonical)
-                ? (entry.Response, entry.Cost)
-                : null;
-        }
-
-        var bytes = await _distributed!.GetAsync(key, cancellationToken);
-        return bytes is null ? null : CachedResponses.Deserialize(bytes, canonical);
     }
 
     private async ValueTask StoreAsync(Lookup lookup, ChatResponse response, decimal cost, CancellationToken cancellationToken)

@@ -6,7 +6,8 @@ namespace TokenGovernor;
 /// <summary>
 /// Rejects semantic cache hits whose texts are close in wording but differ in meaning: a negation present in one and not the
 /// other, different numbers or quoted values, different capitalised names, or one content word swapped for another
-/// ("learn French" / "learn German", "cancel my order" / "cancel my subscription").
+/// ("learn French" / "learn German", "cancel my order" / "cancel my subscription"), and in short requests any change of
+/// content words or of their order ("flights from Berlin to Rome" / "from Rome to Berlin").
 /// </summary>
 /// <remarks>Lexical embedders score such pairs as near-identical; the guard is what keeps their precision. It errs toward
 /// rejecting: a paraphrase that swaps exactly one content word for a synonym is a miss, never a wrong answer. Thread-safe.</remarks>
@@ -16,6 +17,15 @@ public sealed partial class SemanticCacheGuard
     {
         "not", "no", "never", "none", "nothing", "nobody", "neither", "nor", "without", "cannot", "cant", "dont", "doesnt", "didnt",
         "isnt", "arent", "wasnt", "werent", "wont", "wouldnt", "shouldnt", "couldnt", "hasnt", "havent", "hadnt", "mustnt", "except", "unless",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    // Requests with at most this many content words are "short": every content word matters.
+    private const int ShortText = 6;
+
+    private static readonly FrozenSet<string> s_contractions = new[]
+    {
+        "whats", "hows", "wheres", "whos", "whens", "whys", "thats", "theres", "heres", "im", "ive", "youre", "youve", "theyre",
+        "lets", "id", "ill", "itll", "itd", "youll", "weve", "were",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Gets a guard with every check on.</summary>
@@ -64,13 +74,23 @@ public sealed partial class SemanticCacheGuard
 
         if (CheckSubstitution)
         {
+            // Multisets, so a word that still occurs elsewhere in the text ("main version … main version") is not missed.
             var contentA = Content(a);
             var contentB = Content(b);
-            var onlyA = contentA.Except(contentB).ToList();
-            var onlyB = contentB.Except(contentA).ToList();
-            if (onlyA.Count == 1 && onlyB.Count == 1 && contentA.Intersect(contentB).Any() && !Related(onlyA[0], onlyB[0]))
+            var (onlyA, wordA) = Difference(contentA, contentB);
+            var (onlyB, wordB) = Difference(contentB, contentA);
+            var shortTexts = Math.Max(contentA.Values.Sum(), contentB.Values.Sum()) <= ShortText;
+            if (Shared(contentA, contentB) &&
+                ((onlyA == 1 && onlyB == 1 && !Related(wordA!, wordB!)) || (shortTexts && onlyA >= 1 && onlyB >= 1)))
             {
                 reason = "substitution";
+                return false;
+            }
+
+            // In a short request the order of the same content words carries meaning ("from Berlin to Rome" / "from Rome to Berlin").
+            if (shortTexts && onlyA == 0 && onlyB == 0 && !ContentSequence(a).SequenceEqual(ContentSequence(b)))
+            {
+                reason = "order";
                 return false;
             }
         }
@@ -91,8 +111,45 @@ public sealed partial class SemanticCacheGuard
 
     private static int CountNegations(List<string> words) => words.Count(s_negations.Contains);
 
-    private static HashSet<string> Content(List<string> words) =>
-        words.Where(w => !HashingEmbeddingGenerator.IsStopWord(w) && !s_negations.Contains(w)).Select(Stem).ToHashSet(StringComparer.Ordinal);
+    private static Dictionary<string, int> Content(List<string> words)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var w in words)
+        {
+            if (IsContent(w))
+            {
+                var stem = Stem(w);
+                counts[stem] = counts.GetValueOrDefault(stem) + 1;
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>How many word occurrences of <paramref name="a"/> are not matched in <paramref name="b"/>, and one such word.</summary>
+    private static (int Count, string? Word) Difference(Dictionary<string, int> a, Dictionary<string, int> b)
+    {
+        var count = 0;
+        string? word = null;
+        foreach (var (w, n) in a)
+        {
+            var extra = n - b.GetValueOrDefault(w);
+            if (extra > 0)
+            {
+                count += extra;
+                word ??= w;
+            }
+        }
+
+        return (count, word);
+    }
+
+    private static bool Shared(Dictionary<string, int> a, Dictionary<string, int> b) => a.Keys.Any(b.ContainsKey);
+
+    private static bool IsContent(string word) =>
+        !HashingEmbeddingGenerator.IsStopWord(word) && !s_negations.Contains(word) && !s_contractions.Contains(word);
+
+    private static IEnumerable<string> ContentSequence(List<string> words) => words.Where(IsContent).Select(Stem);
 
     private static string Stem(string word) =>
         word.Length > 4 && word.EndsWith("ies", StringComparison.Ordinal) ? word[..^3] + "y" :

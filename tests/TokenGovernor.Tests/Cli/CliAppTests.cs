@@ -93,7 +93,25 @@ public class CliAppTests
         Assert.Equal(PriceCatalog.BuiltIn.Models.Count, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
+    [Fact]
+    public async Task Calibrate_Json_PrintsContractFields()
+    {
+        var (code, output, _) = await Run("", "calibrate", "--pairs", TestPaths.TestData("semantic-cache-pairs.jsonl"), "--target-precision", "0.95", "--json");
+
+        Assert.Equal(0, code);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(2548, root.GetProperty("pairs").GetInt32());
+        var first = root.GetProperty("thresholds")[0];
+        Assert.Equal(0.5, first.GetProperty("threshold").GetDouble());
+        Assert.True(first.TryGetProperty("precision", out _) && first.TryGetProperty("recall", out _) && first.TryGetProperty("f1", out _));
+        Assert.Equal(JsonValueKind.Number, root.GetProperty("recommended").ValueKind);
+    }
+
     [Theory]
+    [InlineData("calibrate")]
+    [InlineData("calibrate", "--pairs", "/no/such/pairs.jsonl")]
+    [InlineData("calibrate", "--pairs", "x.jsonl", "--embedder", "openai")]
+    [InlineData("calibrate", "--pairs", "x.jsonl", "--target-precision", "2")]
     [InlineData("cost", "--model", "gpt-4o")]
     [InlineData("cost", "--model", "gpt-4o", "--input", "ten", "--output", "1")]
     [InlineData("count")]

@@ -201,17 +201,11 @@ public sealed class VectorIndex<T>
                 var candidates = Math.Min(p.Count, Math.Max(k, _options.RerankCandidates));
                 Span<int> candidateRows = candidates <= 1024 ? stackalloc int[candidates] : new int[candidates];
                 Span<float> candidateScores = candidates <= 1024 ? stackalloc float[candidates] : new float[candidates];
-                Span<short> q16 = _dims <= 2048 ? stackalloc short[_dims] : new short[_dims];
                 Span<sbyte> q8 = _dims <= 2048 ? stackalloc sbyte[_dims] : new sbyte[_dims];
                 VectorMath.Quantize(q, q8);
-                for (var i = 0; i < _dims; i++)
-                {
-                    q16[i] = q8[i];
-                }
-
                 var c = p.Count >= _options.ParallelScanThreshold
-                    ? p.ScanInt8Parallel(q16, candidateRows, candidateScores, now)
-                    : p.ScanInt8(q16, 0, p.Count, candidateRows, candidateScores, now);
+                    ? p.ScanInt8Parallel(q8, candidateRows, candidateScores, now)
+                    : p.ScanInt8(q8, 0, p.Count, candidateRows, candidateScores, now);
                 found = 0;
                 for (var i = 0; i < c; i++)
                 {
@@ -450,7 +444,7 @@ public sealed class VectorIndex<T>
             return found;
         }
 
-        public int ScanInt8(ReadOnlySpan<short> q, int from, int to, Span<int> rows, Span<float> scores, long now)
+        public int ScanInt8(ReadOnlySpan<sbyte> q, int from, int to, Span<int> rows, Span<float> scores, long now)
         {
             var found = 0;
             var data = _bytes;
@@ -472,7 +466,7 @@ public sealed class VectorIndex<T>
 
         public int ScanFloatParallel(ReadOnlySpan<float> q, Span<int> rows, Span<float> scores, long now) => ScanFloatParallelCore(q.ToArray(), rows, scores, now);
 
-        public int ScanInt8Parallel(ReadOnlySpan<short> q, Span<int> rows, Span<float> scores, long now)
+        public int ScanInt8Parallel(ReadOnlySpan<sbyte> q, Span<int> rows, Span<float> scores, long now)
         {
             var query = q.ToArray();
             var k = rows.Length;
