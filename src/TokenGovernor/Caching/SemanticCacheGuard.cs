@@ -6,8 +6,8 @@ namespace TokenGovernor;
 /// <summary>
 /// Rejects semantic cache hits whose texts are close in wording but differ in meaning: a negation present in one and not the
 /// other, different numbers or quoted values, different capitalised names, or one content word swapped for another
-/// ("learn French" / "learn German", "cancel my order" / "cancel my subscription"), and in short requests any change of
-/// content words or of their order ("flights from Berlin to Rome" / "from Rome to Berlin").
+/// ("learn French" / "learn German", "cancel my order" / "cancel my subscription"), and in short requests (six content words
+/// or fewer) any added, removed or reordered content word ("how long does express shipping take", "flights from Rome to Berlin").
 /// </summary>
 /// <remarks>Lexical embedders score such pairs as near-identical; the guard is what keeps their precision. It errs toward
 /// rejecting: a paraphrase that swaps exactly one content word for a synonym is a miss, never a wrong answer. Thread-safe.</remarks>
@@ -66,7 +66,7 @@ public sealed partial class SemanticCacheGuard
             return false;
         }
 
-        if (CheckValues && (!SameSet(Values(query), Values(cached)) || !SameSet(Names(query), Names(cached))))
+        if (CheckValues && (!SameSet(Values(query), Values(cached)) || !Contains(b, Names(query)) || !Contains(a, Names(cached))))
         {
             reason = "values";
             return false;
@@ -81,7 +81,7 @@ public sealed partial class SemanticCacheGuard
             var (onlyB, wordB) = Difference(contentB, contentA);
             var shortTexts = Math.Max(contentA.Values.Sum(), contentB.Values.Sum()) <= ShortText;
             if (Shared(contentA, contentB) &&
-                ((onlyA == 1 && onlyB == 1 && !Related(wordA!, wordB!)) || (shortTexts && onlyA >= 1 && onlyB >= 1)))
+                ((onlyA == 1 && onlyB == 1 && !Related(wordA!, wordB!)) || (shortTexts && onlyA + onlyB >= 1)))
             {
                 reason = "substitution";
                 return false;
@@ -208,6 +208,9 @@ public sealed partial class SemanticCacheGuard
     }
 
     private static bool SameSet(HashSet<string> a, HashSet<string> b) => a.SetEquals(b);
+
+    // A name in one text must appear in the other, in any case ("France" / "france" is the same place; "Canada" / "Mexico" is not).
+    private static bool Contains(List<string> words, HashSet<string> names) => names.All(n => words.Contains(n.Replace("'", string.Empty, StringComparison.Ordinal)));
 
     [GeneratedRegex(@"[\p{L}\p{N}]+(?:['’][\p{L}]+)?", RegexOptions.CultureInvariant)]
     private static partial Regex WordPattern();

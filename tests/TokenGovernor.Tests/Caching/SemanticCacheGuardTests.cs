@@ -11,11 +11,13 @@ public class SemanticCacheGuardTests
     [InlineData("Book a table for 2 people at 7pm", "Book a table for 4 people at 7pm")]
     [InlineData("What's the weather in Paris today?", "What's the weather in London today?")]
     [InlineData("Convert 'hello' to uppercase", "Convert 'world' to uppercase")]
+    [InlineData("How long does shipping take?", "How long does express shipping take?")]
+    [InlineData("Show me flights from Berlin to Rome", "Show me flights from Rome to Berlin")]
     public void Accepts_DifferentMeaning_Rejects(string query, string cached) =>
         Assert.False(SemanticCacheGuard.Default.Accepts(query, cached, out _));
 
     [Theory]
-    [InlineData("What is the capital of France?", "What's the capital city of France?")]
+    [InlineData("What is the capital of France?", "what's the capital of france")]
     [InlineData("How can I reset my password?", "How do I reset my password?")]
     [InlineData("Hugging Face Hub is a platform to host Git-based models, datasets, and Spaces.", "Hugging Face Hub serves as a repository for Git-based models, datasets, and Spaces.")]
     [InlineData("how do I configure logging", "how do I configure the logging")]
