@@ -28,6 +28,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string? _defaultModelId;
+    private readonly GovernorInstruments _instruments;
 
     /// <summary>Initializes a new budget client.</summary>
     /// <param name="innerClient">The client below (normally <see cref="CostMeteringChatClient"/>).</param>
@@ -36,8 +37,9 @@ public sealed class BudgetChatClient : DelegatingChatClient
     /// <param name="options">The options (copied), or <see langword="null"/> for the defaults.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">The logger.</param>
+    /// <param name="meterFactory">Creates the <c>TokenGovernor</c> meter.</param>
     public BudgetChatClient(IChatClient innerClient, IBudgetLedger ledger, CostEstimator estimator, BudgetOptions? options = null,
-        TimeProvider? timeProvider = null, ILogger? logger = null)
+        TimeProvider? timeProvider = null, ILogger? logger = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
         : base(innerClient)
     {
         ArgumentNullException.ThrowIfNull(ledger);
@@ -49,6 +51,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+        _instruments = GovernorInstruments.For(meterFactory);
     }
 
     /// <inheritdoc />
@@ -160,6 +163,10 @@ public sealed class BudgetChatClient : DelegatingChatClient
         var scope = context.Scope;
         var utilisation = _ledger.GetUtilisation(scope);
         context.BudgetUtilisation = utilisation;
+        if (_instruments.BudgetUtilisation.Enabled)
+        {
+            _instruments.BudgetUtilisation.Record(utilisation);
+        }
         var effective = options?.Clone() ?? new ChatOptions();
         effective.ModelId ??= context.RequestedModelId ?? _defaultModelId;
 
@@ -176,6 +183,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
                 if (step.Apply(degradation))
                 {
                     context.AddDegradation(step.Name);
+                    CountStep(step.Name);
                     BudgetLog.Degraded(_logger, utilisation, scope, step.Name);
                 }
 
@@ -205,6 +213,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
             if (result.IsGranted)
             {
                 context.AddDegradation("output-capped-to-fit");
+                CountStep("output-capped-to-fit");
                 context.Estimate = estimate;
             }
         }
@@ -272,9 +281,10 @@ public sealed class BudgetChatClient : DelegatingChatClient
     {
         var reason = plan.Refusal!;
         context.Refusal = reason;
-        if (plan.Denial is null || !context.Degradations().Contains(reason))
+        if (!context.Degradations().Contains(reason))
         {
             context.AddDegradation(reason);
+            CountStep(reason);
         }
 
         BudgetLog.Refused(_logger, context.Scope, reason);
@@ -299,6 +309,14 @@ public sealed class BudgetChatClient : DelegatingChatClient
         }
 
         return response;
+    }
+
+    private void CountStep(string step)
+    {
+        if (_instruments.Degradations.Enabled)
+        {
+            _instruments.Degradations.Add(1, new KeyValuePair<string, object?>("token_governor.step", step));
+        }
     }
 
     private readonly record struct Plan(ChatOptions Options, BudgetReservation Reservation, CostEstimate? Estimate, string? Refusal, BudgetDenial? Denial);

@@ -33,7 +33,8 @@ public static class BudgetChatClientBuilderExtensions
                 services.GetService<PriceCatalog>() ?? PriceCatalog.BuiltIn,
                 services.GetService<ITokenEstimator>() ?? TiktokenTokenEstimator.Default);
             return new BudgetChatClient(inner, resolvedLedger, estimator, options, services.GetService<TimeProvider>(),
-                services.GetService<ILoggerFactory>()?.CreateLogger(typeof(BudgetChatClient)));
+                services.GetService<ILoggerFactory>()?.CreateLogger(typeof(BudgetChatClient)),
+                services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         });
     }
 }

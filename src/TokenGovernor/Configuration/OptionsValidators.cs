@@ -22,3 +22,6 @@ internal sealed partial class VectorIndexOptionsValidator : IValidateOptions<Vec
 
 [OptionsValidator]
 internal sealed partial class ResponseCacheOptionsValidator : IValidateOptions<ResponseCacheOptions>;
+
+[OptionsValidator]
+internal sealed partial class LoopGuardOptionsValidator : IValidateOptions<LoopGuardOptions>;

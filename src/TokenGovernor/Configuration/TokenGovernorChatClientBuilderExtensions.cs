@@ -20,6 +20,11 @@ public static class TokenGovernorChatClientBuilderExtensions
         configure?.Invoke(pipeline);
 
         // Outermost first: ChatClientBuilder applies the first Use as the outermost layer.
+        if (pipeline.LoopGuard)
+        {
+            builder.UseLoopGuard(pipeline.ConfigureLoopGuard);
+        }
+
         if (pipeline.Cache)
         {
             builder.UseResponseCache(pipeline.ConfigureCache, pipeline.Embedder);

@@ -13,6 +13,10 @@ public sealed class TokenGovernorPipelineBuilder
 
     internal PriceCatalog? Catalog { get; private set; }
 
+    internal bool LoopGuard { get; private set; }
+
+    internal Action<LoopGuardOptions>? ConfigureLoopGuard { get; private set; }
+
     internal bool Cache { get; private set; }
 
     internal Action<ResponseCacheOptions>? ConfigureCache { get; private set; }
@@ -24,6 +28,16 @@ public sealed class TokenGovernorPipelineBuilder
     internal IBudgetLedger? BudgetLedger { get; private set; }
 
     internal Action<BudgetOptions>? ConfigureBudgets { get; private set; }
+
+    /// <summary>Bounds agent runs (<see cref="LoopGuardChatClient"/>): the outermost TokenGovernor layer, inside the tool loop.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseLoopGuard(Action<LoopGuardOptions>? configure = null)
+    {
+        LoopGuard = true;
+        ConfigureLoopGuard = configure;
+        return this;
+    }
 
     /// <summary>Answers identical requests from the exact cache (<see cref="ResponseCacheChatClient"/>), above routing and budgets.</summary>
     /// <param name="configure">Configures the options.</param>

@@ -62,6 +62,8 @@ public static class TokenGovernorServiceCollectionExtensions
         });
         services.TryAddSingleton<InMemoryCostAggregator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, InMemoryCostAggregatorSink>());
+        services.TryAddSingleton(sp => new Governor(
+            sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<InMemoryCostAggregator>(), sp.GetRequiredService<PriceCatalog>()));
         return new TokenGovernorBuilder(services);
     }
 

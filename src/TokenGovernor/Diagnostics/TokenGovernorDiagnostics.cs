@@ -29,6 +29,12 @@ public static class TokenGovernorDiagnostics
     /// <summary>The response cache lookup counter, tagged <c>token_governor.cache.kind</c> = <c>exact</c> | <c>semantic</c> and <c>token_governor.cache.result</c> = <c>hit</c> | <c>miss</c>.</summary>
     public const string CacheLookupsInstrument = "token_governor.cache.lookups";
 
+    /// <summary>The degradation counter, tagged <c>token_governor.step</c> (for example <c>cap-output</c>, <c>budget-exhausted</c>).</summary>
+    public const string DegradationsInstrument = "token_governor.budget.degradations";
+
+    /// <summary>The budget utilisation histogram (fraction of the tightest applicable budget used when a call is admitted).</summary>
+    public const string BudgetUtilisationInstrument = "token_governor.budget.utilisation";
+
     /// <summary>The savings counter, in US dollars, tagged <c>token_governor.mechanism</c> (for example <c>cache.exact</c>, <c>cache.semantic</c>).</summary>
     public const string SavingsInstrument = "token_governor.savings";
 }

@@ -387,6 +387,60 @@ public class BudgetChatClientTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_LadderStep_IsCountedInMetrics()
+    {
+        var steps = new List<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == TokenGovernorDiagnostics.DegradationsInstrument)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "token_governor.step" && GovernanceScope.Current.Tenant == "metrics-tenant")
+                {
+                    lock (steps)
+                    {
+                        steps.Add((string)tag.Value!);
+                    }
+                }
+            }
+        });
+        listener.Start();
+        var ledger = Ledger(1m);
+        var preload = await ledger.ReserveAsync(s_scope with { Tenant = "metrics-tenant" }, 0.9m, 0);
+        await ledger.SettleAsync(preload.Reservation, 0.9m, 0);
+        using var _ = GovernanceScope.Begin(tenant: "metrics-tenant");
+
+        await Pipeline(Provider(), ledger).GetResponseAsync("hi", Gpt4o());
+
+        Assert.Contains("cap-output", steps);
+        Assert.Contains("reasoning-off", steps);
+    }
+
+    [Fact]
+    public void AddTokenGovernor_Governor_BeginsScopesAndReadsBudgets()
+    {
+        var services = new ServiceCollection();
+        services.AddTokenGovernor(configure: o => o.Budgets.Add(new BudgetPolicy("tenant") { Level = ScopeLevel.Tenant, CostLimit = 5m }));
+        using var provider = services.BuildServiceProvider();
+        var governor = provider.GetRequiredService<Governor>();
+
+        using (governor.BeginScope(tenant: "acme", feature: "support"))
+        {
+            Assert.Equal("acme", GovernanceScope.Current.Tenant);
+            Assert.Equal(5m, Assert.Single(governor.GetBudgetUsage()).Policy.CostLimit);
+        }
+
+        Assert.Null(GovernanceScope.Current.Tenant);
+    }
+
+    [Fact]
     public void AddTokenGovernor_InvalidBudgetPolicy_FailsAtStartupNamingKey()
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

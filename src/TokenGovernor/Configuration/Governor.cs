@@ -1,0 +1,45 @@
+namespace TokenGovernor;
+
+/// <summary>
+/// The application-facing handle on TokenGovernor, registered by <c>AddTokenGovernor</c>: open scopes, read budgets and spend.
+/// </summary>
+/// <remarks>Thread-safe; one instance per service provider.</remarks>
+public sealed class Governor
+{
+    /// <summary>Initializes a new handle.</summary>
+    /// <param name="budgets">The budget ledger.</param>
+    /// <param name="costs">The in-memory cost totals.</param>
+    /// <param name="catalog">The price catalog.</param>
+    public Governor(IBudgetLedger budgets, InMemoryCostAggregator costs, PriceCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(budgets);
+        ArgumentNullException.ThrowIfNull(costs);
+        ArgumentNullException.ThrowIfNull(catalog);
+        Budgets = budgets;
+        Costs = costs;
+        Catalog = catalog;
+    }
+
+    /// <summary>Gets the budget ledger (utilisation, usage per budget, threshold events).</summary>
+    public IBudgetLedger Budgets { get; }
+
+    /// <summary>Gets the running cost totals by tenant, feature and model.</summary>
+    public InMemoryCostAggregator Costs { get; }
+
+    /// <summary>Gets the price catalog.</summary>
+    public PriceCatalog Catalog { get; }
+
+    /// <summary>Makes a scope ambient for the current async flow until the returned handle is disposed; see <see cref="GovernanceScope.Begin"/>.</summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="feature">The feature.</param>
+    /// <param name="session">The session.</param>
+    /// <param name="run">The agent run.</param>
+    /// <param name="tags">Extra tags.</param>
+    /// <returns>A handle that restores the enclosing scope when disposed.</returns>
+    public IDisposable BeginScope(string? tenant = null, string? feature = null, string? session = null, string? run = null,
+        IReadOnlyDictionary<string, string>? tags = null) => GovernanceScope.Begin(tenant, feature, session, run, tags);
+
+    /// <summary>Gets the state of every budget that covers the current scope.</summary>
+    /// <returns>One entry per applicable policy.</returns>
+    public IReadOnlyList<BudgetUsage> GetBudgetUsage() => Budgets.GetUsage(GovernanceScope.Current);
+}
