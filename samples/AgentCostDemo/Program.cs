@@ -145,6 +145,18 @@ AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
     "The cache answered {0} of {1} requests; hits are never billed or charged to a budget. Questions that differ in one key term (\"cancel my order\" / \"cancel my subscription\") were sent to the model, not served the cached answer.",
     withCache.ExactHits + withCache.SemanticHits, withCache.Requests);
 
+// 6. A stuck coding agent: the tool keeps failing and the model keeps asking for the same tool call.
+AnsiConsole.MarkupLine("\n[bold]A stuck coding agent[/] — the test keeps failing and the model keeps calling run_tests with the same arguments.");
+var ungoverned = await RunStuckAgent(guard: false);
+var governed = await RunStuckAgent(guard: true);
+var loopTable = new Table().AddColumn("run").AddColumn(new TableColumn("model calls").RightAligned())
+    .AddColumn(new TableColumn("prompt tokens").RightAligned()).AddColumn(new TableColumn("cost").RightAligned()).AddColumn("outcome");
+loopTable.AddRow("no loop guard", N(ungoverned.Calls), N(ungoverned.Tokens), Usd(ungoverned.Cost), Markup.Escape(ungoverned.Outcome));
+loopTable.AddRow("loop guard", N(governed.Calls), N(governed.Tokens), Usd(governed.Cost), Markup.Escape(governed.Outcome));
+AnsiConsole.Write(loopTable);
+AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "The guard noted the repeat at the 3rd identical call and stopped the run at the 5th: {0} instead of {1} ({2:P0} less).",
+    Usd(governed.Cost), Usd(ungoverned.Cost), ungoverned.Cost == 0 ? 0 : 1 - (governed.Cost / ungoverned.Cost));
+
 static async Task<BurstResult> RunBurst(decimal? budget)
 {
     var burstProvider = new SimulatedProvider(seed: 7);
@@ -243,6 +255,37 @@ static async Task<FaqResult> RunFaq(bool cache)
     return result;
 }
 
+static async Task<StuckResult> RunStuckAgent(bool guard)
+{
+    var model = new StuckCodingModel();
+    var log = new CallLog();
+    var builder = new ChatClientBuilder(model).UseFunctionInvocation(configure: f => f.MaximumIterationsPerRequest = 20);
+    if (guard)
+    {
+        builder.UseLoopGuard(o => { o.DuplicateCallThreshold = 3; o.MaxSteps = 20; });
+    }
+
+    var agent = builder.UseCostMetering(configure: o => o.Sinks.Add(log)).Build();
+    var runTests = AIFunctionFactory.Create((string path) =>
+        "Build FAILED. Parser.cs(12,5): error CS8604: Possible null reference argument for parameter 's'.\n" + string.Concat(Enumerable.Repeat("   at Parser.ParseHeader(String line)\n", 40)),
+        "run_tests", "Builds and runs the tests under a path.");
+    string outcome;
+    using (GovernanceScope.Begin(tenant: "acme", feature: "coding-agent", run: guard ? "stuck-governed" : "stuck-ungoverned"))
+    {
+        try
+        {
+            await agent.GetResponseAsync([new ChatMessage(ChatRole.User, "Fix the failing test in Parser.Tests.")], new ChatOptions { ModelId = "o4-mini", Tools = [runTests] });
+            outcome = "gave up after the tool-loop iteration limit";
+        }
+        catch (AgentLimitExceededException ex)
+        {
+            outcome = "stopped by the guard: " + ex.Limit;
+        }
+    }
+
+    return new StuckResult(model.Calls, log.Records.Sum(r => r.Usage.TotalInputTokens), log.Records.Sum(r => r.Cost.Total), outcome);
+}
+
 static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 static string Usd(decimal value) => "$" + value.ToString("0.0000", CultureInfo.InvariantCulture);
 
@@ -304,3 +347,6 @@ internal sealed class FaqResult
 
     public decimal Saved { get; set; }
 }
+
+/// <summary>What one run of the stuck-agent scenario produced.</summary>
+internal sealed record StuckResult(int Calls, long Tokens, decimal Cost, string Outcome);
