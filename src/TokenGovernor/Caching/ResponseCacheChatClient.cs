@@ -369,17 +369,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         }
 
         Activity.Current?.SetTag("token_governor.cache", mechanism);
-        foreach (var sink in _sinks)
-        {
-            try
-            {
-                sink.Record(record);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                MeteringLog.SinkFailed(_logger, ex, sink.GetType().Name);
-            }
-        }
+        CostSinks.Publish(_sinks, record, _logger);
 
         var response = CachedResponses.Copy(hit.Response, zeroUsage: true);
         if (owner)

@@ -302,16 +302,6 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
 
         Activity.Current?.SetTag(TokenGovernorDiagnostics.CostInstrument, (double)record.Cost.Total);
 
-        foreach (var sink in _sinks)
-        {
-            try
-            {
-                sink.Record(record);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                MeteringLog.SinkFailed(_logger, ex, sink.GetType().Name);
-            }
-        }
+        CostSinks.Publish(_sinks, record, _logger);
     }
 }

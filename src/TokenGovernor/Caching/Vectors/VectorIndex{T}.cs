@@ -464,34 +464,20 @@ public sealed class VectorIndex<T>
             return found;
         }
 
-        public int ScanFloatParallel(ReadOnlySpan<float> q, Span<int> rows, Span<float> scores, long now) => ScanFloatParallelCore(q.ToArray(), rows, scores, now);
+        public int ScanFloatParallel(ReadOnlySpan<float> q, Span<int> rows, Span<float> scores, long now)
+        {
+            var query = q.ToArray();
+            return ScanParallel((from, to, r, s) => ScanFloat(query, from, to, r, s, now), rows, scores);
+        }
 
         public int ScanInt8Parallel(ReadOnlySpan<sbyte> q, Span<int> rows, Span<float> scores, long now)
         {
             var query = q.ToArray();
-            var k = rows.Length;
-            var chunks = Chunks();
-            var partial = new (int[] Rows, float[] Scores, int Found)[chunks.Length];
-            Parallel.For(0, chunks.Length, c =>
-            {
-                var r = new int[k];
-                var s = new float[k];
-                partial[c] = (r, s, ScanInt8(query, chunks[c].From, chunks[c].To, r, s, now));
-            });
-
-            var found = 0;
-            foreach (var (r, s, n) in partial)
-            {
-                for (var i = 0; i < n; i++)
-                {
-                    found = TopK.Insert(rows, scores, found, r[i], s[i]);
-                }
-            }
-
-            return found;
+            return ScanParallel((from, to, r, s) => ScanInt8(query, from, to, r, s, now), rows, scores);
         }
 
-        private int ScanFloatParallelCore(float[] query, Span<int> rows, Span<float> scores, long now)
+        /// <summary>Scans contiguous chunks of rows on all cores, each keeping its own top k, then merges them.</summary>
+        private int ScanParallel(Func<int, int, int[], float[], int> scan, Span<int> rows, Span<float> scores)
         {
             var k = rows.Length;
             var chunks = Chunks();
@@ -500,7 +486,7 @@ public sealed class VectorIndex<T>
             {
                 var r = new int[k];
                 var s = new float[k];
-                partial[c] = (r, s, ScanFloat(query, chunks[c].From, chunks[c].To, r, s, now));
+                partial[c] = (r, s, scan(chunks[c].From, chunks[c].To, r, s));
             });
 
             var found = 0;
