@@ -202,7 +202,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         }
 
         var model = options?.ModelId ?? context.RequestedModelId ?? _defaultModelId;
-        var lookup = new Lookup { Storable = true, Model = model };
+        var lookup = new Lookup { Storable = true, Model = model, Context = context };
         if (_options.EnableExact)
         {
             (ChatResponse Response, decimal Cost)? exact = null;
@@ -305,7 +305,8 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
 
     private async ValueTask StoreAsync(Lookup lookup, ChatResponse response, decimal cost, CancellationToken cancellationToken)
     {
-        if (!lookup.Storable || !CachedResponses.IsStorable(response))
+        // A refusal's fallback reply (budget exhausted, cache-only) is not an answer: storing it would keep serving it after the budget resets.
+        if (!lookup.Storable || lookup.Context?.Refusal is not null || !CachedResponses.IsStorable(response))
         {
             return;
         }
@@ -435,6 +436,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
     private struct Lookup
     {
         public bool Storable;
+        public GovernanceContext? Context;
         public string? Model;
         public byte[]? ExactKey;
         public string? ExactCacheKey;

@@ -186,6 +186,25 @@ public class ResponseCacheChatClientTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_BudgetFallbackReply_IsNotStored()
+    {
+        var ledger = new InMemoryBudgetLedger([new BudgetPolicy("global") { CostLimit = 0m }]);
+        var provider = Provider();
+        var client = new ChatClientBuilder(provider)
+            .UseResponseCache()
+            .UseBudgets(ledger, o => o.FallbackResponse = new ChatResponse(new ChatMessage(ChatRole.Assistant, "Busy, try later.")) { FinishReason = ChatFinishReason.Stop })
+            .UseCostMetering()
+            .Build();
+
+        var refused = await client.GetResponseAsync("hello", Gpt4o());
+        var again = await client.GetResponseAsync("hello", Gpt4o());
+
+        Assert.Equal("Busy, try later.", refused.Text);
+        Assert.Equal(CacheStatus.None, again.GetGovernance()!.Cache);
+        Assert.NotNull(again.GetGovernance()!.Refusal);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_ProviderError_IsNotStored()
     {
         var calls = 0;
