@@ -25,3 +25,6 @@ internal sealed partial class ResponseCacheOptionsValidator : IValidateOptions<R
 
 [OptionsValidator]
 internal sealed partial class LoopGuardOptionsValidator : IValidateOptions<LoopGuardOptions>;
+
+[OptionsValidator]
+internal sealed partial class TokenBudgetChatReducerOptionsValidator : IValidateOptions<TokenBudgetChatReducerOptions>;

@@ -62,8 +62,11 @@ public static class TokenGovernorServiceCollectionExtensions
         });
         services.TryAddSingleton<InMemoryCostAggregator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, InMemoryCostAggregatorSink>());
+        services.TryAddSingleton<OutcomeTracker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, OutcomeTrackerSink>());
         services.TryAddSingleton(sp => new Governor(
-            sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<InMemoryCostAggregator>(), sp.GetRequiredService<PriceCatalog>()));
+            sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<InMemoryCostAggregator>(), sp.GetRequiredService<PriceCatalog>(),
+            sp.GetRequiredService<OutcomeTracker>()));
         return new TokenGovernorBuilder(services);
     }
 

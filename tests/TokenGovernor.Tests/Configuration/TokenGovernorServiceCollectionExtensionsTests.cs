@@ -107,8 +107,12 @@ public class TokenGovernorServiceCollectionExtensionsTests
         using var provider = services.BuildServiceProvider();
 
         var sinks = provider.GetServices<ICostSink>().ToList();
-        Assert.Single(sinks);
-        sinks[0].Record(new GovernanceRecord { ProviderCalls = 1, Cost = new CostBreakdown(1m, 0, 0, 0, 0) });
+        Assert.Equal(2, sinks.Count); // the cost aggregator and the outcome tracker, each once
+        foreach (var sink in sinks)
+        {
+            sink.Record(new GovernanceRecord { ProviderCalls = 1, Cost = new CostBreakdown(1m, 0, 0, 0, 0) });
+        }
+
         Assert.Equal(1m, provider.GetRequiredService<InMemoryCostAggregator>().TotalCost);
     }
 }
