@@ -157,6 +157,42 @@ AnsiConsole.Write(loopTable);
 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "The guard noted the repeat at the 3rd identical call and stopped the run at the 5th: {0} instead of {1} ({2:P0} less).",
     Usd(governed.Cost), Usd(ungoverned.Cost), ungoverned.Cost == 0 ? 0 : 1 - (governed.Cost / ungoverned.Cost));
 
+// 7. A long agent conversation with and without the token-budget reducer (tokens sent per step).
+AnsiConsole.MarkupLine("\n[bold]A 40-step agent conversation[/] — tokens sent each step, without and with TokenBudgetChatReducer (2,000-token budget, gpt-4o-mini summaries).");
+var summarizer = new ChatClientBuilder(new SimulatedProvider(seed: 3)).UseCostMetering().Build();
+var reducer = new TokenBudgetChatReducer(new TokenBudgetChatReducerOptions { MaxTokens = 2_000, SummaryModelId = "gpt-4o-mini" }, summarizer);
+var history = new List<ChatMessage> { new(ChatRole.System, "You are a coding agent. Read files, run tests and fix the build."), new(ChatRole.User, "Fix the failing test in Parser.Tests.") };
+var reducerTable = new Table().AddColumn(new TableColumn("step").RightAligned()).AddColumn(new TableColumn("without reducer").RightAligned()).AddColumn(new TableColumn("with reducer").RightAligned());
+long sentWithout = 0, sentWith = 0;
+for (var step = 1; step <= 40; step++)
+{
+    history.Add(new ChatMessage(ChatRole.Assistant, [new FunctionCallContent($"call_{step}", "run_tests", new Dictionary<string, object?> { ["path"] = $"tests/{step}" })]));
+    history.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent($"call_{step}", $"Step {step}: Build FAILED. Parser.cs(12,5): error CS8604 " + string.Concat(Enumerable.Repeat($"at Parser.Parse{step}(String line) ", 25)))]));
+    var full = TiktokenTokenEstimator.Default.CountPromptTokens(history, null, "o4-mini");
+    var reduced = TiktokenTokenEstimator.Default.CountPromptTokens((await reducer.ReduceAsync(history, default)).ToList(), null, "o4-mini");
+    sentWithout += full;
+    sentWith += reduced;
+    if (step is 1 or 5 or 10 or 20 or 30 or 40)
+    {
+        reducerTable.AddRow(N(step), N(full), N(reduced));
+    }
+}
+
+reducerTable.AddRow("[bold]total[/]", $"[bold]{N(sentWithout)}[/]", $"[bold]{N(sentWith)}[/]");
+AnsiConsole.Write(reducerTable);
+AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "The reducer sent {0:P0} fewer tokens over 40 steps ({1} summary calls on a cheap model); without it, tokens per step grow with every step.",
+    1 - ((double)sentWith / sentWithout), reducer.SummaryCalls);
+
+// 8. Token-budget-aware prompting (TALE): the FAQ workload with and without answer budgets.
+AnsiConsole.MarkupLine("\n[bold]Answer budgets (TALE)[/] — 40 FAQ requests on gpt-4.1, without and with UseOutputBudgetHints (150 tokens for short questions, output capped at 1.5x).");
+var plainFaq = await RunBudgetHints(hints: false);
+var hintedFaq = await RunBudgetHints(hints: true);
+var taleTable = new Table().AddColumn("run").AddColumn(new TableColumn("output tokens").RightAligned()).AddColumn(new TableColumn("spend").RightAligned());
+taleTable.AddRow("no answer budget", N(plainFaq.Output), Usd(plainFaq.Spend));
+taleTable.AddRow("answer budget", N(hintedFaq.Output), Usd(hintedFaq.Spend));
+AnsiConsole.Write(taleTable);
+AnsiConsole.MarkupLine("The simulated provider honours the output cap but does not read the instruction, so this shows the cap's effect only; a real model also shortens its answer to the stated budget.");
+
 static async Task<BurstResult> RunBurst(decimal? budget)
 {
     var burstProvider = new SimulatedProvider(seed: 7);
@@ -284,6 +320,26 @@ static async Task<StuckResult> RunStuckAgent(bool guard)
     }
 
     return new StuckResult(model.Calls, log.Records.Sum(r => r.Usage.TotalInputTokens), log.Records.Sum(r => r.Cost.Total), outcome);
+}
+
+static async Task<(long Output, decimal Spend)> RunBudgetHints(bool hints)
+{
+    var log = new CallLog();
+    var builder = new ChatClientBuilder(new SimulatedProvider(seed: 21));
+    if (hints)
+    {
+        builder.UseOutputBudgetHints();
+    }
+
+    var faq = builder.UseCostMetering(configure: o => o.Sinks.Add(log)).Build();
+    string[] questions = ["What are your opening hours?", "How do I reset my password?", "Do you ship to Canada?", "How long does shipping take?"];
+    for (var i = 0; i < 40; i++)
+    {
+        using var scope = GovernanceScope.Begin(tenant: "acme", feature: "faq");
+        await faq.GetResponseAsync([new ChatMessage(ChatRole.User, questions[i % questions.Length])], new ChatOptions { ModelId = "gpt-4.1" });
+    }
+
+    return (log.Records.Sum(r => r.Usage.TotalOutputTokens), log.Records.Sum(r => r.Cost.Total));
 }
 
 static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

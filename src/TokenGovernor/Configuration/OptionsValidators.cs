@@ -28,3 +28,6 @@ internal sealed partial class LoopGuardOptionsValidator : IValidateOptions<LoopG
 
 [OptionsValidator]
 internal sealed partial class TokenBudgetChatReducerOptionsValidator : IValidateOptions<TokenBudgetChatReducerOptions>;
+
+[OptionsValidator]
+internal sealed partial class OutputBudgetOptionsValidator : IValidateOptions<OutputBudgetOptions>;

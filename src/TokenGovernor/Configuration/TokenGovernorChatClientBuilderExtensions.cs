@@ -25,6 +25,11 @@ public static class TokenGovernorChatClientBuilderExtensions
             builder.UseLoopGuard(pipeline.ConfigureLoopGuard);
         }
 
+        if (pipeline.OutputBudgets)
+        {
+            builder.UseOutputBudgetHints(pipeline.ConfigureOutputBudgets);
+        }
+
         if (pipeline.Cache)
         {
             builder.UseResponseCache(pipeline.ConfigureCache, pipeline.Embedder);

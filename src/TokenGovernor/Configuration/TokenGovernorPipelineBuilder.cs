@@ -17,6 +17,10 @@ public sealed class TokenGovernorPipelineBuilder
 
     internal Action<LoopGuardOptions>? ConfigureLoopGuard { get; private set; }
 
+    internal bool OutputBudgets { get; private set; }
+
+    internal Action<OutputBudgetOptions>? ConfigureOutputBudgets { get; private set; }
+
     internal bool Cache { get; private set; }
 
     internal Action<ResponseCacheOptions>? ConfigureCache { get; private set; }
@@ -36,6 +40,16 @@ public sealed class TokenGovernorPipelineBuilder
     {
         LoopGuard = true;
         ConfigureLoopGuard = configure;
+        return this;
+    }
+
+    /// <summary>Tells each request its answer budget and caps its output (<see cref="OutputBudgetChatClient"/>, TALE-style); off unless called.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseOutputBudgetHints(Action<OutputBudgetOptions>? configure = null)
+    {
+        OutputBudgets = true;
+        ConfigureOutputBudgets = configure;
         return this;
     }
 
