@@ -31,3 +31,6 @@ internal sealed partial class TokenBudgetChatReducerOptionsValidator : IValidate
 
 [OptionsValidator]
 internal sealed partial class OutputBudgetOptionsValidator : IValidateOptions<OutputBudgetOptions>;
+
+[OptionsValidator]
+internal sealed partial class RoutingOptionsValidator : IValidateOptions<RoutingOptions>;

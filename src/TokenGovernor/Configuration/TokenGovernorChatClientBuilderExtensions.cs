@@ -35,6 +35,11 @@ public static class TokenGovernorChatClientBuilderExtensions
             builder.UseResponseCache(pipeline.ConfigureCache, pipeline.Embedder);
         }
 
+        if (pipeline.Routing)
+        {
+            builder.UseModelRouting(pipeline.ConfigureRouting);
+        }
+
         if (pipeline.Budgets)
         {
             builder.UseBudgets(pipeline.BudgetLedger, pipeline.ConfigureBudgets);

@@ -27,6 +27,10 @@ public sealed class TokenGovernorPipelineBuilder
 
     internal IEmbeddingGenerator<string, Embedding<float>>? Embedder { get; private set; }
 
+    internal bool Routing { get; private set; }
+
+    internal Action<RoutingOptions>? ConfigureRouting { get; private set; }
+
     internal bool Budgets { get; private set; }
 
     internal IBudgetLedger? BudgetLedger { get; private set; }
@@ -76,6 +80,16 @@ public sealed class TokenGovernorPipelineBuilder
             configure?.Invoke(o);
         };
         Embedder = embeddingGenerator;
+        return this;
+    }
+
+    /// <summary>Routes each call to the cheapest good-enough tier (<see cref="ModelRoutingChatClient"/>), below the cache and above budgets.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseModelRouting(Action<RoutingOptions>? configure = null)
+    {
+        Routing = true;
+        ConfigureRouting = configure;
         return this;
     }
 

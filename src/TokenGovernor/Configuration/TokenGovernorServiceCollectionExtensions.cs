@@ -63,6 +63,7 @@ public static class TokenGovernorServiceCollectionExtensions
         services.TryAddSingleton<InMemoryCostAggregator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, InMemoryCostAggregatorSink>());
         services.TryAddSingleton<OutcomeTracker>();
+        services.TryAddSingleton<RoutingSavingsTracker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, OutcomeTrackerSink>());
         services.TryAddSingleton(sp => new Governor(
             sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<InMemoryCostAggregator>(), sp.GetRequiredService<PriceCatalog>(),

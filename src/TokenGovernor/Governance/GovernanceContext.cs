@@ -46,6 +46,8 @@ internal sealed class GovernanceContext
 
     public string? Refusal { get; set; }
 
+    public RoutingDecision? Routing { get; set; }
+
     // Accumulated over every provider call below the owner.
     public string? ModelId { get; private set; }
 
@@ -137,6 +139,7 @@ internal sealed class GovernanceContext
                 BudgetSettled = BudgetSettled,
                 BudgetUtilisation = BudgetUtilisation,
                 Refusal = Refusal,
+                Routing = Routing,
                 Degradations = _degradations is null ? [] : _degradations.ToArray(),
             };
         }

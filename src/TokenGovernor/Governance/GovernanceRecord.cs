@@ -66,6 +66,9 @@ public sealed record GovernanceRecord
     /// <summary>Gets the utilisation of the tightest applicable budget before the call, or <see langword="null"/> without budgets.</summary>
     public double? BudgetUtilisation { get; init; }
 
+    /// <summary>Gets what routing decided (tier, model, score, reasons, escalations, top-tier cost), or <see langword="null"/> without routing.</summary>
+    public RoutingDecision? Routing { get; init; }
+
     /// <summary>Gets why the call was refused (for example <c>budget-exhausted</c> or <c>cache-only</c>), or <see langword="null"/>.</summary>
     public string? Refusal { get; init; }
 

@@ -1,0 +1,353 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace TokenGovernor;
+
+/// <summary>
+/// A delegating chat client that sends each call to the cheapest model tier that is good enough: it classifies the request,
+/// then applies, in order, a per-call pin, budget pressure (one tier cheaper when the ledger says so), reasoning gating (only
+/// requests that need reasoning reach reasoning tiers or keep <c>ReasoningOptions</c>) and context-window fit; it fails over
+/// between a tier's deployments on transient errors (honouring <c>Retry-After</c>) and escalates one tier up on errors, empty
+/// or truncated answers, or a failed quality check.
+/// </summary>
+/// <remarks>
+/// <para>Place it below the cache and above budgets and metering (<c>UseTokenGovernor</c> does), so every attempt, escalations
+/// included, is reserved and metered. The decision is in <see cref="GovernanceRecord.Routing"/>, with what the same usage would
+/// have cost on the top tier. Streaming routes identically; it fails over before the first chunk, and does not escalate on the
+/// content of an answer already streamed.</para>
+/// <para>Interoperates with M.E.AI: deployments may be any <see cref="IChatClient"/>, including M.E.AI's own routing or failover
+/// clients. Thread-safe.</para>
+/// </remarks>
+public sealed class ModelRoutingChatClient : DelegatingChatClient
+{
+    private readonly RoutingOptions _options;
+    private readonly ModelTier[] _tiers;
+    private readonly PriceCatalog _catalog;
+    private readonly ITokenEstimator _tokens;
+    private readonly IBudgetLedger? _ledger;
+    private readonly RoutingSavingsTracker? _savings;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Initializes a new router.</summary>
+    /// <param name="innerClient">The shared client for deployments without their own client (normally budgets → metering → provider).</param>
+    /// <param name="options">The options (tiers are copied), or <see langword="null"/> for the defaults.</param>
+    /// <param name="catalog">Prices and context windows; defaults to <see cref="PriceCatalog.BuiltIn"/>.</param>
+    /// <param name="tokenEstimator">Counts prompts for context fit.</param>
+    /// <param name="ledger">Budget utilisation for budget pressure, or <see langword="null"/>.</param>
+    /// <param name="savings">Receives routed cost versus top-tier cost per feature, or <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock (for <c>Retry-After</c> waits).</param>
+    /// <param name="logger">The logger.</param>
+    public ModelRoutingChatClient(IChatClient innerClient, RoutingOptions? options = null, PriceCatalog? catalog = null, ITokenEstimator? tokenEstimator = null,
+        IBudgetLedger? ledger = null, RoutingSavingsTracker? savings = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+        : base(innerClient)
+    {
+        _options = (options ?? new RoutingOptions()).Clone();
+        OptionsValidation.ThrowIfInvalid(new RoutingOptionsValidator(), _options);
+        _tiers = [.. _options.Tiers];
+        if (_tiers.Length == 0 || _tiers.Any(t => t.Deployments.Count == 0))
+        {
+            throw new ArgumentException("RoutingOptions.Tiers needs at least one tier, and every tier at least one deployment.", nameof(options));
+        }
+
+        _catalog = catalog ?? PriceCatalog.BuiltIn;
+        _tokens = tokenEstimator ?? TiktokenTokenEstimator.Default;
+        _ledger = ledger;
+        _savings = savings;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Decides the starting tier of a request without calling anything (for previews and tests).</summary>
+    /// <param name="messages">The request's messages.</param>
+    /// <param name="options">The request's options.</param>
+    /// <returns>The tier index and the reasons.</returns>
+    public (int Tier, ComplexityAssessment Assessment, IReadOnlyList<string> Reasons) Decide(IList<ChatMessage> messages, ChatOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var (tier, assessment, reasons) = DecideCore(messages, options);
+        return (tier, assessment, reasons);
+    }
+
+    private (int Tier, ComplexityAssessment Assessment, List<string> Reasons) DecideCore(IList<ChatMessage> messages, ChatOptions? options)
+    {
+        var scope = GovernanceContext.Current?.Scope ?? GovernanceScope.Resolve(options);
+        var assessment = _options.Classifier.Classify(messages, options, _tiers.Length);
+        var reasons = new List<string>(assessment.Signals);
+        if (Pinned(options) is { } pinned)
+        {
+            reasons.Add("pinned:" + _tiers[pinned].Name);
+            return (pinned, assessment, reasons);
+        }
+
+        var tier = Math.Clamp(assessment.Tier, 0, _tiers.Length - 1);
+        if (_options.PreferCheaperAt is { } pressure && _ledger is not null && tier > 0 && _ledger.GetUtilisation(scope) >= pressure)
+        {
+            tier--;
+            reasons.Add("budget-pressure");
+        }
+
+        if (assessment.NeedsReasoning && !_tiers[tier].IsReasoning && Array.FindIndex(_tiers, t => t.IsReasoning) is var r and >= 0)
+        {
+            tier = r;
+            reasons.Add("needs-reasoning");
+        }
+        else if (!assessment.NeedsReasoning && _tiers[tier].IsReasoning && Array.FindLastIndex(_tiers, tier, t => !t.IsReasoning) is var plain and >= 0)
+        {
+            tier = plain;
+            reasons.Add("reasoning-gated");
+        }
+
+        // Context fit: the prompt plus the output cap must fit the tier's model, else move up.
+        var prompt = -1;
+        while (tier < _tiers.Length - 1 && _catalog.TryGetPrice(_tiers[tier].Deployments[0].ModelId, out var price) && price.ContextWindow is { } window)
+        {
+            prompt = prompt >= 0 ? prompt : _tokens.CountPromptTokens(messages, options, _tiers[tier].Deployments[0].ModelId);
+            if (prompt + (options?.MaxOutputTokens ?? 0) <= window)
+            {
+                break;
+            }
+
+            tier++;
+            reasons.Add("context-fit");
+        }
+
+        return (tier, assessment, reasons);
+    }
+
+    /// <inheritdoc />
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: false, out var owner);
+        var list = messages as IList<ChatMessage> ?? messages.ToList();
+        if (PinnedModel(options) is { } model)
+        {
+            return await PassThroughPinned(list, options, model, context, owner, cancellationToken);
+        }
+
+        var (tier, assessment, reasons) = DecideCore(list, options);
+        var escalations = 0;
+        while (true)
+        {
+            var before = Snapshot.Of(context);
+            ChatResponse? response = null;
+            Exception? failure = null;
+            string modelId = _tiers[tier].Deployments[0].ModelId;
+            for (var d = 0; d < _tiers[tier].Deployments.Count; d++)
+            {
+                var deployment = _tiers[tier].Deployments[d];
+                modelId = deployment.ModelId;
+                try
+                {
+                    using (GovernanceContext.Enter(context))
+                    {
+                        response = await (deployment.Client ?? InnerClient).GetResponseAsync(list, Options(options, deployment, tier, assessment), cancellationToken);
+                    }
+
+                    failure = null;
+                    break;
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && _options.IsTransient(ex))
+                {
+                    failure = ex;
+                    reasons.Add("failover:" + deployment.ModelId);
+                    RoutingLog.FailedOver(_logger, deployment.ModelId, ex.Message);
+                    if (d < _tiers[tier].Deployments.Count - 1 && _options.RetryAfter(ex) is { } wait && wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken);
+                    }
+                }
+            }
+
+            var why = failure is not null ? "error" : Deficiency(response!);
+            if (why is not null && escalations < _options.MaxEscalations && tier < _tiers.Length - 1)
+            {
+                escalations++;
+                tier++;
+                reasons.Add("escalated:" + why);
+                RoutingLog.Escalated(_logger, _tiers[tier].Name, why);
+                continue;
+            }
+
+            if (failure is not null)
+            {
+                throw failure;
+            }
+
+            Record(context, options, response!, tier, modelId, assessment, reasons, escalations, before);
+            if (owner)
+            {
+                response!.SetGovernance(context.ToRecord(_time.GetUtcNow()));
+            }
+
+            return response!;
+        }
+    }
+
+    /// <inheritdoc />
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: true, out var owner);
+        return StreamAsync(messages as IList<ChatMessage> ?? messages.ToList(), options, context, owner, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IList<ChatMessage> list, ChatOptions? options, GovernanceContext context, bool owner,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var pinnedModel = PinnedModel(options);
+        var (tier, assessment, reasons) = pinnedModel is null ? DecideCore(list, options) : (0, new ComplexityAssessment(0, 0, false, []), new List<string> { "pinned-model" });
+        var deployments = pinnedModel is null ? _tiers[tier].Deployments : [new ModelDeployment(pinnedModel)];
+        var before = Snapshot.Of(context);
+        var updates = new List<ChatResponseUpdate>();
+        string modelId = deployments[0].ModelId;
+        for (var d = 0; d < deployments.Count; d++)
+        {
+            modelId = deployments[d].ModelId;
+            IAsyncEnumerator<ChatResponseUpdate> enumerator;
+            using (GovernanceContext.Enter(context))
+            {
+                var chatOptions = pinnedModel is null ? Options(options, deployments[d], tier, assessment) : WithModel(options, pinnedModel);
+                enumerator = (deployments[d].Client ?? InnerClient).GetStreamingResponseAsync(list, chatOptions, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            }
+
+            bool first;
+            try
+            {
+                // Fail over only before the first chunk: after it, the caller has content from this deployment.
+                first = await enumerator.MoveNextAsync();
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && _options.IsTransient(ex) && d < deployments.Count - 1)
+            {
+                await enumerator.DisposeAsync();
+                reasons.Add("failover:" + modelId);
+                if (_options.RetryAfter(ex) is { } wait && wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken);
+                }
+
+                continue;
+            }
+
+            try
+            {
+                if (first)
+                {
+                    do
+                    {
+                        updates.Add(enumerator.Current);
+                        yield return enumerator.Current;
+                    }
+                    while (await enumerator.MoveNextAsync());
+                }
+            }
+            finally
+            {
+                await enumerator.DisposeAsync();
+            }
+
+            break;
+        }
+
+        Record(context, options, updates.ToChatResponse(), tier, modelId, assessment, reasons, 0, before);
+        if (owner)
+        {
+            yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), null, modelId);
+        }
+    }
+
+    private async Task<ChatResponse> PassThroughPinned(IList<ChatMessage> list, ChatOptions? options, string model, GovernanceContext context, bool owner, CancellationToken cancellationToken)
+    {
+        var before = Snapshot.Of(context);
+        ChatResponse response;
+        using (GovernanceContext.Enter(context))
+        {
+            response = await InnerClient.GetResponseAsync(list, WithModel(options, model), cancellationToken);
+        }
+
+        Record(context, options, response, -1, model, new ComplexityAssessment(0, 0, false, []), ["pinned-model"], 0, before);
+        if (owner)
+        {
+            response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
+        }
+
+        return response;
+    }
+
+    private ChatOptions Options(ChatOptions? options, ModelDeployment deployment, int tier, ComplexityAssessment assessment)
+    {
+        var clone = WithModel(options, deployment.ModelId);
+        if (!assessment.NeedsReasoning && !_tiers[tier].IsReasoning)
+        {
+            clone.Reasoning = null; // reasoning gating: ordinary requests do not pay for reasoning
+        }
+
+        return clone;
+    }
+
+    private static ChatOptions WithModel(ChatOptions? options, string model)
+    {
+        var clone = options?.Clone() ?? new ChatOptions();
+        clone.ModelId = model;
+        return clone;
+    }
+
+    private string? Deficiency(ChatResponse response)
+    {
+        if (response.FinishReason == ChatFinishReason.Length)
+        {
+            return "truncated";
+        }
+
+        var hasCall = response.Messages.Any(m => m.Contents.Any(c => c is FunctionCallContent));
+        if (!hasCall && string.IsNullOrWhiteSpace(response.Text))
+        {
+            return "empty";
+        }
+
+        if (response.FinishReason == ChatFinishReason.ContentFilter)
+        {
+            return "refused";
+        }
+
+        return _options.QualityCheck is { } check && !hasCall && !check(response) ? "quality" : null;
+    }
+
+    private int? Pinned(ChatOptions? options)
+    {
+        if (options?.AdditionalProperties?.TryGetValue(RoutingOptions.PinTierKey, out var value) == true && value?.ToString() is { } name)
+        {
+            var index = Array.FindIndex(_tiers, t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
+            return index >= 0 ? index : throw new ArgumentException($"ChatOptions.AdditionalProperties['{RoutingOptions.PinTierKey}'] names tier '{name}', which is not configured; use one of: {string.Join(", ", _tiers.Select(t => t.Name))}.", nameof(options));
+        }
+
+        return null;
+    }
+
+    private static string? PinnedModel(ChatOptions? options) =>
+        options?.AdditionalProperties?.TryGetValue(RoutingOptions.PinModelKey, out var value) == true ? value?.ToString() : null;
+
+    private void Record(GovernanceContext context, ChatOptions? options, ChatResponse response, int tier, string modelId, ComplexityAssessment assessment,
+        List<string> reasons, int escalations, Snapshot before)
+    {
+        var usage = context.ProviderCalls > before.Calls ? Subtract(context.Usage, before.Usage) : response.Usage is { } u ? UsageConvention.OpenAI.Normalize(u) : default;
+        var actual = context.ProviderCalls > before.Calls ? context.Cost.Total - before.Cost
+            : _catalog.TryGetPrice(modelId, out var p) ? CostCalculator.Calculate(usage, p).Total : 0m;
+        var top = _tiers[^1].Deployments[0].ModelId;
+        var topCost = _catalog.TryGetPrice(top, out var topPrice) ? CostCalculator.Calculate(usage, topPrice).Total : actual;
+        context.Routing = new RoutingDecision(options?.ModelId, tier < 0 ? "pinned" : _tiers[tier].Name, modelId, assessment.Score, reasons, escalations, topCost);
+        _savings?.Add(context.Scope.Feature, tier < 0 ? "pinned" : _tiers[tier].Name, actual, topCost);
+    }
+
+    private static TokenUsage Subtract(TokenUsage a, TokenUsage b) => new(
+        a.UncachedInputTokens - b.UncachedInputTokens, a.CachedInputTokens - b.CachedInputTokens, a.CacheWriteTokens - b.CacheWriteTokens,
+        a.OutputTokens - b.OutputTokens, a.ReasoningTokens - b.ReasoningTokens);
+
+    private readonly record struct Snapshot(int Calls, decimal Cost, TokenUsage Usage)
+    {
+        public static Snapshot Of(GovernanceContext context) => new(context.ProviderCalls, context.Cost.Total, context.Usage);
+    }
+}

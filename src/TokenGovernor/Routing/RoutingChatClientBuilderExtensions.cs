@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TokenGovernor;
+
+namespace Microsoft.Extensions.AI;
+
+/// <summary>Adds <see cref="ModelRoutingChatClient"/> to a chat client pipeline.</summary>
+public static class RoutingChatClientBuilderExtensions
+{
+    /// <summary>Adds model routing by complexity tier. Put it after the cache and before <c>UseBudgets()</c> and <c>UseCostMetering()</c>,
+    /// so every attempt is reserved and metered.</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="configure">Configures the options (tiers, classifier, escalation, failover); they are validated here.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    public static ChatClientBuilder UseModelRouting(this ChatClientBuilder builder, Action<RoutingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new RoutingOptions();
+        configure?.Invoke(options);
+        OptionsValidation.ThrowIfInvalid(new RoutingOptionsValidator(), options);
+        return builder.Use((inner, services) => new ModelRoutingChatClient(inner, options,
+            services.GetService<PriceCatalog>(), services.GetService<ITokenEstimator>(), services.GetService<IBudgetLedger>(),
+            services.GetService<RoutingSavingsTracker>(), services.GetService<TimeProvider>(),
+            services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelRoutingChatClient))));
+    }
+}

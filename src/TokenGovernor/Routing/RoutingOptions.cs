@@ -1,0 +1,74 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.AI;
+
+namespace TokenGovernor;
+
+/// <summary>Options of <see cref="ModelRoutingChatClient"/>.</summary>
+public sealed class RoutingOptions
+{
+    /// <summary>The <c>ChatOptions.AdditionalProperties</c> key that pins one call to a tier (by name).</summary>
+    public const string PinTierKey = "tokengovernor.route.tier";
+
+    /// <summary>The <c>ChatOptions.AdditionalProperties</c> key that pins one call to a model id (routing is skipped).</summary>
+    public const string PinModelKey = "tokengovernor.route.model";
+
+    /// <summary>Gets the tiers, cheapest first. Defaults: Small (gpt-4o-mini), Medium (gpt-4.1-mini), Large (gpt-4.1),
+    /// Reasoning (o3, a reasoning tier).</summary>
+    public IList<ModelTier> Tiers { get; } =
+    [
+        ModelTier.Of("Small", "gpt-4o-mini"),
+        ModelTier.Of("Medium", "gpt-4.1-mini"),
+        ModelTier.Of("Large", "gpt-4.1"),
+        ModelTier.Of("Reasoning", "o3") with { IsReasoning = true },
+    ];
+
+    /// <summary>Gets or sets the classifier.</summary>
+    /// <value>Defaults to <see cref="RuleBasedComplexityClassifier"/>.</value>
+    [Required]
+    public IComplexityClassifier Classifier { get; set; } = new RuleBasedComplexityClassifier();
+
+    /// <summary>Gets or sets the budget utilisation from which routing prefers one tier cheaper (read from the ledger), or
+    /// <see langword="null"/> to ignore budget pressure.</summary>
+    /// <value>Defaults to 0.70.</value>
+    [Range(0.0, 10.0)]
+    public double? PreferCheaperAt { get; set; } = 0.70;
+
+    /// <summary>Gets or sets how many times one call may move a tier up (on errors, empty or truncated answers, or a failed quality check).</summary>
+    /// <value>Defaults to 1.</value>
+    [Range(0, 10)]
+    public int MaxEscalations { get; set; } = 1;
+
+    /// <summary>Gets or sets a check of the answer; returning <see langword="false"/> escalates the call one tier up.</summary>
+    public Func<ChatResponse, bool>? QualityCheck { get; set; }
+
+    /// <summary>Gets or sets how to read a retry delay (<c>Retry-After</c>) from a provider exception; the delay is honoured,
+    /// up to <see cref="MaxFailoverDelay"/>, before the next deployment is tried.</summary>
+    /// <value>Defaults to reading <c>Exception.Data["Retry-After"]</c> (a <see cref="TimeSpan"/> or seconds).</value>
+    public Func<Exception, TimeSpan?> RetryAfter { get; set; } = static ex => ex.Data["Retry-After"] switch
+    {
+        TimeSpan span => span,
+        int seconds => TimeSpan.FromSeconds(seconds),
+        double seconds => TimeSpan.FromSeconds(seconds),
+        string text when double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) => TimeSpan.FromSeconds(s),
+        _ => null,
+    };
+
+    /// <summary>Gets or sets the longest <c>Retry-After</c> honoured before failing over.</summary>
+    /// <value>Defaults to 10 seconds.</value>
+    public TimeSpan MaxFailoverDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets which exceptions are transient (fail over to the next deployment, then escalate).</summary>
+    /// <value>Defaults to HTTP 408/429/5xx and connection failures, I/O errors and timeouts.</value>
+    public Func<Exception, bool> IsTransient { get; set; } = static ex => ex switch
+    {
+        HttpRequestException http => http.StatusCode is null or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout || (int?)http.StatusCode >= 500,
+        TimeoutException or IOException => true,
+        _ => false,
+    };
+
+    internal RoutingOptions Clone()
+    {
+        var clone = (RoutingOptions)MemberwiseClone();
+        return clone;
+    }
+}
