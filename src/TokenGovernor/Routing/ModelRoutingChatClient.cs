@@ -7,8 +7,8 @@ namespace TokenGovernor;
 
 /// <summary>
 /// A delegating chat client that sends each call to the cheapest model tier that is good enough: it classifies the request,
-/// then applies, in order, a per-call pin, budget pressure (one tier cheaper when the ledger says so), reasoning gating (only
-/// requests that need reasoning reach reasoning tiers or keep <c>ReasoningOptions</c>) and context-window fit; it fails over
+/// then applies, in order, a per-call pin, reasoning gating (only requests that need reasoning reach reasoning tiers or keep
+/// <c>ReasoningOptions</c>), budget pressure (one tier cheaper when the ledger says so) and context-window fit; it fails over
 /// between a tier's deployments on transient errors (honouring <c>Retry-After</c>) and escalates one tier up on errors, empty
 /// or truncated answers, or a failed quality check.
 /// </summary>
@@ -83,12 +83,6 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         }
 
         var tier = Math.Clamp(assessment.Tier, 0, _tiers.Length - 1);
-        if (_options.PreferCheaperAt is { } pressure && _ledger is not null && tier > 0 && _ledger.GetUtilisation(scope) >= pressure)
-        {
-            tier--;
-            reasons.Add("budget-pressure");
-        }
-
         if (assessment.NeedsReasoning && !_tiers[tier].IsReasoning && Array.FindIndex(_tiers, t => t.IsReasoning) is var r and >= 0)
         {
             tier = r;
@@ -98,6 +92,12 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         {
             tier = plain;
             reasons.Add("reasoning-gated");
+        }
+
+        if (_options.PreferCheaperAt is { } pressure && _ledger is not null && tier > 0 && _ledger.GetUtilisation(scope) >= pressure)
+        {
+            tier--;
+            reasons.Add("budget-pressure");
         }
 
         // Context fit: the prompt plus the output cap must fit the tier's model, else move up.

@@ -109,8 +109,10 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
             signals.Add("multi-step");
         }
 
+        // Only the request's words count as asking for reasoning: ReasoningOptions set by the caller do not make a trivial
+        // request need it (routing removes them from requests that do not).
         var reasoning = Count(text, s_reasoning);
-        var explicitReasoning = reasoning > 0 || options?.Reasoning is { Effort: not null and not ReasoningEffort.None };
+        var explicitReasoning = reasoning > 0;
         if (explicitReasoning)
         {
             score += ReasoningWeight;
