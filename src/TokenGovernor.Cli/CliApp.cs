@@ -25,6 +25,10 @@ internal static class CliApp
               Precision, recall and F1 of the semantic cache's decision (similarity and guard) at thresholds 0.50-0.99 on
               labelled pairs {"a","b","label"} (label 1 = same meaning), and the lowest threshold reaching the target.
 
+          tokengov classify --prompts F.jsonl [--json]
+              The tier default routing would pick for each line {"prompt": "..."} or {"messages": [...]}: one JSON line
+              {"tier","score","signals"} each, then the traffic mix per tier.
+
           --catalog F   load a LiteLLM-schema price file over the built-in catalog (any command)
         Exit codes: 0 success (a --usages line that cannot be priced gets an "error" field), 2 bad arguments or unreadable input.
         """;
@@ -49,7 +53,8 @@ internal static class CliApp
                 "cost" => await CostAsync(cli, catalog, stdout),
                 "models" => Models(cli, catalog, stdout),
                 "calibrate" => await CalibrateAsync(cli, stdout),
-                _ => throw new CliUsageException($"unknown command '{cli.Command}'; use one of: count, cost, models, calibrate"),
+                "classify" => await ClassifyAsync(cli, stdout),
+                _ => throw new CliUsageException($"unknown command '{cli.Command}'; use one of: count, cost, models, calibrate, classify"),
             };
         }
         catch (CliUsageException ex)
@@ -410,6 +415,88 @@ internal static class CliApp
         await stdout.WriteLineAsync(report.Recommended is { } rec
             ? FormattableString.Invariant($"recommended threshold: {rec:0.00} (lowest with precision >= {target:0.00})")
             : FormattableString.Invariant($"no threshold reaches precision {target:0.00}"));
+        return 0;
+    }
+
+    private static async Task<int> ClassifyAsync(CliArguments cli, TextWriter stdout)
+    {
+        var path = cli.String("prompts") ?? throw new CliUsageException("classify needs --prompts F.jsonl");
+        var json = cli.Flag("json");
+        cli.ThrowIfUnknownOptions();
+
+        var options = new RoutingOptions();
+        var router = new ModelRoutingChatClient(new NoProviderChatClient(), options);
+        var mix = options.Tiers.ToDictionary(t => t.Name, _ => 0, StringComparer.Ordinal);
+        var lineNumber = 0;
+        using (var reader = OpenText(path))
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                lineNumber++;
+                if (string.IsNullOrWhiteSpace(line))
+                {
+                    continue;
+                }
+
+                List<ChatMessage> messages;
+                ChatOptions? chatOptions = null;
+                try
+                {
+                    using var doc = JsonDocument.Parse(line);
+                    if (doc.RootElement.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String)
+                    {
+                        messages = [new ChatMessage(ChatRole.User, prompt.GetString())];
+                    }
+                    else
+                    {
+                        (messages, chatOptions) = ChatRequestJson.Parse(line);
+                    }
+                }
+                catch (Exception ex) when (ex is JsonException or FormatException)
+                {
+                    throw new CliUsageException($"{path} line {lineNumber}: expected {{\"prompt\": \"...\"}} or {{\"messages\": [...]}}: {OneLine(ex.Message)}");
+                }
+
+                var (tier, assessment, reasons) = router.Decide(messages, chatOptions);
+                var name = options.Tiers[tier].Name;
+                mix[name]++;
+                await stdout.WriteLineAsync(Json(w =>
+                {
+                    w.WriteString("tier", name);
+                    w.WriteNumber("score", assessment.Score);
+                    w.WriteStartArray("signals");
+                    foreach (var reason in reasons)
+                    {
+                        w.WriteStringValue(reason);
+                    }
+
+                    w.WriteEndArray();
+                }));
+            }
+        }
+
+        var total = Math.Max(1, mix.Values.Sum());
+        if (json)
+        {
+            await stdout.WriteLineAsync(Json(w =>
+            {
+                w.WriteStartObject("mix");
+                foreach (var (tier, count) in mix)
+                {
+                    w.WriteNumber(tier, count);
+                }
+
+                w.WriteEndObject();
+            }));
+        }
+        else
+        {
+            foreach (var (tier, count) in mix)
+            {
+                await stdout.WriteLineAsync(FormattableString.Invariant($"{tier,-10} {count,6} {(double)count / total,7:P1}"));
+            }
+        }
+
         return 0;
     }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Collections.Frozen;
 using Microsoft.Extensions.AI;
 
 namespace TokenGovernor;
@@ -11,28 +13,19 @@ namespace TokenGovernor;
 /// signal list. Thread-safe.</remarks>
 public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
 {
-    private static readonly string[] s_multiStep =
-    [
-        "step by step", "step-by-step", "first,", "then ", "plan ", "design ", "architecture", "compare", "trade-off", "tradeoff",
-        "analy", "evaluate", "pros and cons", "strategy", "refactor", "migrate", "optimi", "debug", "root cause", "why does", "explain why",
-        "in detail", "comprehensive", "multiple", "several",
-    ];
+    private static readonly string[] s_codeMarks = ["```", "=>", "#include", "();"];
 
-    private static readonly string[] s_reasoning =
-    [
-        "prove", "proof", "derive", "think carefully", "reason about", "carefully", "puzzle", "riddle", "logic puzzle",
-        "theorem", "optimal", "time complexity", "complexity of", "by induction",
-    ];
+    private static readonly string[] s_codeWords = ["def", "class", "public", "function", "select", "import", "var", "const"];
 
-    private static readonly string[] s_generation =
-    [
-        "write", "explain", "draft", "summar", "rewrite", "classify", "generate", "list the", "describe", "review", "create",
-    ];
-
-    private static readonly string[] s_math =
-    [
-        "calculate", "compute", "equation", "integral", "derivative", "probability", "solve", "matrix", "percent", "\\frac", "sqrt",
-    ];
+    // Cue words and phrases by category. Phrases are matched on consecutive words; entries ending in '*' match as prefixes.
+    private static readonly CueTable s_cues = new(
+        (Cue.MultiStep, ["step by step", "step-by-step", "first", "then", "plan", "design", "architecture", "compare", "trade-off", "trade-offs", "tradeoff*",
+            "analy*", "evaluate", "pros and cons", "strategy", "refactor", "migrate", "optimi*", "debug", "root cause", "why does", "explain why",
+            "in detail", "comprehensive", "multiple", "several", "roadmap", "postmortem"]),
+        (Cue.Reasoning, ["prove", "proof", "derive", "think carefully", "reason about", "carefully", "puzzle", "riddle",
+            "theorem", "optimal", "time complexity", "complexity of", "by induction"]),
+        (Cue.Math, ["calculate", "compute", "equation*", "integral", "derivative", "probability", "solve", "matrix", "percent", "sqrt"]),
+        (Cue.Task, ["write", "explain", "draft", "summar*", "rewrite", "classify", "generate", "list the", "describe", "review", "create"]));
 
     private static readonly double[] s_fourTiers = [0.2, 0.45, 0.7];
 
@@ -82,27 +75,33 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
         score += LengthWeight * length;
         signals.Add(FormattableString.Invariant($"length:{length:0.00}"));
 
-        if (Count(text, s_generation) > 0)
+        var hits = s_cues.Scan(text, out var codeWords);
+        if (hits.Task > 0)
         {
             score += GenerationWeight;
             signals.Add("task");
         }
 
-        var code = Count(text, s_code);
+        var code = codeWords;
+        foreach (var mark in s_codeMarks)
+        {
+            code += text.Contains(mark, StringComparison.Ordinal) ? 1 : 0;
+        }
+
         if (code > 0)
         {
             score += CodeWeight * Math.Min(1.0, code / 3.0);
             signals.Add("code");
         }
 
-        var math = Count(text, s_math) + CountOperators(text);
+        var math = hits.Math + CountOperators(text);
         if (math > 0)
         {
             score += MathWeight * Math.Min(1.0, math / 3.0);
             signals.Add("math");
         }
 
-        var multi = Count(text, s_multiStep);
+        var multi = hits.MultiStep;
         if (multi > 0)
         {
             score += MultiStepWeight * Math.Min(1.0, multi / 2.0);
@@ -111,7 +110,7 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
 
         // Only the request's words count as asking for reasoning: ReasoningOptions set by the caller do not make a trivial
         // request need it (routing removes them from requests that do not).
-        var reasoning = Count(text, s_reasoning);
+        var reasoning = hits.Reasoning;
         var explicitReasoning = reasoning > 0;
         if (explicitReasoning)
         {
@@ -169,20 +168,6 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
         return messages.Count > 0 ? messages[^1].Text : string.Empty;
     }
 
-    private static int Count(string text, string[] needles)
-    {
-        var n = 0;
-        foreach (var needle in needles)
-        {
-            if (text.Contains(needle, StringComparison.OrdinalIgnoreCase))
-            {
-                n++;
-            }
-        }
-
-        return n;
-    }
-
     // Arithmetic between digits ("3 * 4", "x^2", "12/5"): a cheap sign of math.
     private static int CountOperators(string text)
     {
@@ -199,5 +184,153 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
         }
 
         return n;
+    }
+
+    private enum Cue
+    {
+        MultiStep = 0,
+        Reasoning = 1,
+        Math = 2,
+        Task = 3,
+    }
+
+    /// <summary>Distinct cues found per category.</summary>
+    private readonly record struct CueHits(int MultiStep, int Reasoning, int Math, int Task);
+
+    /// <summary>
+    /// Matches every cue in one pass over the words of the text: single words and prefixes by lookup, phrases of two and three
+    /// words by looking up the joined window. Case-insensitive; allocation-free apart from the lower-cased buffer it rents.
+    /// </summary>
+    private sealed class CueTable
+    {
+        private readonly FrozenDictionary<string, (Cue Cue, int Index)> _exact;
+        private readonly (string Prefix, Cue Cue, int Index)[] _prefixes;
+        private readonly FrozenSet<string> _codeWords = s_codeWords.ToFrozenSet(StringComparer.Ordinal);
+
+        public CueTable(params (Cue Cue, string[] Phrases)[] categories)
+        {
+            var exact = new Dictionary<string, (Cue, int)>(StringComparer.Ordinal);
+            var prefixes = new List<(string, Cue, int)>();
+            var index = 0;
+            foreach (var (cue, phrases) in categories)
+            {
+                foreach (var phrase in phrases)
+                {
+                    if (phrase.EndsWith('*'))
+                    {
+                        prefixes.Add((phrase[..^1], cue, index++));
+                    }
+                    else
+                    {
+                        exact[phrase] = (cue, index++);
+                    }
+                }
+            }
+
+            _exact = exact.ToFrozenDictionary(StringComparer.Ordinal);
+            _prefixes = [.. prefixes];
+        }
+
+        public CueHits Scan(string text, out int codeWords)
+        {
+            codeWords = 0;
+            var lookup = _exact.GetAlternateLookup<ReadOnlySpan<char>>();
+            var words = _codeWords.GetAlternateLookup<ReadOnlySpan<char>>();
+            Span<ulong> seen = stackalloc ulong[2];
+            var codeSeen = 0;
+            var buffer = ArrayPool<char>.Shared.Rent(text.Length);
+            try
+            {
+                var lower = buffer.AsSpan(0, text.Length);
+                text.AsSpan().ToLowerInvariant(lower);
+                Span<(int Start, int End)> window = stackalloc (int, int)[3];
+                var count = 0;
+                var i = 0;
+                while (i < lower.Length)
+                {
+                    while (i < lower.Length && !IsWordChar(lower[i]))
+                    {
+                        i++;
+                    }
+
+                    var start = i;
+                    while (i < lower.Length && IsWordChar(lower[i]))
+                    {
+                        i++;
+                    }
+
+                    if (i == start)
+                    {
+                        break;
+                    }
+
+                    window[0] = window[1];
+                    window[1] = window[2];
+                    window[2] = (start, i);
+                    count++;
+                    var word = lower[start..i];
+                    Mark(lookup.TryGetValue(word, out var hit), hit, seen);
+                    foreach (var (prefix, cue, index) in _prefixes)
+                    {
+                        if (word.StartsWith(prefix, StringComparison.Ordinal))
+                        {
+                            Mark(true, (cue, index), seen);
+                        }
+                    }
+
+                    if (words.TryGetValue(word, out var codeWord))
+                    {
+                        var bit = 1 << Array.IndexOf(s_codeWords, codeWord);
+                        codeSeen |= bit;
+                    }
+
+                    // Phrases: the last two and three words, as written (single spaces between them in the source are typical).
+                    if (count >= 2)
+                    {
+                        Mark(lookup.TryGetValue(Phrase(lower, window[1].Start, window[2].End), out hit), hit, seen);
+                    }
+
+                    if (count >= 3)
+                    {
+                        Mark(lookup.TryGetValue(Phrase(lower, window[0].Start, window[2].End), out hit), hit, seen);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<char>.Shared.Return(buffer);
+            }
+
+            codeWords = System.Numerics.BitOperations.PopCount((uint)codeSeen);
+            return new CueHits(CountOf(Cue.MultiStep, seen), CountOf(Cue.Reasoning, seen), CountOf(Cue.Math, seen), CountOf(Cue.Task, seen));
+        }
+
+        private int CountOf(Cue cue, ReadOnlySpan<ulong> seen)
+        {
+            var n = 0;
+            foreach (var (c, index) in _exact.Values)
+            {
+                n += c == cue && (seen[index >> 6] & (1UL << (index & 63))) != 0 ? 1 : 0;
+            }
+
+            foreach (var (_, c, index) in _prefixes)
+            {
+                n += c == cue && (seen[index >> 6] & (1UL << (index & 63))) != 0 ? 1 : 0;
+            }
+
+            return n;
+        }
+
+        private static ReadOnlySpan<char> Phrase(Span<char> lower, int start, int end) => lower[start..end];
+
+        private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c is '-' or '\'';
+
+        private static void Mark(bool found, (Cue Cue, int Index) hit, Span<ulong> seen)
+        {
+            if (found)
+            {
+                seen[hit.Index >> 6] |= 1UL << (hit.Index & 63);
+            }
+        }
     }
 }

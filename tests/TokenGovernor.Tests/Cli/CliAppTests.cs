@@ -107,7 +107,23 @@ public class CliAppTests
         Assert.Equal(JsonValueKind.Number, root.GetProperty("recommended").ValueKind);
     }
 
+    [Fact]
+    public async Task Classify_Prompts_PrintsTierScoreSignalsThenMix()
+    {
+        var (code, output, _) = await Run("", "classify", "--prompts", TestPaths.TestData("routing-prompts.jsonl"), "--json");
+
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(49, lines.Length);
+        Assert.Equal("Small", lines[0].GetProperty("tier").GetString());
+        Assert.Equal(JsonValueKind.Number, lines[0].GetProperty("score").ValueKind);
+        Assert.Equal(JsonValueKind.Array, lines[0].GetProperty("signals").ValueKind);
+        Assert.Equal(12, lines[^1].GetProperty("mix").GetProperty("Reasoning").GetInt32());
+    }
+
     [Theory]
+    [InlineData("classify")]
+    [InlineData("classify", "--prompts", "/no/such/prompts.jsonl")]
     [InlineData("calibrate")]
     [InlineData("calibrate", "--pairs", "/no/such/pairs.jsonl")]
     [InlineData("calibrate", "--pairs", "x.jsonl", "--embedder", "openai")]
