@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Collections.Frozen;
 using Microsoft.Extensions.AI;
 
 namespace TokenGovernor;
@@ -28,6 +26,8 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
         (Cue.Task, ["write", "explain", "draft", "summar*", "rewrite", "classify", "generate", "list the", "describe", "review", "create"]));
 
     private static readonly double[] s_fourTiers = [0.2, 0.45, 0.7];
+
+    private static readonly System.Buffers.SearchValues<char> s_operators = System.Buffers.SearchValues.Create("*^=+/");
 
     private static readonly string[] s_code = ["```", "def ", "class ", "public ", "function ", "=>", "#include", "select ", "import ", "var ", "const ", "();"];
 
@@ -168,19 +168,30 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
         return messages.Count > 0 ? messages[^1].Text : string.Empty;
     }
 
-    // Arithmetic between digits ("3 * 4", "x^2", "12/5"): a cheap sign of math.
+    // Arithmetic between digits ("3 * 4", "x^2", "12/5"): a cheap sign of math. Candidates are found with a vectorised search.
     private static int CountOperators(string text)
     {
+        var span = text.AsSpan();
         var n = 0;
-        for (var i = 1; i < text.Length - 1 && n < 3; i++)
+        var i = 1;
+        while (n < 3 && i < span.Length - 1)
         {
-            var c = text[i];
-            var codeComparison = c == '=' && (text[i - 1] is '=' or '!' or '<' or '>' || text[i + 1] == '=');
-            if (!codeComparison && c is '*' or '^' or '=' or '+' or '/' &&
-                (char.IsDigit(text[i - 1]) || char.IsDigit(text[i + 1]) || (text[i - 1] == ' ' && i + 2 < text.Length && char.IsDigit(text[i + 2]))))
+            var next = span[i..^1].IndexOfAny(s_operators);
+            if (next < 0)
+            {
+                break;
+            }
+
+            i += next;
+            var c = span[i];
+            var codeComparison = c == '=' && (span[i - 1] is '=' or '!' or '<' or '>' || span[i + 1] == '=');
+            if (!codeComparison &&
+                (char.IsDigit(span[i - 1]) || char.IsDigit(span[i + 1]) || (span[i - 1] == ' ' && i + 2 < span.Length && char.IsDigit(span[i + 2]))))
             {
                 n++;
             }
+
+            i++;
         }
 
         return n;
@@ -198,138 +209,220 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
     private readonly record struct CueHits(int MultiStep, int Reasoning, int Math, int Task);
 
     /// <summary>
-    /// Matches every cue in one pass over the words of the text: single words and prefixes by lookup, phrases of two and three
-    /// words by looking up the joined window. Case-insensitive; allocation-free apart from the lower-cased buffer it rents.
+    /// Matches every cue in one pass over the characters of the text: each word's FNV-1a hash is computed while it is read and
+    /// looked up in a table of cue hashes (words, prefixes at their length, and phrases as combined hashes of consecutive words).
+    /// Case-insensitive for ASCII and Latin letters; no allocation. A 64-bit hash collision could only add a spurious cue.
     /// </summary>
     private sealed class CueTable
     {
-        private readonly FrozenDictionary<string, (Cue Cue, int Index)> _exact;
-        private readonly (string Prefix, Cue Cue, int Index)[] _prefixes;
-        private readonly FrozenSet<string> _codeWords = s_codeWords.ToFrozenSet(StringComparer.Ordinal);
+        private static readonly System.Buffers.SearchValues<char> s_wordChars =
+            System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-'");
+
+        private const ulong Offset = 0x9E3779B97F4A7C15UL;
+        private const ulong Prime = 1099511628211UL;
+        private const int CodeFlag = 1 << 20;
+        private const int HeadFlag = 1 << 21;
+        private const int CueMask = (1 << 20) - 1;
+        private readonly HashTable _words = new(512);
+        private readonly HashTable _phrases = new(128);
+        private readonly HashTable _prefixes = new(64);
+        private readonly int _prefixLengths;
+        private readonly Cue[] _cues;
 
         public CueTable(params (Cue Cue, string[] Phrases)[] categories)
         {
-            var exact = new Dictionary<string, (Cue, int)>(StringComparer.Ordinal);
-            var prefixes = new List<(string, Cue, int)>();
-            var index = 0;
+            var cues = new List<Cue>();
             foreach (var (cue, phrases) in categories)
             {
                 foreach (var phrase in phrases)
                 {
+                    var index = cues.Count;
+                    cues.Add(cue);
                     if (phrase.EndsWith('*'))
                     {
-                        prefixes.Add((phrase[..^1], cue, index++));
+                        _prefixes.Set(Hash(phrase.AsSpan(0, phrase.Length - 1)), index + 1);
+                        _prefixLengths |= 1 << (phrase.Length - 1);
+                    }
+                    else if (phrase.Contains(' ', StringComparison.Ordinal))
+                    {
+                        var parts = phrase.Split(' ');
+                        var h = Hash(parts[0]);
+                        _words.Or(h, HeadFlag);
+                        for (var p = 1; p < parts.Length; p++)
+                        {
+                            var next = Hash(parts[p]);
+                            if (p < parts.Length - 1)
+                            {
+                                _words.Or(next, HeadFlag);
+                            }
+
+                            h = Combine(h, next);
+                        }
+
+                        _phrases.Set(h, index + 1);
                     }
                     else
                     {
-                        exact[phrase] = (cue, index++);
+                        _words.Or(Hash(phrase), index + 1);
                     }
                 }
             }
 
-            _exact = exact.ToFrozenDictionary(StringComparer.Ordinal);
-            _prefixes = [.. prefixes];
+            for (var c = 0; c < s_codeWords.Length; c++)
+            {
+                _words.Or(Hash(s_codeWords[c]), CodeFlag | ((c + 1) << 22));
+            }
+
+            _cues = [.. cues];
         }
 
         public CueHits Scan(string text, out int codeWords)
         {
-            codeWords = 0;
-            var lookup = _exact.GetAlternateLookup<ReadOnlySpan<char>>();
-            var words = _codeWords.GetAlternateLookup<ReadOnlySpan<char>>();
             Span<ulong> seen = stackalloc ulong[2];
             var codeSeen = 0;
-            var buffer = ArrayPool<char>.Shared.Rent(text.Length);
-            try
+            ulong h1 = 0, h2 = 0;
+            bool head1 = false, head2 = false;
+            var span = text.AsSpan();
+            var i = 0;
+            while (i < span.Length)
             {
-                var lower = buffer.AsSpan(0, text.Length);
-                text.AsSpan().ToLowerInvariant(lower);
-                Span<(int Start, int End)> window = stackalloc (int, int)[3];
-                var count = 0;
-                var i = 0;
-                while (i < lower.Length)
+                // Word boundaries are found with vectorised searches; cue words are ASCII, so other characters separate words.
+                var skip = span[i..].IndexOfAny(s_wordChars);
+                if (skip < 0)
                 {
-                    while (i < lower.Length && !IsWordChar(lower[i]))
-                    {
-                        i++;
-                    }
+                    break;
+                }
 
-                    var start = i;
-                    while (i < lower.Length && IsWordChar(lower[i]))
-                    {
-                        i++;
-                    }
+                i += skip;
+                var end = span[i..].IndexOfAnyExcept(s_wordChars);
+                var word = end < 0 ? span[i..] : span.Slice(i, end);
+                i += word.Length;
 
-                    if (i == start)
+                var h = Offset;
+                for (var k = 0; k < word.Length; k++)
+                {
+                    h = Step(h, Lower(word[k]));
+                    if (k < 31 && (_prefixLengths & (1 << (k + 1))) != 0 && _prefixes.Get(Finish(h)) is var prefix and > 0)
                     {
-                        break;
-                    }
-
-                    window[0] = window[1];
-                    window[1] = window[2];
-                    window[2] = (start, i);
-                    count++;
-                    var word = lower[start..i];
-                    Mark(lookup.TryGetValue(word, out var hit), hit, seen);
-                    foreach (var (prefix, cue, index) in _prefixes)
-                    {
-                        if (word.StartsWith(prefix, StringComparison.Ordinal))
-                        {
-                            Mark(true, (cue, index), seen);
-                        }
-                    }
-
-                    if (words.TryGetValue(word, out var codeWord))
-                    {
-                        var bit = 1 << Array.IndexOf(s_codeWords, codeWord);
-                        codeSeen |= bit;
-                    }
-
-                    // Phrases: the last two and three words, as written (single spaces between them in the source are typical).
-                    if (count >= 2)
-                    {
-                        Mark(lookup.TryGetValue(Phrase(lower, window[1].Start, window[2].End), out hit), hit, seen);
-                    }
-
-                    if (count >= 3)
-                    {
-                        Mark(lookup.TryGetValue(Phrase(lower, window[0].Start, window[2].End), out hit), hit, seen);
+                        Mark(prefix - 1, seen);
                     }
                 }
-            }
-            finally
-            {
-                ArrayPool<char>.Shared.Return(buffer);
+
+                h = Finish(h);
+                var flags = _words.Get(h);
+                if ((flags & CueMask) is var cue and > 0)
+                {
+                    Mark(cue - 1, seen);
+                }
+
+                if ((flags & CodeFlag) != 0)
+                {
+                    codeSeen |= 1 << ((flags >> 22) & 31);
+                }
+
+                if (head1 && _phrases.Get(Combine(h1, h)) is var two and > 0)
+                {
+                    Mark(two - 1, seen);
+                }
+
+                if (head2 && head1 && _phrases.Get(Combine(Combine(h2, h1), h)) is var three and > 0)
+                {
+                    Mark(three - 1, seen);
+                }
+
+                h2 = h1;
+                head2 = head1;
+                h1 = h;
+                head1 = (flags & HeadFlag) != 0;
             }
 
             codeWords = System.Numerics.BitOperations.PopCount((uint)codeSeen);
-            return new CueHits(CountOf(Cue.MultiStep, seen), CountOf(Cue.Reasoning, seen), CountOf(Cue.Math, seen), CountOf(Cue.Task, seen));
-        }
-
-        private int CountOf(Cue cue, ReadOnlySpan<ulong> seen)
-        {
-            var n = 0;
-            foreach (var (c, index) in _exact.Values)
+            int multi = 0, reasoning = 0, math = 0, task = 0;
+            for (var index = 0; index < _cues.Length; index++)
             {
-                n += c == cue && (seen[index >> 6] & (1UL << (index & 63))) != 0 ? 1 : 0;
+                if ((seen[index >> 6] & (1UL << (index & 63))) != 0)
+                {
+                    switch (_cues[index])
+                    {
+                        case Cue.MultiStep: multi++; break;
+                        case Cue.Reasoning: reasoning++; break;
+                        case Cue.Math: math++; break;
+                        default: task++; break;
+                    }
+                }
             }
 
-            foreach (var (_, c, index) in _prefixes)
-            {
-                n += c == cue && (seen[index >> 6] & (1UL << (index & 63))) != 0 ? 1 : 0;
-            }
-
-            return n;
+            return new CueHits(multi, reasoning, math, task);
         }
 
-        private static ReadOnlySpan<char> Phrase(Span<char> lower, int start, int end) => lower[start..end];
-
-        private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c is '-' or '\'';
-
-        private static void Mark(bool found, (Cue Cue, int Index) hit, Span<ulong> seen)
+        private static ulong Hash(ReadOnlySpan<char> word)
         {
-            if (found)
+            var h = Offset;
+            foreach (var c in word)
             {
-                seen[hit.Index >> 6] |= 1UL << (hit.Index & 63);
+                h = Step(h, Lower(c));
+            }
+
+            return Finish(h);
+        }
+
+        // A one-cycle rolling step per character and one multiply per word: the scan is bound by reading characters, not hashing.
+        private static ulong Step(ulong h, char c) => System.Numerics.BitOperations.RotateLeft(h, 7) ^ c;
+
+        private static ulong Finish(ulong h) => (h ^ (h >> 29)) * Prime;
+
+        private static char Lower(char c) => (char)(c is >= 'A' and <= 'Z' ? c | 0x20 : c);
+
+        private static ulong Combine(ulong first, ulong second) => (first * 0x9E3779B97F4A7C15UL) ^ second;
+
+        private static void Mark(int index, Span<ulong> seen) => seen[index >> 6] |= 1UL << (index & 63);
+    }
+
+    /// <summary>A fixed-size open-addressing table from 64-bit hashes to int values (0 = absent); lookups are a probe or two.</summary>
+    private sealed class HashTable(int size)
+    {
+        private readonly ulong[] _keys = new ulong[size];
+        private readonly int[] _values = new int[size];
+        private readonly int _mask = size - 1;
+
+        public int Get(ulong key)
+        {
+            for (var i = (int)(key >> 40) & _mask; ; i = (i + 1) & _mask)
+            {
+                if (_values[i] == 0)
+                {
+                    return 0;
+                }
+
+                if (_keys[i] == key)
+                {
+                    return _values[i];
+                }
+            }
+        }
+
+        public void Set(ulong key, int value)
+        {
+            var i = Slot(key);
+            _keys[i] = key;
+            _values[i] = value;
+        }
+
+        public void Or(ulong key, int value)
+        {
+            var i = Slot(key);
+            _keys[i] = key;
+            _values[i] |= value;
+        }
+
+        private int Slot(ulong key)
+        {
+            for (var i = (int)(key >> 40) & _mask; ; i = (i + 1) & _mask)
+            {
+                if (_values[i] == 0 || _keys[i] == key)
+                {
+                    return i;
+                }
             }
         }
     }
