@@ -180,16 +180,8 @@ internal static class CliApp
 
     private static async Task<int> CostBatchAsync(string path, PriceCatalog catalog, TextWriter stdout)
     {
-        var lineNumber = 0;
-        using var reader = OpenText(path);
-        while (await reader.ReadLineAsync() is { } line)
+        await foreach (var (lineNumber, line) in ReadLinesAsync(path))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
             string? model = null;
             try
             {
@@ -328,37 +320,27 @@ internal static class CliApp
         cli.ThrowIfUnknownOptions();
 
         var pairs = new List<LabeledPair>();
-        var lineNumber = 0;
-        using (var reader = OpenText(path))
+        await foreach (var (lineNumber, line) in ReadLinesAsync(path))
         {
-            while (await reader.ReadLineAsync() is { } line)
+            try
             {
-                lineNumber++;
-                if (string.IsNullOrWhiteSpace(line))
+                using var doc = JsonDocument.Parse(line);
+                var root = doc.RootElement;
+                var a = root.GetProperty("a").GetString() ?? throw new FormatException("\"a\" is null");
+                var b = root.GetProperty("b").GetString() ?? throw new FormatException("\"b\" is null");
+                var label = root.GetProperty("label");
+                var same = label.ValueKind switch
                 {
-                    continue;
-                }
-
-                try
-                {
-                    using var doc = JsonDocument.Parse(line);
-                    var root = doc.RootElement;
-                    var a = root.GetProperty("a").GetString() ?? throw new FormatException("\"a\" is null");
-                    var b = root.GetProperty("b").GetString() ?? throw new FormatException("\"b\" is null");
-                    var label = root.GetProperty("label");
-                    var same = label.ValueKind switch
-                    {
-                        JsonValueKind.Number => label.GetInt32() != 0,
-                        JsonValueKind.True => true,
-                        JsonValueKind.False => false,
-                        _ => throw new FormatException("\"label\" must be 0 or 1"),
-                    };
-                    pairs.Add(new LabeledPair(a, b, same));
-                }
-                catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-                {
-                    throw new CliUsageException($"{path} line {lineNumber}: expected {{\"a\",\"b\",\"label\"}}: {OneLine(ex.Message)}");
-                }
+                    JsonValueKind.Number => label.GetInt32() != 0,
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw new FormatException("\"label\" must be 0 or 1"),
+                };
+                pairs.Add(new LabeledPair(a, b, same));
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new CliUsageException($"{path} line {lineNumber}: expected {{\"a\",\"b\",\"label\"}}: {OneLine(ex.Message)}");
             }
         }
 
@@ -427,52 +409,42 @@ internal static class CliApp
         var options = new RoutingOptions();
         var router = new ModelRoutingChatClient(new NoProviderChatClient(), options);
         var mix = options.Tiers.ToDictionary(t => t.Name, _ => 0, StringComparer.Ordinal);
-        var lineNumber = 0;
-        using (var reader = OpenText(path))
+        await foreach (var (lineNumber, line) in ReadLinesAsync(path))
         {
-            while (await reader.ReadLineAsync() is { } line)
+            List<ChatMessage> messages;
+            ChatOptions? chatOptions = null;
+            try
             {
-                lineNumber++;
-                if (string.IsNullOrWhiteSpace(line))
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String)
                 {
-                    continue;
+                    messages = [new ChatMessage(ChatRole.User, prompt.GetString())];
                 }
-
-                List<ChatMessage> messages;
-                ChatOptions? chatOptions = null;
-                try
+                else
                 {
-                    using var doc = JsonDocument.Parse(line);
-                    if (doc.RootElement.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String)
-                    {
-                        messages = [new ChatMessage(ChatRole.User, prompt.GetString())];
-                    }
-                    else
-                    {
-                        (messages, chatOptions) = ChatRequestJson.Parse(line);
-                    }
+                    (messages, chatOptions) = ChatRequestJson.Parse(line);
                 }
-                catch (Exception ex) when (ex is JsonException or FormatException)
-                {
-                    throw new CliUsageException($"{path} line {lineNumber}: expected {{\"prompt\": \"...\"}} or {{\"messages\": [...]}}: {OneLine(ex.Message)}");
-                }
-
-                var (tier, assessment, reasons) = router.Decide(messages, chatOptions);
-                var name = options.Tiers[tier].Name;
-                mix[name]++;
-                await stdout.WriteLineAsync(Json(w =>
-                {
-                    w.WriteString("tier", name);
-                    w.WriteNumber("score", assessment.Score);
-                    w.WriteStartArray("signals");
-                    foreach (var reason in reasons)
-                    {
-                        w.WriteStringValue(reason);
-                    }
-
-                    w.WriteEndArray();
-                }));
             }
+            catch (Exception ex) when (ex is JsonException or FormatException)
+            {
+                throw new CliUsageException($"{path} line {lineNumber}: expected {{\"prompt\": \"...\"}} or {{\"messages\": [...]}}: {OneLine(ex.Message)}");
+            }
+
+            var (tier, assessment, reasons) = router.Decide(messages, chatOptions);
+            var name = options.Tiers[tier].Name;
+            mix[name]++;
+            await stdout.WriteLineAsync(Json(w =>
+            {
+                w.WriteString("tier", name);
+                w.WriteNumber("score", assessment.Score);
+                w.WriteStartArray("signals");
+                foreach (var reason in reasons)
+                {
+                    w.WriteStringValue(reason);
+                }
+
+                w.WriteEndArray();
+            }));
         }
 
         var total = Math.Max(1, mix.Values.Sum());
@@ -575,6 +547,21 @@ internal static class CliApp
     {
         using var reader = OpenText(path);
         return await reader.ReadToEndAsync();
+    }
+
+    /// <summary>The non-blank lines of a file with their 1-based line numbers.</summary>
+    private static async IAsyncEnumerable<(int Number, string Text)> ReadLinesAsync(string path)
+    {
+        using var reader = OpenText(path);
+        var number = 0;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            number++;
+            if (!string.IsNullOrWhiteSpace(line))
+            {
+                yield return (number, line);
+            }
+        }
     }
 
     private static StreamReader OpenText(string path)
