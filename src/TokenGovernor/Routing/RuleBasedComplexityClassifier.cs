@@ -37,6 +37,14 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
     /// <summary>Gets or sets the characters of the last user turn at which the length signal is full.</summary>
     public int LengthSaturationChars { get; init; } = 1_500;
 
+    /// <summary>Gets or sets how many leading characters of a long user turn are scanned for cue words.</summary>
+    /// <value>Defaults to 1,000 (the code and length signals always read the whole turn).</value>
+    public int HeadChars { get; init; } = 1_000;
+
+    /// <summary>Gets or sets how many trailing characters of a long user turn are scanned for cue words.</summary>
+    /// <value>Defaults to 600.</value>
+    public int TailChars { get; init; } = 600;
+
     /// <summary>Gets or sets the weight of a writing or explaining task (write, explain, draft, summarise, …).</summary>
     public double GenerationWeight { get; init; } = 0.25;
 
@@ -75,7 +83,11 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
         score += LengthWeight * length;
         signals.Add(FormattableString.Invariant($"length:{length:0.00}"));
 
-        var hits = s_cues.Scan(text, out var codeWords);
+        // Cue words sit in the request's framing: scan the head and the tail of a long turn, not pasted material in between.
+        var whole = text.Length <= HeadChars + TailChars;
+        var head = whole ? text.AsSpan() : text.AsSpan(0, HeadChars);
+        var tail = whole ? [] : text.AsSpan(text.Length - TailChars);
+        var hits = s_cues.Scan(head, tail, out var codeWords);
         if (hits.Task > 0)
         {
             score += GenerationWeight;
@@ -94,7 +106,7 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
             signals.Add("code");
         }
 
-        var math = hits.Math + CountOperators(text);
+        var math = hits.Math + CountOperators(head) + CountOperators(tail);
         if (math > 0)
         {
             score += MathWeight * Math.Min(1.0, math / 3.0);
@@ -169,9 +181,8 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
     }
 
     // Arithmetic between digits ("3 * 4", "x^2", "12/5"): a cheap sign of math. Candidates are found with a vectorised search.
-    private static int CountOperators(string text)
+    private static int CountOperators(ReadOnlySpan<char> span)
     {
-        var span = text.AsSpan();
         var n = 0;
         var i = 1;
         while (n < 3 && i < span.Length - 1)
@@ -276,13 +287,34 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
             _cues = [.. cues];
         }
 
-        public CueHits Scan(string text, out int codeWords)
+        public CueHits Scan(ReadOnlySpan<char> head, ReadOnlySpan<char> tail, out int codeWords)
         {
             Span<ulong> seen = stackalloc ulong[2];
+            var codeSeen = ScanPart(head, seen) | ScanPart(tail, seen);
+            codeWords = System.Numerics.BitOperations.PopCount((uint)codeSeen);
+            int multi = 0, reasoning = 0, math = 0, task = 0;
+            for (var index = 0; index < _cues.Length; index++)
+            {
+                if ((seen[index >> 6] & (1UL << (index & 63))) != 0)
+                {
+                    switch (_cues[index])
+                    {
+                        case Cue.MultiStep: multi++; break;
+                        case Cue.Reasoning: reasoning++; break;
+                        case Cue.Math: math++; break;
+                        default: task++; break;
+                    }
+                }
+            }
+
+            return new CueHits(multi, reasoning, math, task);
+        }
+
+        private int ScanPart(ReadOnlySpan<char> span, Span<ulong> seen)
+        {
             var codeSeen = 0;
             ulong h1 = 0, h2 = 0;
             bool head1 = false, head2 = false;
-            var span = text.AsSpan();
             var i = 0;
             while (i < span.Length)
             {
@@ -336,23 +368,7 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
                 head1 = (flags & HeadFlag) != 0;
             }
 
-            codeWords = System.Numerics.BitOperations.PopCount((uint)codeSeen);
-            int multi = 0, reasoning = 0, math = 0, task = 0;
-            for (var index = 0; index < _cues.Length; index++)
-            {
-                if ((seen[index >> 6] & (1UL << (index & 63))) != 0)
-                {
-                    switch (_cues[index])
-                    {
-                        case Cue.MultiStep: multi++; break;
-                        case Cue.Reasoning: reasoning++; break;
-                        case Cue.Math: math++; break;
-                        default: task++; break;
-                    }
-                }
-            }
-
-            return new CueHits(multi, reasoning, math, task);
+            return codeSeen;
         }
 
         private static ulong Hash(ReadOnlySpan<char> word)
