@@ -24,6 +24,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
 {
     private readonly RoutingOptions _options;
     private readonly ModelTier[] _tiers;
+    private readonly string[] _tierNames;
     private readonly PriceCatalog _catalog;
     private readonly ITokenEstimator _tokens;
     private readonly IBudgetLedger? _ledger;
@@ -47,6 +48,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         _options = (options ?? new RoutingOptions()).Clone();
         OptionsValidation.ThrowIfInvalid(new RoutingOptionsValidator(), _options);
         _tiers = [.. _options.Tiers];
+        _tierNames = [.. _tiers.Select(t => t.Name)];
         if (_tiers.Length == 0 || _tiers.Any(t => t.Deployments.Count == 0))
         {
             throw new ArgumentException("RoutingOptions.Tiers needs at least one tier, and every tier at least one deployment.", nameof(options));
@@ -67,14 +69,21 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
     public (int Tier, ComplexityAssessment Assessment, IReadOnlyList<string> Reasons) Decide(IList<ChatMessage> messages, ChatOptions? options)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var (tier, assessment, reasons) = DecideCore(messages, options);
+        var (tier, assessment, reasons) = DecideCore(messages, options, _options.Classifier.Classify(messages, options, _tiers.Length));
         return (tier, assessment, reasons);
     }
 
-    private (int Tier, ComplexityAssessment Assessment, List<string> Reasons) DecideCore(IList<ChatMessage> messages, ChatOptions? options)
+    private async ValueTask<(int Tier, ComplexityAssessment Assessment, List<string> Reasons)> DecideAsync(IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var assessment = _options.AsyncClassifier is { } classifier
+            ? await classifier.ClassifyAsync(messages, options, _tierNames, cancellationToken)
+            : _options.Classifier.Classify(messages, options, _tiers.Length);
+        return DecideCore(messages, options, assessment);
+    }
+
+    private (int Tier, ComplexityAssessment Assessment, List<string> Reasons) DecideCore(IList<ChatMessage> messages, ChatOptions? options, ComplexityAssessment assessment)
     {
         var scope = GovernanceContext.Current?.Scope ?? GovernanceScope.Resolve(options);
-        var assessment = _options.Classifier.Classify(messages, options, _tiers.Length);
         var reasons = new List<string>(assessment.Signals);
         if (Pinned(options) is { } pinned)
         {
@@ -128,7 +137,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
             return await PassThroughPinned(list, options, model, context, owner, cancellationToken);
         }
 
-        var (tier, assessment, reasons) = DecideCore(list, options);
+        var (tier, assessment, reasons) = await DecideAsync(list, options, cancellationToken);
         var escalations = 0;
         while (true)
         {
@@ -199,7 +208,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var pinnedModel = PinnedModel(options);
-        var (tier, assessment, reasons) = pinnedModel is null ? DecideCore(list, options) : (0, new ComplexityAssessment(0, 0, false, []), new List<string> { "pinned-model" });
+        var (tier, assessment, reasons) = pinnedModel is null ? await DecideAsync(list, options, cancellationToken) : (0, new ComplexityAssessment(0, 0, false, []), new List<string> { "pinned-model" });
         var deployments = pinnedModel is null ? _tiers[tier].Deployments : [new ModelDeployment(pinnedModel)];
         var before = Snapshot.Of(context);
         var updates = new List<ChatResponseUpdate>();

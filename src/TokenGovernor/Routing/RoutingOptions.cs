@@ -27,6 +27,10 @@ public sealed class RoutingOptions
     [Required]
     public IComplexityClassifier Classifier { get; set; } = new RuleBasedComplexityClassifier();
 
+    /// <summary>Gets or sets a classifier that needs I/O (<see cref="EmbeddingCentroidClassifier"/>, <see cref="LlmComplexityClassifier"/>);
+    /// when set it is used instead of <see cref="Classifier"/> for routed calls.</summary>
+    public IAsyncComplexityClassifier? AsyncClassifier { get; set; }
+
     /// <summary>Gets or sets the budget utilisation from which routing prefers one tier cheaper (read from the ledger), or
     /// <see langword="null"/> to ignore budget pressure.</summary>
     /// <value>Defaults to 0.70.</value>
