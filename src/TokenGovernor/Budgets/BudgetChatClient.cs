@@ -65,7 +65,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
             return Refuse(context, owner, plan);
         }
 
-        var before = Snapshot.Of(context);
+        var before = context.Mark();
         ChatResponse response;
         try
         {
@@ -118,7 +118,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
             yield break;
         }
 
-        var before = Snapshot.Of(context);
+        var before = context.Mark();
         UsageDetails? usage = null;
         string? modelId = null, responseId = null;
         var completed = false;
@@ -244,15 +244,16 @@ public sealed class BudgetChatClient : DelegatingChatClient
         return room <= 0 ? 0 : (int)Math.Min(int.MaxValue, decimal.Floor(room / perToken));
     }
 
-    private async ValueTask FinishAsync(GovernanceContext context, Plan plan, Snapshot before, UsageDetails? usage, string? modelId)
+    private async ValueTask FinishAsync(GovernanceContext context, Plan plan, GovernanceContext.MeteredMark before, UsageDetails? usage, string? modelId)
     {
         decimal? actual = null;
         long tokens = 0;
-        if (context.ProviderCalls > before.Calls)
+        var metered = context.Since(before);
+        if (metered.Metered)
         {
             // Metering below priced every provider call of this attempt: settle exactly what it recorded.
-            actual = context.Cost.Total - before.Cost;
-            tokens = context.Usage.TotalTokens - before.Tokens;
+            actual = metered.Cost;
+            tokens = metered.Usage.TotalTokens;
         }
         else if (usage is not null)
         {
@@ -321,8 +322,4 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
     private readonly record struct Plan(ChatOptions Options, BudgetReservation Reservation, CostEstimate? Estimate, string? Refusal, BudgetDenial? Denial);
 
-    private readonly record struct Snapshot(int Calls, decimal Cost, long Tokens)
-    {
-        public static Snapshot Of(GovernanceContext context) => new(context.ProviderCalls, context.Cost.Total, context.Usage.TotalTokens);
-    }
 }

@@ -107,15 +107,14 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
             return Serve(context, owner, hit);
         }
 
-        var before = context.Cost.Total;
-        var calls = context.ProviderCalls;
+        var before = context.Mark();
         ChatResponse response;
         using (GovernanceContext.Enter(context))
         {
             response = await base.GetResponseAsync(list, options, cancellationToken);
         }
 
-        await StoreAsync(lookup, response, CostOf(context, before, calls, response.Usage, response.ModelId ?? lookup.Model), cancellationToken);
+        await StoreAsync(lookup, response, CostOf(context, before, response.Usage, response.ModelId ?? lookup.Model), cancellationToken);
         if (owner)
         {
             response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
@@ -163,8 +162,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
             yield break;
         }
 
-        var before = context.Cost.Total;
-        var calls = context.ProviderCalls;
+        var before = context.Mark();
         var updates = lookup.Storable ? new List<ChatResponseUpdate>() : null;
         IAsyncEnumerable<ChatResponseUpdate> stream;
         using (GovernanceContext.Enter(context))
@@ -185,7 +183,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
             var response = updates.ToChatResponse();
             responseId = response.ResponseId;
             modelId = response.ModelId;
-            await StoreAsync(lookup, response, CostOf(context, before, calls, response.Usage, response.ModelId ?? lookup.Model), cancellationToken);
+            await StoreAsync(lookup, response, CostOf(context, before, response.Usage, response.ModelId ?? lookup.Model), cancellationToken);
         }
 
         if (owner)
@@ -340,11 +338,12 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         }
     }
 
-    private decimal CostOf(GovernanceContext context, decimal before, int calls, UsageDetails? usage, string? model)
+    private decimal CostOf(GovernanceContext context, GovernanceContext.MeteredMark before, UsageDetails? usage, string? model)
     {
-        if (context.ProviderCalls > calls)
+        var metered = context.Since(before);
+        if (metered.Metered)
         {
-            return context.Cost.Total - before;
+            return metered.Cost;
         }
 
         return usage is not null && _catalog is not null && _catalog.TryGetPrice(model, out var price)

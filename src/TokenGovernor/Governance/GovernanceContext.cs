@@ -79,6 +79,24 @@ internal sealed class GovernanceContext
         return new Entered(previous);
     }
 
+    /// <summary>Marks what has been metered so far, so a layer can later read what the calls below it added.</summary>
+    public MeteredMark Mark()
+    {
+        lock (_gate)
+        {
+            return new MeteredMark(ProviderCalls, Cost.Total, Usage);
+        }
+    }
+
+    /// <summary>What the metering layer recorded since <paramref name="mark"/>; <c>Metered</c> is false when no provider call was metered.</summary>
+    public (bool Metered, decimal Cost, TokenUsage Usage) Since(MeteredMark mark)
+    {
+        lock (_gate)
+        {
+            return (ProviderCalls > mark.Calls, Cost.Total - mark.Cost, Usage - mark.Usage);
+        }
+    }
+
     public IReadOnlyList<string> Degradations()
     {
         lock (_gate)
@@ -101,13 +119,7 @@ internal sealed class GovernanceContext
         {
             ModelId = modelId ?? ModelId;
             PricedModelId = pricedModelId ?? PricedModelId;
-            var u = Usage;
-            Usage = new TokenUsage(
-                u.UncachedInputTokens + usage.UncachedInputTokens,
-                u.CachedInputTokens + usage.CachedInputTokens,
-                u.CacheWriteTokens + usage.CacheWriteTokens,
-                u.OutputTokens + usage.OutputTokens,
-                u.ReasoningTokens + usage.ReasoningTokens);
+            Usage += usage;
             Cost += cost;
             UsageEstimated |= estimated;
             ProviderCalls++;
@@ -144,6 +156,8 @@ internal sealed class GovernanceContext
             };
         }
     }
+
+    internal readonly record struct MeteredMark(int Calls, decimal Cost, TokenUsage Usage);
 
     internal readonly struct Entered(GovernanceContext? previous) : IDisposable
     {

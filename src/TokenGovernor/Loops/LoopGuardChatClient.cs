@@ -79,7 +79,7 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
             return final;
         }
 
-        var before = (context.Cost.Total, context.Usage.TotalTokens);
+        var before = context.Mark();
         ChatResponse response;
         try
         {
@@ -125,7 +125,7 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
             yield break;
         }
 
-        var before = (context.Cost.Total, context.Usage.TotalTokens);
+        var before = context.Mark();
         var updates = new List<ChatResponseUpdate>();
         IAsyncEnumerable<ChatResponseUpdate> stream;
         using (GovernanceContext.Enter(context))
@@ -300,10 +300,11 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
         return f;
     }
 
-    private void Completed(Call call, GovernanceContext context, (decimal Cost, long Tokens) before, IList<ChatMessage> responseMessages, UsageDetails? usage)
+    private void Completed(Call call, GovernanceContext context, GovernanceContext.MeteredMark before, IList<ChatMessage> responseMessages, UsageDetails? usage)
     {
-        var cost = context.Cost.Total - before.Cost;
-        var tokens = context.Usage.TotalTokens - before.Tokens;
+        var metered = context.Since(before);
+        var cost = metered.Cost;
+        var tokens = metered.Usage.TotalTokens;
         if (tokens == 0 && usage is not null)
         {
             tokens = (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0);

@@ -46,14 +46,7 @@ public sealed class InMemoryCostAggregator : ICostSink
 
             entry.Calls += record.ProviderCalls;
             entry.Cost += record.Cost;
-            var u = entry.Usage;
-            var r = record.Usage;
-            entry.Usage = new TokenUsage(
-                u.UncachedInputTokens + r.UncachedInputTokens,
-                u.CachedInputTokens + r.CachedInputTokens,
-                u.CacheWriteTokens + r.CacheWriteTokens,
-                u.OutputTokens + r.OutputTokens,
-                u.ReasoningTokens + r.ReasoningTokens);
+            entry.Usage += record.Usage;
             if (record.UsageEstimated)
             {
                 entry.EstimatedCalls += record.ProviderCalls;

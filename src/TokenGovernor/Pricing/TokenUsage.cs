@@ -19,4 +19,38 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
 
     /// <summary>Gets all tokens.</summary>
     public long TotalTokens => TotalInputTokens + TotalOutputTokens;
+
+    /// <summary>Adds two usages category by category.</summary>
+    /// <param name="left">The first usage.</param>
+    /// <param name="right">The second usage.</param>
+    /// <returns>The sum.</returns>
+    public static TokenUsage operator +(TokenUsage left, TokenUsage right) => new(
+        left.UncachedInputTokens + right.UncachedInputTokens,
+        left.CachedInputTokens + right.CachedInputTokens,
+        left.CacheWriteTokens + right.CacheWriteTokens,
+        left.OutputTokens + right.OutputTokens,
+        left.ReasoningTokens + right.ReasoningTokens);
+
+    /// <summary>Subtracts one usage from another category by category.</summary>
+    /// <param name="left">The usage.</param>
+    /// <param name="right">The usage to take away.</param>
+    /// <returns>The difference.</returns>
+    public static TokenUsage operator -(TokenUsage left, TokenUsage right) => new(
+        left.UncachedInputTokens - right.UncachedInputTokens,
+        left.CachedInputTokens - right.CachedInputTokens,
+        left.CacheWriteTokens - right.CacheWriteTokens,
+        left.OutputTokens - right.OutputTokens,
+        left.ReasoningTokens - right.ReasoningTokens);
+
+    /// <summary>Adds two usages category by category.</summary>
+    /// <param name="left">The first usage.</param>
+    /// <param name="right">The second usage.</param>
+    /// <returns>The sum.</returns>
+    public static TokenUsage Add(TokenUsage left, TokenUsage right) => left + right;
+
+    /// <summary>Subtracts one usage from another category by category.</summary>
+    /// <param name="left">The usage.</param>
+    /// <param name="right">The usage to take away.</param>
+    /// <returns>The difference.</returns>
+    public static TokenUsage Subtract(TokenUsage left, TokenUsage right) => left - right;
 }

@@ -141,7 +141,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         var escalations = 0;
         while (true)
         {
-            var before = Snapshot.Of(context);
+            var before = context.Mark();
             ChatResponse? response = null;
             Exception? failure = null;
             string modelId = _tiers[tier].Deployments[0].ModelId;
@@ -210,7 +210,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         var pinnedModel = PinnedModel(options);
         var (tier, assessment, reasons) = pinnedModel is null ? await DecideAsync(list, options, cancellationToken) : (0, new ComplexityAssessment(0, 0, false, []), new List<string> { "pinned-model" });
         var deployments = pinnedModel is null ? _tiers[tier].Deployments : [new ModelDeployment(pinnedModel)];
-        var before = Snapshot.Of(context);
+        var before = context.Mark();
         var updates = new List<ChatResponseUpdate>();
         string modelId = deployments[0].ModelId;
         for (var d = 0; d < deployments.Count; d++)
@@ -270,7 +270,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
 
     private async Task<ChatResponse> PassThroughPinned(IList<ChatMessage> list, ChatOptions? options, string model, GovernanceContext context, bool owner, CancellationToken cancellationToken)
     {
-        var before = Snapshot.Of(context);
+        var before = context.Mark();
         ChatResponse response;
         using (GovernanceContext.Enter(context))
         {
@@ -340,23 +340,15 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         options?.AdditionalProperties?.TryGetValue(RoutingOptions.PinModelKey, out var value) == true ? value?.ToString() : null;
 
     private void Record(GovernanceContext context, ChatOptions? options, ChatResponse response, int tier, string modelId, ComplexityAssessment assessment,
-        List<string> reasons, int escalations, Snapshot before)
+        List<string> reasons, int escalations, GovernanceContext.MeteredMark before)
     {
-        var usage = context.ProviderCalls > before.Calls ? Subtract(context.Usage, before.Usage) : response.Usage is { } u ? UsageConvention.OpenAI.Normalize(u) : default;
-        var actual = context.ProviderCalls > before.Calls ? context.Cost.Total - before.Cost
+        var metered = context.Since(before);
+        var usage = metered.Metered ? metered.Usage : response.Usage is { } u ? UsageConvention.OpenAI.Normalize(u) : default;
+        var actual = metered.Metered ? metered.Cost
             : _catalog.TryGetPrice(modelId, out var p) ? CostCalculator.Calculate(usage, p).Total : 0m;
         var top = _tiers[^1].Deployments[0].ModelId;
         var topCost = _catalog.TryGetPrice(top, out var topPrice) ? CostCalculator.Calculate(usage, topPrice).Total : actual;
         context.Routing = new RoutingDecision(options?.ModelId, tier < 0 ? "pinned" : _tiers[tier].Name, modelId, assessment.Score, reasons, escalations, topCost);
         _savings?.Add(context.Scope.Feature, tier < 0 ? "pinned" : _tiers[tier].Name, actual, topCost);
-    }
-
-    private static TokenUsage Subtract(TokenUsage a, TokenUsage b) => new(
-        a.UncachedInputTokens - b.UncachedInputTokens, a.CachedInputTokens - b.CachedInputTokens, a.CacheWriteTokens - b.CacheWriteTokens,
-        a.OutputTokens - b.OutputTokens, a.ReasoningTokens - b.ReasoningTokens);
-
-    private readonly record struct Snapshot(int Calls, decimal Cost, TokenUsage Usage)
-    {
-        public static Snapshot Of(GovernanceContext context) => new(context.ProviderCalls, context.Cost.Total, context.Usage);
     }
 }
