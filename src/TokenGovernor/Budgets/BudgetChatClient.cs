@@ -220,7 +220,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
         if (!result.IsGranted)
         {
-            return new Plan(effective, default, null, "budget-exhausted", result.Denial);
+            return new Plan(effective, default, null, result.Denial!.IsLedgerUnavailable ? "budget-ledger-unavailable" : "budget-exhausted", result.Denial);
         }
 
         context.BudgetReserved = (context.BudgetReserved ?? 0) + estimate.MaxCost;

@@ -29,4 +29,11 @@ public sealed record BudgetDenial
 
     /// <summary>Gets when the window resets, or <see langword="null"/> for lifetime budgets.</summary>
     public DateTimeOffset? WindowResetsAt { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether the call was refused because the ledger could not be reached and is configured to fail
+    /// closed (for example the Redis ledger with <c>FailClosed</c>); <see cref="Limit"/>, <see cref="Spent"/> and
+    /// <see cref="Reserved"/> are then zero, as they are unknown.
+    /// </summary>
+    public bool IsLedgerUnavailable { get; init; }
 }

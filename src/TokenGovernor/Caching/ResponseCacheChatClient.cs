@@ -43,6 +43,8 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
     private readonly ILogger _logger;
     private readonly GovernorInstruments _instruments;
     private readonly string? _defaultModelId;
+    private readonly ISemanticCacheReplicator? _replicator;
+    private readonly IDisposable? _subscription;
 
     /// <summary>Initializes a new caching client.</summary>
     /// <param name="innerClient">The client below (routing, budgets, metering, provider).</param>
@@ -55,6 +57,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">The logger.</param>
     /// <param name="meterFactory">Creates the <c>TokenGovernor</c> meter.</param>
+    /// <param name="replicator">Shares semantic entries with other instances (for example through Redis); <see langword="null"/> keeps them in this process.</param>
     public ResponseCacheChatClient(
         IChatClient innerClient,
         ResponseCacheOptions? options = null,
@@ -65,7 +68,8 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         IEnumerable<ICostSink>? sinks = null,
         TimeProvider? timeProvider = null,
         ILogger? logger = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        ISemanticCacheReplicator? replicator = null)
         : base(innerClient)
     {
         _options = (options ?? new ResponseCacheOptions()).Clone();
@@ -93,6 +97,11 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         _logger = logger ?? NullLogger.Instance;
         _instruments = GovernorInstruments.For(meterFactory);
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+        if (_options.EnableSemantic && replicator is not null)
+        {
+            _replicator = replicator;
+            _subscription = replicator.Subscribe(AddReplicated);
+        }
     }
 
     /// <inheritdoc />
@@ -137,6 +146,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         if (disposing)
         {
             _ownedMemory?.Dispose();
+            _subscription?.Dispose();
         }
 
         base.Dispose(disposing);
@@ -335,7 +345,44 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         if (lookup.Partition is not null && lookup.Vector is not null)
         {
             (Volatile.Read(ref _index) ?? EnsureIndex(lookup.Vector.Length)).Add(lookup.Partition, lookup.Vector, new SemanticEntry(lookup.Text!, copy, cost));
+            if (_replicator is not null)
+            {
+                try
+                {
+                    await _replicator.PublishAsync(new SemanticCacheEntry
+                    {
+                        Partition = lookup.Partition,
+                        Text = lookup.Text!,
+                        Vector = lookup.Vector,
+                        Response = copy,
+                        Cost = cost,
+                        ExpiresAt = _time.GetUtcNow() + _options.SemanticTimeToLive,
+                    }, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    CachingLog.PublishFailed(_logger, ex);
+                }
+            }
         }
+    }
+
+    // Entries other instances stored: added to this process's index with their original expiry, so lookups stay in-process.
+    private void AddReplicated(SemanticCacheEntry entry)
+    {
+        if (entry.ExpiresAt <= _time.GetUtcNow() || entry.Vector.Length == 0)
+        {
+            return;
+        }
+
+        var index = Volatile.Read(ref _index) ?? EnsureIndex(entry.Vector.Length);
+        if (index.Dimensions != entry.Vector.Length)
+        {
+            CachingLog.ReplicatedDimensionMismatch(_logger, entry.Vector.Length, index.Dimensions);
+            return;
+        }
+
+        index.Add(entry.Partition, entry.Vector.Span, new SemanticEntry(entry.Text, entry.Response, entry.Cost), entry.ExpiresAt);
     }
 
     private decimal CostOf(GovernanceContext context, GovernanceContext.MeteredMark before, UsageDetails? usage, string? model)

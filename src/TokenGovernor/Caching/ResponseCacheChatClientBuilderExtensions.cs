@@ -37,7 +37,8 @@ public static class ResponseCacheChatClientBuilderExtensions
             services.GetService<IEnumerable<ICostSink>>(),
             services.GetService<TimeProvider>(),
             services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ResponseCacheChatClient)),
-            services.GetService<IMeterFactory>()));
+            services.GetService<IMeterFactory>(),
+            services.GetService<ISemanticCacheReplicator>()));
     }
 
     /// <summary>Adds the exact and the semantic response cache (see <see cref="UseResponseCache"/>).</summary>

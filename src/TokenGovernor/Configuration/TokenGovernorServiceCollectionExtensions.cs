@@ -52,11 +52,13 @@ public static class TokenGovernorServiceCollectionExtensions
             sp.GetRequiredService<PriceCatalog>(),
             sp.GetRequiredService<ITokenEstimator>(),
             sp.GetRequiredService<IOptions<TokenGovernorOptions>>().Value.DefaultMaxOutputTokens));
+        services.TryAddSingleton(sp => new ConfiguredBudgetPolicies(
+            PriceCatalogFactory.BudgetPolicies(sp.GetRequiredService<IOptions<TokenGovernorOptions>>().Value, section)));
         services.TryAddSingleton<IBudgetLedger>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TokenGovernorOptions>>().Value;
             return new InMemoryBudgetLedger(
-                PriceCatalogFactory.BudgetPolicies(options, section),
+                sp.GetRequiredService<ConfiguredBudgetPolicies>().Policies,
                 new BudgetLedgerOptions { ReservationLease = options.ReservationLease },
                 sp.GetService<TimeProvider>());
         });

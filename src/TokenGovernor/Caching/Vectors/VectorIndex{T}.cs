@@ -70,7 +70,16 @@ public sealed class VectorIndex<T>
     /// <param name="payload">The payload returned with matches.</param>
     /// <returns>The entry's id.</returns>
     /// <exception cref="ArgumentException">The vector has the wrong dimension, or is zero, NaN or infinite.</exception>
-    public long Add(string partition, ReadOnlySpan<float> vector, T payload)
+    public long Add(string partition, ReadOnlySpan<float> vector, T payload) => Add(partition, vector, payload, null);
+
+    /// <summary>Adds a vector that expires at a given time (an entry replicated from another instance keeps its original expiry).</summary>
+    /// <param name="partition">The partition to add to.</param>
+    /// <param name="vector">The vector, of <see cref="Dimensions"/> values.</param>
+    /// <param name="payload">The payload returned with matches.</param>
+    /// <param name="expiresAt">When the entry expires; <see langword="null"/> applies <see cref="VectorIndexOptions.TimeToLive"/> from now.</param>
+    /// <returns>The entry's id.</returns>
+    /// <exception cref="ArgumentException">The vector has the wrong dimension, or is zero, NaN or infinite.</exception>
+    public long Add(string partition, ReadOnlySpan<float> vector, T payload, DateTimeOffset? expiresAt)
     {
         ArgumentNullException.ThrowIfNull(partition);
         CheckDimensions(vector, nameof(vector));
@@ -81,7 +90,7 @@ public sealed class VectorIndex<T>
         }
 
         var now = _time.GetUtcNow().UtcTicks;
-        var expires = _options.TimeToLive is { } ttl ? now + ttl.Ticks : long.MaxValue;
+        var expires = expiresAt is { } at ? at.UtcTicks : _options.TimeToLive is { } ttl ? now + ttl.Ticks : long.MaxValue;
         var id = Interlocked.Increment(ref _nextId);
         var p = _partitions.GetOrAdd(partition, static (_, s) => new Partition(s._dims, s._options.Quantize), this);
         p.Lock.EnterWriteLock();

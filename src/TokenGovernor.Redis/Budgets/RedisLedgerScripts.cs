@@ -1,0 +1,265 @@
+namespace TokenGovernor.Redis;
+
+/// <summary>
+/// The ledger's Lua scripts. Each ledger operation is one script, so one round trip, executed atomically by Redis.
+/// </summary>
+/// <remarks>
+/// <para>Key layout, all under one hash tag (<c>{prefix}</c>) so a Redis Cluster keeps a ledger on one slot:
+/// <c>{p}:seq</c> reservation ids; <c>{p}:leases</c> sorted set of open reservations by lease expiry (ms);
+/// <c>{p}:r:&lt;id&gt;</c> a reservation (state o=open, s=settled, r=released, x=reclaimed; cost, tokens, counters), kept after it
+/// closes for the retention period so a retried settle or release is recognised; <c>{p}:h:&lt;policy&gt;␟&lt;key&gt;</c> what is
+/// held by open reservations (rc, rt); <c>{p}:s:&lt;policy&gt;␟&lt;key&gt;:&lt;window&gt;</c> what was spent in a window (c, t; or
+/// c&lt;bucket&gt;/u&lt;bucket&gt; for sliding windows), the soft thresholds already fired (f), expiring after the window.</para>
+/// <para>Money is carried as integer nano-dollars (1e-9 USD) in strings; Lua compares them as doubles, exact up to 2^53 units
+/// (about 9 million USD per window). Redis converts Lua numbers with 14 significant digits, so amounts are never written from
+/// Lua numbers: increments pass the caller's strings through, totals are formatted with <c>%.0f</c>.</para>
+/// </remarks>
+internal static class RedisLedgerScripts
+{
+    private const string Common = """
+        local P = ARGV[1]
+        local SEP = '\31'
+        local SPAN = 60
+        local function hkey(p, k) return P .. ':h:' .. p .. SEP .. k end
+        local function skey(p, k, w) return P .. ':s:' .. p .. SEP .. k .. ':' .. w end
+        local function num(v) if v then return tonumber(v) or 0 end return 0 end
+        local function fmt(x) return string.format('%.0f', x) end
+        local function neg(s) if s == '0' then return '0' end return '-' .. s end
+        local function util(used, limit)
+          if limit < 0 then return 0 end
+          if limit == 0 then if used > 0 then return math.huge end return 1 end
+          return used / limit
+        end
+        local function spent(sk, bucket)
+          if bucket < 0 then
+            local v = redis.call('HMGET', sk, 'c', 't')
+            return num(v[1]), num(v[2])
+          end
+          local all = redis.call('HGETALL', sk)
+          local c, t, stale = 0, 0, {}
+          for i = 1, #all, 2 do
+            local f = all[i]
+            local kind = string.sub(f, 1, 1)
+            if kind == 'c' or kind == 'u' then
+              local idx = tonumber(string.sub(f, 2))
+              if idx then
+                if idx > bucket - SPAN then
+                  if kind == 'c' then c = c + tonumber(all[i + 1]) else t = t + tonumber(all[i + 1]) end
+                else
+                  stale[#stale + 1] = f
+                end
+              end
+            end
+          end
+          if #stale > 0 then redis.call('HDEL', sk, unpack(stale)) end
+          return c, t
+        end
+        local function release(leases, id, state, retention)
+          local r = P .. ':r:' .. id
+          local v = redis.call('HMGET', r, 'st', 'c', 't', 'n')
+          redis.call('ZREM', leases, id)
+          if v[1] ~= 'o' then return false end
+          for i = 0, tonumber(v[4]) - 1 do
+            local pk = redis.call('HMGET', r, 'p' .. i, 'k' .. i)
+            local hk = hkey(pk[1], pk[2])
+            local rc = redis.call('HINCRBY', hk, 'rc', neg(v[2]))
+            local rt = redis.call('HINCRBY', hk, 'rt', neg(v[3]))
+            if rc <= 0 and rt <= 0 then redis.call('DEL', hk) end
+          end
+          redis.call('HSET', r, 'st', state)
+          redis.call('PEXPIRE', r, retention)
+          return true
+        end
+        -- Adds a charge to a counter's window and fires soft thresholds once per window. cfg: w, ttl, cl, tl, th, b.
+        local function charge(p, k, cfg, c, t)
+          local sk = skey(p, k, cfg.w)
+          local f = num(redis.call('HGET', sk, 'f'))
+          local sc, st
+          if cfg.b < 0 then
+            sc = redis.call('HINCRBY', sk, 'c', c)
+            st = redis.call('HINCRBY', sk, 't', t)
+          else
+            local before = spent(sk, cfg.b)
+            if before < num(redis.call('HGET', sk, 'ls')) then f = 0 end
+            redis.call('HINCRBY', sk, 'c' .. cfg.b, c)
+            redis.call('HINCRBY', sk, 'u' .. cfg.b, t)
+            sc, st = spent(sk, cfg.b)
+            redis.call('HSET', sk, 'ls', fmt(sc))
+          end
+          if tonumber(cfg.ttl) > 0 then redis.call('PEXPIRE', sk, cfg.ttl) end
+          local after = math.max(util(sc, cfg.cl), util(st, cfg.tl))
+          local fired, j = 0, 0
+          for th in string.gmatch(cfg.th, '[^,]+') do
+            local bitv = 2 ^ j
+            if after >= tonumber(th) and bit.band(f, bitv) == 0 then
+              f = bit.bor(f, bitv)
+              fired = bit.bor(fired, bitv)
+            end
+            j = j + 1
+          end
+          if fired ~= 0 then redis.call('HSET', sk, 'f', f) end
+          return fired, sc, st
+        end
+        local function held(p, k)
+          local h = redis.call('HMGET', hkey(p, k), 'rc', 'rt')
+          return num(h[1]), num(h[2])
+        end
+        """;
+
+    /// <summary>
+    /// Reserve. KEYS: seq, leases. ARGV: prefix, now ms, cost units, tokens, lease expiry ms, retention ms, sweep batch, n; then
+    /// per counter: policy, key, window id, ttl ms, cost limit (-1 none), token limit (-1 none), strict (1/0), bucket (-1 calendar).
+    /// Returns granted {1, id, utilisation, reclaimed, (spent, spentTokens, reserved, reservedTokens) per counter} or denied
+    /// {0, counter index, isTokens, spent, reserved, utilisation, reclaimed}.
+    /// </summary>
+    public const string Reserve = Common + "\n" + """
+        local now, cost, tokens = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+        local reclaimed = 0
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[7]))) do
+          if release(KEYS[2], id, 'x', ARGV[6]) then reclaimed = reclaimed + 1 end
+        end
+        local n, W = tonumber(ARGV[8]), 8
+        local utilisation = 0
+        local state = {}
+        for i = 0, n - 1 do
+          local o = 8 + i * W
+          local p, k, w = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
+          local cl, tl, strict, b = tonumber(ARGV[o + 5]), tonumber(ARGV[o + 6]), ARGV[o + 7] == '1', tonumber(ARGV[o + 8])
+          local sc, st = spent(skey(p, k, w), b)
+          local rc, rt = held(p, k)
+          if cl >= 0 then
+            utilisation = math.max(utilisation, util(sc + rc, cl))
+            if (strict and sc + rc + cost > cl) or ((not strict) and sc + rc >= cl) then
+              return {0, i, 0, fmt(sc), fmt(rc), tostring(utilisation), reclaimed}
+            end
+          end
+          if tl >= 0 then
+            utilisation = math.max(utilisation, util(st + rt, tl))
+            if (strict and st + rt + tokens > tl) or ((not strict) and st + rt >= tl) then
+              return {0, i, 1, fmt(st), fmt(rt), tostring(utilisation), reclaimed}
+            end
+          end
+          state[i] = {sc, st, rc, rt}
+        end
+        local id = redis.call('INCR', KEYS[1])
+        local r = P .. ':r:' .. id
+        local fields = {'st', 'o', 'c', ARGV[3], 't', ARGV[4], 'n', n}
+        local out = {1, id, tostring(utilisation), reclaimed}
+        for i = 0, n - 1 do
+          local o = 8 + i * W
+          fields[#fields + 1] = 'p' .. i
+          fields[#fields + 1] = ARGV[o + 1]
+          fields[#fields + 1] = 'k' .. i
+          fields[#fields + 1] = ARGV[o + 2]
+          local hk = hkey(ARGV[o + 1], ARGV[o + 2])
+          local rc = redis.call('HINCRBY', hk, 'rc', ARGV[3])
+          local rt = redis.call('HINCRBY', hk, 'rt', ARGV[4])
+          out[#out + 1] = fmt(state[i][1])
+          out[#out + 1] = fmt(state[i][2])
+          out[#out + 1] = fmt(rc)
+          out[#out + 1] = fmt(rt)
+        end
+        redis.call('HSET', r, unpack(fields))
+        redis.call('ZADD', KEYS[2], ARGV[5], id)
+        return out
+        """;
+
+    private const string PolicyTable = """
+        local function policies(base, np)
+          local pol = {}
+          for i = 0, np - 1 do
+            local o = base + i * 7
+            pol[ARGV[o + 1]] = {w = ARGV[o + 2], ttl = ARGV[o + 3], cl = tonumber(ARGV[o + 4]), tl = tonumber(ARGV[o + 5]), th = ARGV[o + 6], b = tonumber(ARGV[o + 7])}
+          end
+          return pol
+        end
+        """;
+
+    /// <summary>
+    /// Settle. KEYS: leases. ARGV: prefix, now ms, id, actual cost units, actual tokens, retention ms, late (1 charges a
+    /// reservation that was reclaimed while this instance could not reach Redis), np; then per ledger policy: name, window id,
+    /// ttl ms, cost limit, token limit, thresholds (comma list), bucket. Returns nil when already settled/released/reclaimed,
+    /// else {1, (policy, key, fired bits, spent, spentTokens, reserved, reservedTokens) per counter}.
+    /// </summary>
+    public const string Settle = Common + "\n" + PolicyTable + "\n" + """
+        local id = ARGV[3]
+        local r = P .. ':r:' .. id
+        local st = redis.call('HGET', r, 'st')
+        if st == 'o' then
+          release(KEYS[1], id, 's', ARGV[6])
+        elseif st == 'x' and ARGV[7] == '1' then
+          redis.call('HSET', r, 'st', 's')
+          redis.call('PEXPIRE', r, ARGV[6])
+        else
+          return false
+        end
+        local pol = policies(8, tonumber(ARGV[8]))
+        local out = {1}
+        for i = 0, tonumber(redis.call('HGET', r, 'n')) - 1 do
+          local pk = redis.call('HMGET', r, 'p' .. i, 'k' .. i)
+          local cfg = pol[pk[1]]
+          if cfg then
+            local fired, sc, stok = charge(pk[1], pk[2], cfg, ARGV[4], ARGV[5])
+            local rc, rt = held(pk[1], pk[2])
+            out[#out + 1] = pk[1]
+            out[#out + 1] = pk[2]
+            out[#out + 1] = fired
+            out[#out + 1] = fmt(sc)
+            out[#out + 1] = fmt(stok)
+            out[#out + 1] = fmt(rc)
+            out[#out + 1] = fmt(rt)
+          end
+        end
+        return out
+        """;
+
+    /// <summary>Release. KEYS: leases. ARGV: prefix, id, retention ms. Returns 1 when the reservation was open, else 0.</summary>
+    public const string Release = Common + "\n" + """
+        if release(KEYS[1], ARGV[2], 'r', ARGV[3]) then return 1 end
+        return 0
+        """;
+
+    /// <summary>
+    /// Charge spend that was admitted by the fail-open local ledger while Redis was unreachable. ARGV: prefix, charge id,
+    /// retention ms, cost units, tokens, np, per policy (as Settle), then n and per counter: policy, key. Idempotent by charge id.
+    /// Returns 0 when already applied, else the settle reply shape.
+    /// </summary>
+    public const string Charge = Common + "\n" + PolicyTable + "\n" + """
+        if not redis.call('SET', P .. ':d:' .. ARGV[2], '1', 'NX', 'PX', ARGV[3]) then return 0 end
+        local np = tonumber(ARGV[6])
+        local pol = policies(6, np)
+        local base = 6 + np * 7
+        local out = {1}
+        for i = 0, tonumber(ARGV[base + 1]) - 1 do
+          local p, k = ARGV[base + 2 + i * 2], ARGV[base + 3 + i * 2]
+          local cfg = pol[p]
+          if cfg then
+            local fired, sc, stok = charge(p, k, cfg, ARGV[4], ARGV[5])
+            local rc, rt = held(p, k)
+            out[#out + 1] = p
+            out[#out + 1] = k
+            out[#out + 1] = fired
+            out[#out + 1] = fmt(sc)
+            out[#out + 1] = fmt(stok)
+            out[#out + 1] = fmt(rc)
+            out[#out + 1] = fmt(rt)
+          end
+        end
+        return out
+        """;
+
+    /// <summary>Read counters. ARGV: prefix, n, per counter: policy, key, window id, bucket. Returns (spent, spentTokens, reserved, reservedTokens) per counter.</summary>
+    public const string Read = Common + "\n" + """
+        local out = {}
+        for i = 0, tonumber(ARGV[2]) - 1 do
+          local o = 2 + i * 4
+          local sc, st = spent(skey(ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]), tonumber(ARGV[o + 4]))
+          local rc, rt = held(ARGV[o + 1], ARGV[o + 2])
+          out[#out + 1] = fmt(sc)
+          out[#out + 1] = fmt(st)
+          out[#out + 1] = fmt(rc)
+          out[#out + 1] = fmt(rt)
+        end
+        return out
+        """;
+}

@@ -1,0 +1,232 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace TokenGovernor.Redis;
+
+/// <summary>
+/// Shares semantic-cache entries between instances through a Redis Stream: each stored entry is appended to the stream
+/// (trimmed to <see cref="RedisSemanticCacheReplicatorOptions.MaxEntries"/>) and announced on a pub/sub channel; every
+/// instance tails the stream into its own in-process SIMD index, so lookups never leave the process. A new instance first
+/// reads the stored entries that have not expired.
+/// </summary>
+public sealed class RedisSemanticCacheReplicator : ISemanticCacheReplicator, IDisposable
+{
+    private static readonly JsonSerializerOptions s_json = AIJsonUtilities.DefaultOptions;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisSemanticCacheReplicatorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly RedisKey _stream;
+    private readonly RedisChannel _channel;
+    private readonly string _origin = Guid.NewGuid().ToString("N");
+    private readonly List<Action<SemanticCacheEntry>> _handlers = [];
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+    private long _received;
+
+    /// <summary>Initializes a new replicator.</summary>
+    /// <param name="redis">The connection (shared; not disposed here).</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
+    /// <param name="timeProvider">The clock used for expiry.</param>
+    /// <param name="logger">Logs read failures.</param>
+    public RedisSemanticCacheReplicator(IConnectionMultiplexer redis, RedisSemanticCacheReplicatorOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        _options = (options ?? new RedisSemanticCacheReplicatorOptions()).Clone();
+        RedisOptionsValidation.Validate(_options);
+        _redis = redis;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _stream = "{" + _options.KeyPrefix + "}:semantic";
+        _channel = RedisChannel.Literal("{" + _options.KeyPrefix + "}:semantic:new");
+    }
+
+    /// <summary>Gets how many entries from other instances this replicator has delivered.</summary>
+    public long EntriesReceived => Interlocked.Read(ref _received);
+
+    private IDatabase Db => _redis.GetDatabase(_options.Database);
+
+    /// <inheritdoc />
+    public async ValueTask PublishAsync(SemanticCacheEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var fields = new NameValueEntry[]
+        {
+            new("o", _origin),
+            new("x", entry.ExpiresAt.ToUnixTimeMilliseconds()),
+            new("p", entry.Partition),
+            new("t", entry.Text),
+            new("v", MemoryMarshal.AsBytes(entry.Vector.Span).ToArray()),
+            new("c", entry.Cost.ToString(CultureInfo.InvariantCulture)),
+            new("r", JsonSerializer.SerializeToUtf8Bytes(entry.Response, s_json.GetTypeInfo(typeof(ChatResponse)))),
+        };
+
+        // Two commands, pipelined: one round trip.
+        var db = Db;
+        var add = db.StreamAddAsync(_stream, fields, maxLength: _options.MaxEntries, useApproximateMaxLength: true);
+        var notify = db.PublishAsync(_channel, _origin);
+        await Task.WhenAll(add, notify).WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public IDisposable Subscribe(Action<SemanticCacheEntry> onEntry)
+    {
+        ArgumentNullException.ThrowIfNull(onEntry);
+        lock (_handlers)
+        {
+            _handlers.Add(onEntry);
+            _loop ??= Task.Run(() => RunAsync(_stop.Token));
+        }
+
+        return new Subscription(this, onEntry);
+    }
+
+    /// <summary>Stops tailing the stream.</summary>
+    public void Dispose()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stop.Cancel();
+        try
+        {
+            _loop?.Wait(TimeSpan.FromSeconds(2));
+        }
+        catch (AggregateException)
+        {
+            // the loop ends with the cancellation
+        }
+
+        _stop.Dispose();
+        _signal.Dispose();
+    }
+
+    private void Signal()
+    {
+        try
+        {
+            if (_signal.CurrentCount == 0)
+            {
+                _signal.Release();
+            }
+        }
+        catch (Exception ex) when (ex is SemaphoreFullException or ObjectDisposedException)
+        {
+            // already signalled, or stopping
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        RedisValue last = "0-0";
+        var subscribed = false;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (!subscribed)
+                {
+                    await _redis.GetSubscriber().SubscribeAsync(_channel, (_, origin) =>
+                    {
+                        if (origin != _origin)
+                        {
+                            Signal();
+                        }
+                    });
+                    subscribed = true;
+                }
+
+                while (true)
+                {
+                    var entries = await Db.StreamRangeAsync(_stream, last == "0-0" ? "-" : "(" + last, "+", count: 512);
+                    foreach (var e in entries)
+                    {
+                        last = e.Id;
+                        Deliver(e);
+                    }
+
+                    if (entries.Length < 512)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException or FormatException)
+            {
+                RedisReplicatorLog.ReadFailed(_logger, ex);
+            }
+
+            try
+            {
+                await _signal.WaitAsync(_options.PollInterval, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Deliver(StreamEntry e)
+    {
+        if (e["o"] == _origin)
+        {
+            return;
+        }
+
+        var expires = DateTimeOffset.FromUnixTimeMilliseconds((long)e["x"]);
+        if (expires <= _time.GetUtcNow())
+        {
+            return;
+        }
+
+        var vectorBytes = (byte[])e["v"]!;
+        var response = (ChatResponse?)JsonSerializer.Deserialize((byte[])e["r"]!, s_json.GetTypeInfo(typeof(ChatResponse)));
+        if (response is null || vectorBytes.Length % sizeof(float) != 0)
+        {
+            return;
+        }
+
+        var entry = new SemanticCacheEntry
+        {
+            Partition = e["p"]!,
+            Text = e["t"]!,
+            Vector = MemoryMarshal.Cast<byte, float>(vectorBytes).ToArray(),
+            Response = response,
+            Cost = decimal.Parse((string)e["c"]!, NumberStyles.Number, CultureInfo.InvariantCulture),
+            ExpiresAt = expires,
+        };
+
+        Action<SemanticCacheEntry>[] handlers;
+        lock (_handlers)
+        {
+            handlers = [.. _handlers];
+        }
+
+        foreach (var handler in handlers)
+        {
+            handler(entry);
+        }
+
+        Interlocked.Increment(ref _received);
+    }
+
+    private sealed class Subscription(RedisSemanticCacheReplicator owner, Action<SemanticCacheEntry> handler) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (owner._handlers)
+            {
+                owner._handlers.Remove(handler);
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using TokenGovernor;
+using TokenGovernor.Redis;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Moves TokenGovernor's shared state to Redis so that many app instances keep one budget and share caches.</summary>
+public static class RedisTokenGovernorBuilderExtensions
+{
+    /// <summary>
+    /// Keeps budgets, the exact response cache and semantic-cache entries in Redis. The connection is opened on first use and
+    /// does not abort when Redis is down at start-up (the ledger's failure policy applies instead).
+    /// </summary>
+    /// <param name="builder">The builder from <c>AddTokenGovernor</c>.</param>
+    /// <param name="connectionString">A StackExchange.Redis configuration string, such as <c>localhost:6379</c>.</param>
+    /// <param name="configure">Chooses what is shared and tunes the ledger.</param>
+    /// <returns>The builder.</returns>
+    public static TokenGovernorBuilder UseRedis(this TokenGovernorBuilder builder, string connectionString, Action<RedisGovernanceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var config = ConfigurationOptions.Parse(connectionString);
+        config.AbortOnConnectFail = false;
+        return builder.UseRedis(_ => ConnectionMultiplexer.Connect(config), configure);
+    }
+
+    /// <summary>Keeps budgets, the exact response cache and semantic-cache entries in Redis, through a connection the app owns.</summary>
+    /// <param name="builder">The builder from <c>AddTokenGovernor</c>.</param>
+    /// <param name="connection">The connection; the app disposes it.</param>
+    /// <param name="configure">Chooses what is shared and tunes the ledger.</param>
+    /// <returns>The builder.</returns>
+    public static TokenGovernorBuilder UseRedis(this TokenGovernorBuilder builder, IConnectionMultiplexer connection, Action<RedisGovernanceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return builder.UseRedis(_ => connection, configure);
+    }
+
+    private static TokenGovernorBuilder UseRedis(this TokenGovernorBuilder builder, Func<IServiceProvider, IConnectionMultiplexer> connect, Action<RedisGovernanceOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new RedisGovernanceOptions();
+        configure?.Invoke(options);
+        options.Ledger.KeyPrefix = options.KeyPrefix;
+        options.SemanticCache.KeyPrefix = options.KeyPrefix;
+        RedisOptionsValidation.Validate(options.Ledger);
+        RedisOptionsValidation.Validate(options.SemanticCache);
+
+        var services = builder.Services;
+        services.TryAddSingleton<IConnectionMultiplexer>(connect);
+        if (options.ShareBudgets)
+        {
+            services.Replace(ServiceDescriptor.Singleton<IBudgetLedger>(sp => new RedisBudgetLedger(
+                sp.GetRequiredService<IConnectionMultiplexer>(),
+                sp.GetRequiredService<ConfiguredBudgetPolicies>().Policies,
+                options.Ledger,
+                sp.GetService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger<RedisBudgetLedger>(),
+                sp.GetService<IMeterFactory>())));
+        }
+
+        if (options.ShareExactCache)
+        {
+            services.AddStackExchangeRedisCache(_ => { });
+            services.AddOptions<RedisCacheOptions>().Configure<IServiceProvider>((o, sp) =>
+            {
+                o.InstanceName = "{" + options.KeyPrefix + "}:exact:";
+                o.ConnectionMultiplexerFactory = () => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>());
+            });
+        }
+
+        if (options.ShareSemanticCache)
+        {
+            services.TryAddSingleton<ISemanticCacheReplicator>(sp => new RedisSemanticCacheReplicator(
+                sp.GetRequiredService<IConnectionMultiplexer>(),
+                options.SemanticCache,
+                sp.GetService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger<RedisSemanticCacheReplicator>()));
+        }
+
+        return builder;
+    }
+}
