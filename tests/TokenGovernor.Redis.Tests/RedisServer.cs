@@ -9,9 +9,12 @@ public sealed class RedisServer : IDisposable
 {
     private Process? _process;
 
-    private RedisServer(int port)
+    private readonly string? _dataDir;
+
+    private RedisServer(int port, string? dataDir)
     {
         Port = port;
+        _dataDir = dataDir;
     }
 
     public int Port { get; }
@@ -21,9 +24,11 @@ public sealed class RedisServer : IDisposable
     /// <summary>Gets the redis-server binary on PATH, or null.</summary>
     public static string? Binary { get; } = FindBinary();
 
-    public static RedisServer Start()
+    /// <summary>Starts a server; a persistent one writes every command to an append-only file (fsync always), so what it
+    /// acknowledged survives a kill and restart, as a production Redis with AOF would.</summary>
+    public static RedisServer Start(bool persistent = false)
     {
-        var server = new RedisServer(FreePort());
+        var server = new RedisServer(FreePort(), persistent ? Directory.CreateTempSubdirectory("tg-redis-").FullName : null);
         server.Restart();
         return server;
     }
@@ -33,7 +38,9 @@ public sealed class RedisServer : IDisposable
     {
         Stop();
         var binary = Binary ?? throw new InvalidOperationException("redis-server was not found on PATH; install it (apt-get install -y redis-server).");
-        _process = Process.Start(new ProcessStartInfo(binary, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode yes")
+        _process = Process.Start(new ProcessStartInfo(binary, _dataDir is null
+            ? $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no"
+            : $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly yes --appendfsync always --dir {_dataDir}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -74,7 +81,14 @@ public sealed class RedisServer : IDisposable
         _process = null;
     }
 
-    public void Dispose() => Stop();
+    public void Dispose()
+    {
+        Stop();
+        if (_dataDir is not null)
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+    }
 
     private static int FreePort()
     {

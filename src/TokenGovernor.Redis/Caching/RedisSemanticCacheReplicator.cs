@@ -159,7 +159,7 @@ public sealed class RedisSemanticCacheReplicator : ISemanticCacheReplicator, IDi
                     }
                 }
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException or FormatException)
+            catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException or FormatException or ObjectDisposedException)
             {
                 RedisReplicatorLog.ReadFailed(_logger, ex);
             }

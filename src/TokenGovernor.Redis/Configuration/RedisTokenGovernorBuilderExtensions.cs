@@ -37,11 +37,13 @@ public static class RedisTokenGovernorBuilderExtensions
     /// <returns>The builder.</returns>
     public static TokenGovernorBuilder UseRedis(this TokenGovernorBuilder builder, IConnectionMultiplexer connection, Action<RedisGovernanceOptions>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(connection);
-        return builder.UseRedis(_ => connection, configure);
+        builder.Services.TryAddSingleton(connection); // an instance registration: the container never disposes the app's connection
+        return builder.UseRedis(connect: null, configure);
     }
 
-    private static TokenGovernorBuilder UseRedis(this TokenGovernorBuilder builder, Func<IServiceProvider, IConnectionMultiplexer> connect, Action<RedisGovernanceOptions>? configure)
+    private static TokenGovernorBuilder UseRedis(this TokenGovernorBuilder builder, Func<IServiceProvider, IConnectionMultiplexer>? connect, Action<RedisGovernanceOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = new RedisGovernanceOptions();
@@ -52,7 +54,11 @@ public static class RedisTokenGovernorBuilderExtensions
         RedisOptionsValidation.Validate(options.SemanticCache);
 
         var services = builder.Services;
-        services.TryAddSingleton<IConnectionMultiplexer>(connect);
+        if (connect is not null)
+        {
+            services.TryAddSingleton(connect); // opened and owned (disposed) by the container
+        }
+
         if (options.ShareBudgets)
         {
             services.Replace(ServiceDescriptor.Singleton<IBudgetLedger>(sp => new RedisBudgetLedger(
@@ -66,12 +72,14 @@ public static class RedisTokenGovernorBuilderExtensions
 
         if (options.ShareExactCache)
         {
-            services.AddStackExchangeRedisCache(_ => { });
-            services.AddOptions<RedisCacheOptions>().Configure<IServiceProvider>((o, sp) =>
-            {
-                o.InstanceName = "{" + options.KeyPrefix + "}:exact:";
-                o.ConnectionMultiplexerFactory = () => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>());
-            });
+            // Keyed, so the app's own IDistributedCache (if any) is left alone. RedisCache closes the connection it is given when
+            // disposed; the wrapper keeps the container from disposing it, so the shared connection stays the owner's to close.
+            services.TryAddKeyedSingleton<IDistributedCache>(ResponseCacheOptions.DistributedCacheServiceKey, (sp, _) => new NonOwningDistributedCache(
+                new RedisCache(Options.Options.Create(new RedisCacheOptions
+                {
+                    InstanceName = "{" + options.KeyPrefix + "}:exact:",
+                    ConnectionMultiplexerFactory = () => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>()),
+                }))));
         }
 
         if (options.ShareSemanticCache)

@@ -30,7 +30,7 @@ public static class ResponseCacheChatClientBuilderExtensions
         return builder.Use((inner, services) => new ResponseCacheChatClient(
             inner,
             options,
-            services.GetService<IDistributedCache>(),
+            services.GetKeyedService<IDistributedCache>(ResponseCacheOptions.DistributedCacheServiceKey) ?? services.GetService<IDistributedCache>(),
             memoryCache: null, // a private cache sized by ResponseCacheOptions, never the app's shared IMemoryCache
             embeddingGenerator ?? services.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
             services.GetService<PriceCatalog>() ?? PriceCatalog.BuiltIn,

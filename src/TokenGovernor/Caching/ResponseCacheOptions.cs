@@ -9,6 +9,13 @@ public sealed class ResponseCacheOptions
     /// (no lookup, no store).</summary>
     public const string BypassKey = "tokengovernor.cache.bypass";
 
+    /// <summary>
+    /// The service key under which <c>UseResponseCache</c> first looks for the exact cache's <c>IDistributedCache</c> (keyed, so a
+    /// shared store such as Redis serves TokenGovernor without replacing the app's own <c>IDistributedCache</c>); when none is
+    /// registered under it, the unkeyed <c>IDistributedCache</c> is used, and when there is none, a private in-process cache.
+    /// </summary>
+    public const string DistributedCacheServiceKey = "tokengovernor.response-cache";
+
     /// <summary>Gets or sets a value indicating whether the exact cache is used (identical canonical request → stored answer).</summary>
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool EnableExact { get; set; } = true;

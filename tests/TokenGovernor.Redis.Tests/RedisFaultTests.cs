@@ -1,0 +1,176 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using StackExchange.Redis;
+using System.Diagnostics.Metrics;
+
+namespace TokenGovernor.Redis.Tests;
+
+/// <summary>A real redis-server (append-only file, fsync always) killed and restarted mid-run, and paused to make it slow.</summary>
+public class RedisFaultTests
+{
+    private static readonly BudgetPolicy s_global = new("global") { CostLimit = 1m };
+
+    [SkippableFact]
+    public async Task FailClosed_RedisKilledAndRestarted_RefusesWhileDownThenSettlesOnce()
+    {
+        using var server = StartServer();
+        using var connection = Connect(server);
+        using var metrics = new MetricsScope();
+        var ledger = Ledger(connection, RedisFailurePolicy.FailClosed, metrics.Factory);
+        var before = (await ledger.ReserveAsync(GovernanceScope.Empty, 0.3m, 0)).Reservation;
+
+        server.Stop();
+        var unused = await ledger.SettleAsync(before, 0.2m, 0);
+        var refused = await ledger.ReserveAsync(GovernanceScope.Empty, 0.1m, 0);
+        server.Restart();
+        await WaitConnectedAsync(connection);
+        var reconciled = await ledger.ReconcileAsync();
+        var again = await ledger.ReconcileAsync();
+        var after = await ledger.ReserveAsync(GovernanceScope.Empty, 0.1m, 0);
+
+        Assert.Equal(0.1m, unused);
+        Assert.False(refused.IsGranted);
+        Assert.True(refused.Denial!.IsLedgerUnavailable);
+        Assert.Equal(1, reconciled);
+        Assert.Equal(0, again);
+        Assert.True(after.IsGranted);
+        var usage = ledger.GetUsage(GovernanceScope.Empty)[0];
+        Assert.Equal(0.2m, usage.SpentCost);
+        Assert.Equal(0.1m, usage.ReservedCost);
+        Assert.True(metrics.Fallbacks.GetMeasurementSnapshot().Sum(m => m.Value) >= 2);
+    }
+
+    [SkippableFact]
+    public async Task FailOpen_RedisKilledAndRestarted_AdmitsUpToLocalFractionThenChargesEachOnce()
+    {
+        using var server = StartServer();
+        using var connection = Connect(server);
+        var ledger = Ledger(connection, RedisFailurePolicy.FailOpen, fraction: 0.2);
+        var first = (await ledger.ReserveAsync(GovernanceScope.Empty, 0.1m, 0)).Reservation;
+        await ledger.SettleAsync(first, 0.1m, 0);
+
+        server.Stop();
+        var admitted = 0;
+        for (var i = 0; i < 6; i++)
+        {
+            var r = await ledger.ReserveAsync(GovernanceScope.Empty, 0.05m, 0);
+            if (r.IsGranted)
+            {
+                admitted++;
+                await ledger.SettleAsync(r.Reservation, 0.05m, 0);
+            }
+        }
+
+        server.Restart();
+        await WaitConnectedAsync(connection);
+        await ledger.ReconcileAsync(); // a background drain may have applied some already
+        var again = await ledger.ReconcileAsync();
+
+        Assert.Equal(4, admitted); // 20% of the 1 USD limit, in 0.05 steps
+        Assert.Equal(0, again);
+        Assert.Equal(0.3m, ledger.GetUsage(GovernanceScope.Empty)[0].SpentCost);
+        Assert.Equal(0, ledger.PendingOperations);
+    }
+
+    [SkippableFact]
+    public async Task SlowRedis_SettleTimesOutButRunsLater_RetryDoesNotCountTwice()
+    {
+        using var server = StartServer();
+        using var connection = Connect(server);
+        using var admin = Connect(server);
+        var ledger = Ledger(connection, RedisFailurePolicy.FailClosed, timeout: TimeSpan.FromMilliseconds(200));
+        var r = (await ledger.ReserveAsync(GovernanceScope.Empty, 0.5m, 0)).Reservation;
+
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "800", "WRITE");
+        await ledger.SettleAsync(r, 0.4m, 0); // times out client-side; Redis runs it when the pause ends
+        await Task.Delay(1200);
+        var reconciled = await ledger.ReconcileAsync();
+
+        Assert.Equal(1, reconciled);
+        Assert.Equal(0.4m, ledger.GetUsage(GovernanceScope.Empty)[0].SpentCost);
+        Assert.Equal(0, await ledger.CountOpenReservationsAsync());
+    }
+
+    [SkippableFact]
+    public async Task FailClosed_RedisDownBeforeFirstCall_BudgetChatClientRefusesWithReason()
+    {
+        using var server = StartServer();
+        using var connection = Connect(server);
+        var ledger = Ledger(connection, RedisFailurePolicy.FailClosed);
+        server.Stop();
+        using var client = new ChatClientBuilder(Testing.TestChatClient.Answering("hi", "gpt-4o-mini", new UsageDetails { InputTokenCount = 5, OutputTokenCount = 5 }))
+            .UseBudgets(ledger)
+            .Build();
+
+        var ex = await Assert.ThrowsAsync<BudgetExceededException>(() => client.GetResponseAsync("hello", new ChatOptions { ModelId = "gpt-4o-mini" }));
+
+        Assert.Equal("budget-ledger-unavailable", ex.Reason);
+    }
+
+    private static RedisServer StartServer()
+    {
+        Skip.If(RedisServer.Binary is null && Environment.GetEnvironmentVariable("TOKENGOVERNOR_REQUIRE_REDIS") != "1",
+            "Redis fault tests skipped: they start and kill their own redis-server, and none is on PATH.");
+        return RedisServer.Start(persistent: true);
+    }
+
+    private static ConnectionMultiplexer Connect(RedisServer server)
+    {
+        var config = ConfigurationOptions.Parse(server.Endpoint);
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = 500;
+        config.ReconnectRetryPolicy = new LinearRetry(100);
+        config.BacklogPolicy = BacklogPolicy.FailFast;
+        config.AllowAdmin = true;
+        return ConnectionMultiplexer.Connect(config);
+    }
+
+    private static RedisBudgetLedger Ledger(IConnectionMultiplexer connection, RedisFailurePolicy policy, IMeterFactory? meters = null,
+        double fraction = 0.1, TimeSpan? timeout = null) =>
+        new(connection, [s_global], new RedisBudgetLedgerOptions
+        {
+            FailurePolicy = policy,
+            FailOpenLimitFraction = fraction,
+            OperationTimeout = timeout ?? TimeSpan.FromMilliseconds(500),
+            RetryInterval = TimeSpan.Zero,
+        }, meterFactory: meters);
+
+    private static async Task WaitConnectedAsync(IConnectionMultiplexer connection)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            try
+            {
+                await connection.GetDatabase().PingAsync();
+                return;
+            }
+            catch (RedisException)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        throw new TimeoutException("Redis did not come back within 10 s.");
+    }
+
+    private sealed class MetricsScope : IDisposable
+    {
+        private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+        public MetricsScope()
+        {
+            Factory = _services.GetRequiredService<IMeterFactory>();
+            Fallbacks = new MetricCollector<long>(Factory, TokenGovernorDiagnostics.MeterName, "token_governor.budget.ledger.fallbacks");
+        }
+
+        public IMeterFactory Factory { get; }
+
+        public MetricCollector<long> Fallbacks { get; }
+
+        public void Dispose()
+        {
+            Fallbacks.Dispose();
+            _services.Dispose();
+        }
+    }
+}
