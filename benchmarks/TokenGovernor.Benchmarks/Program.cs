@@ -7,4 +7,10 @@ if (args.Length > 0 && args[0] == "--accuracy")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--redis-report")
+{
+    await RedisReport.RunAsync();
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(TokenEstimatorBenchmarks).Assembly).Run(args);

@@ -113,12 +113,14 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         UsageDetails? usage = null;
         string? modelId = null, responseId = null;
         StringBuilder? text = null;
-        GovernanceRecord record;
+        GovernanceRecord? record = null;
         var completed = false;
+        var received = false;
         try
         {
             await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken))
             {
+                received = true;
                 modelId ??= update.ModelId;
                 responseId ??= update.ResponseId;
                 var contents = update.Contents;
@@ -145,13 +147,18 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         }
         finally
         {
-            // Runs on completion, provider error, cancellation and when the consumer stops enumerating early.
-            record = Meter(outer, messages, options, requested, usage, modelId, null, text, streaming: true, started);
+            // Runs on completion, provider error, cancellation and when the consumer stops enumerating early. A stream that
+            // failed before its first update was rejected by the provider (HTTP error, rate limit) and, like a failed
+            // non-streaming call, is not billed; once anything arrived, what was received is metered.
+            if (received || completed)
+            {
+                record = Meter(outer, messages, options, requested, usage, modelId, null, text, streaming: true, started);
+            }
         }
 
         if (completed && outer is null)
         {
-            yield return GovernanceExtensions.CreateGovernanceUpdate(record, responseId, modelId);
+            yield return GovernanceExtensions.CreateGovernanceUpdate(record!, responseId, modelId);
         }
     }
 
