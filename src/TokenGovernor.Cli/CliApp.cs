@@ -29,6 +29,17 @@ internal static class CliApp
               The tier default routing would pick for each line {"prompt": "..."} or {"messages": [...]}: one JSON line
               {"tier","score","signals"} each, then the traffic mix per tier.
 
+          tokengov replay --log F.jsonl --config governor.json [--json]
+              Runs recorded traffic (one call per line: time, scope, model, messages or inputTokens, usage; see
+              UseTrafficRecording) through the configuration's budgets, caches and routing against a provider that returns
+              the recorded usage, and reports spend, savings, degradations and refusals beside the recording.
+              governor.json: {"TokenGovernor": {"Budgets": {"Policies": [...]}, "Pipeline": {"ResponseCache": true, ...}}}
+
+          tokengov forecast --history F.csv [--months 3,6,12] [--scenarios name=low-high,...] [--json]
+              Daily spend per feature (CSV: date,feature,spend[,outcomes]) → run-rate and the spend of the next months under
+              growth scenarios (default conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much
+              over 12 months), and cost per outcome where outcomes were recorded.
+
           --catalog F   load a LiteLLM-schema price file over the built-in catalog (any command)
         Exit codes: 0 success (a --usages line that cannot be priced gets an "error" field), 2 bad arguments or unreadable input.
         """;
@@ -54,7 +65,9 @@ internal static class CliApp
                 "models" => Models(cli, catalog, stdout),
                 "calibrate" => await CalibrateAsync(cli, stdout),
                 "classify" => await ClassifyAsync(cli, stdout),
-                _ => throw new CliUsageException($"unknown command '{cli.Command}'; use one of: count, cost, models, calibrate, classify"),
+                "replay" => await ReplayCommand.RunAsync(cli, stdout),
+                "forecast" => await ForecastCommand.RunAsync(cli, stdout),
+                _ => throw new CliUsageException($"unknown command '{cli.Command}'; use one of: count, cost, models, calibrate, classify, replay, forecast"),
             };
         }
         catch (CliUsageException ex)
@@ -523,7 +536,7 @@ internal static class CliApp
         }
     }
 
-    private static string Json(Action<Utf8JsonWriter> write)
+    internal static string Json(Action<Utf8JsonWriter> write)
     {
         var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -537,9 +550,9 @@ internal static class CliApp
     }
 
     // Strips trailing zeros (2.5000000 → 2.5) so JSON output is stable.
-    private static decimal Normalize(decimal value) => value / 1.0000000000000000000000000000m;
+    internal static decimal Normalize(decimal value) => value / 1.0000000000000000000000000000m;
 
-    private static string Money(decimal value) => Normalize(value).ToString("0.##########", CultureInfo.InvariantCulture);
+    internal static string Money(decimal value) => Normalize(value).ToString("0.##########", CultureInfo.InvariantCulture);
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 

@@ -1,0 +1,8 @@
+namespace TokenGovernor;
+
+/// <summary>One day's spend of one feature (a row of the forecaster's history).</summary>
+/// <param name="Date">The day.</param>
+/// <param name="Feature">The feature (scope level), or an empty string for unattributed spend.</param>
+/// <param name="Spend">USD spent that day.</param>
+/// <param name="Outcomes">Successful outcomes that day (resolved tickets, merged PRs…), when recorded.</param>
+public readonly record struct DailySpend(DateOnly Date, string Feature, decimal Spend, long? Outcomes = null);
