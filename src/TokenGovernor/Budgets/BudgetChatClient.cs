@@ -170,9 +170,11 @@ public sealed class BudgetChatClient : DelegatingChatClient
         var effective = options?.Clone() ?? new ChatOptions();
         effective.ModelId ??= context.RequestedModelId ?? _defaultModelId;
 
+        var shadow = _options.Shadow;
         if (_options.Ladder.Count > 0 && utilisation >= _options.Ladder[0].Threshold)
         {
-            var degradation = new BudgetDegradationContext(scope, utilisation, effective);
+            // In shadow mode the steps change a copy, and are recorded as what would have happened.
+            var degradation = new BudgetDegradationContext(scope, utilisation, shadow ? effective.Clone() : effective);
             foreach (var step in _options.Ladder)
             {
                 if (utilisation < step.Threshold)
@@ -182,13 +184,26 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
                 if (step.Apply(degradation))
                 {
-                    context.AddDegradation(step.Name);
-                    CountStep(step.Name);
-                    BudgetLog.Degraded(_logger, utilisation, scope, step.Name);
+                    if (shadow)
+                    {
+                        context.AddShadow("budget:" + step.Name);
+                    }
+                    else
+                    {
+                        context.AddDegradation(step.Name);
+                        CountStep(step.Name);
+                        BudgetLog.Degraded(_logger, utilisation, scope, step.Name);
+                    }
                 }
 
                 if (degradation.IsRefused)
                 {
+                    if (shadow)
+                    {
+                        context.AddShadow("budget:refuse:" + degradation.RefusalReason);
+                        break;
+                    }
+
                     return new Plan(effective, default, null, degradation.RefusalReason, null);
                 }
             }
@@ -204,6 +219,13 @@ public sealed class BudgetChatClient : DelegatingChatClient
         context.Estimate ??= estimate;
 
         var result = await _ledger.ReserveAsync(scope, estimate.MaxCost, (long)prompt + maxOutput, cancellationToken);
+        if (!result.IsGranted && shadow)
+        {
+            // The call goes ahead without a reservation: its spend is not charged to the budget, which stays full.
+            context.AddShadow("budget:refuse:" + (result.Denial!.IsLedgerUnavailable ? "budget-ledger-unavailable" : "budget-exhausted"));
+            return new Plan(effective, default, estimate, null, null);
+        }
+
         if (!result.IsGranted && TryAffordableOutput(result.Denial!, estimate, prompt) is { } affordable &&
             affordable >= _options.MinimumUsefulOutputTokens && affordable < maxOutput)
         {
@@ -261,6 +283,11 @@ public sealed class BudgetChatClient : DelegatingChatClient
             var price = _estimator.Catalog.GetPrice(modelId is not null && _estimator.Catalog.TryGetPrice(modelId, out _) ? modelId : plan.Options.ModelId);
             actual = CostCalculator.Calculate(usage, price).Total;
             tokens = (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0);
+        }
+
+        if (plan.Reservation.Id == 0)
+        {
+            return; // shadow mode let an unreserved call through: nothing to settle
         }
 
         if (actual is { } cost)

@@ -25,6 +25,13 @@ public sealed class BudgetOptions
     [Range(1, 10_000_000)]
     public int DefaultMaxOutputTokens { get; set; } = 4096;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether this layer runs in shadow mode: it decides as usual and records what it would
+    /// have done in <see cref="GovernanceRecord.ShadowActions"/>, but does not act (the call goes through unchanged). Use it to
+    /// see a configuration's effect on live traffic before turning it on.
+    /// </summary>
+    public bool Shadow { get; set; }
+
     internal BudgetOptions Clone()
     {
         var clone = new BudgetOptions
@@ -32,6 +39,7 @@ public sealed class BudgetOptions
             MinimumUsefulOutputTokens = MinimumUsefulOutputTokens,
             FallbackResponse = FallbackResponse,
             DefaultMaxOutputTokens = DefaultMaxOutputTokens,
+            Shadow = Shadow,
         };
         clone.Ladder.Clear();
         foreach (var step in Ladder.OrderBy(s => s.Threshold))

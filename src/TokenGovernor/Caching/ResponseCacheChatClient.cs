@@ -113,7 +113,13 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         var lookup = await LookupAsync(list, options, context, cancellationToken);
         if (lookup.Hit is { } hit)
         {
-            return Serve(context, owner, hit);
+            if (!_options.Shadow)
+            {
+                return Serve(context, owner, hit);
+            }
+
+            context.AddShadow(ShadowAction(hit));
+            lookup.Storable = false; // the entry is already stored
         }
 
         var before = context.Mark();
@@ -156,6 +162,13 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var lookup = await LookupAsync(list, options, context, cancellationToken);
+        if (lookup.Hit is { } shadowed && _options.Shadow)
+        {
+            context.AddShadow(ShadowAction(shadowed));
+            lookup.Hit = null;
+            lookup.Storable = false;
+        }
+
         if (lookup.Hit is { } hit)
         {
             var served = Serve(context, owner: false, hit);
@@ -291,6 +304,10 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
 
         return lookup;
     }
+
+    private static string ShadowAction(Hit hit) => hit.Status == CacheStatus.Exact
+        ? "cache:exact"
+        : string.Create(CultureInfo.InvariantCulture, $"cache:semantic:{hit.Similarity:0.000}");
 
     private bool Bypass(ChatOptions? options) =>
         options is not null &&

@@ -79,5 +79,12 @@ public sealed class ResponseCacheOptions
     [Range(1024L, long.MaxValue)]
     public long ExactCacheSizeLimitBytes { get; set; } = 128L * 1024 * 1024;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether this layer runs in shadow mode: it decides as usual and records what it would
+    /// have done in <see cref="GovernanceRecord.ShadowActions"/>, but does not act (the call goes through unchanged). Use it to
+    /// see a configuration's effect on live traffic before turning it on.
+    /// </summary>
+    public bool Shadow { get; set; }
+
     internal ResponseCacheOptions Clone() => (ResponseCacheOptions)MemberwiseClone();
 }

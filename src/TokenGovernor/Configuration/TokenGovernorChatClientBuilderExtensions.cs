@@ -32,19 +32,26 @@ public static class TokenGovernorChatClientBuilderExtensions
 
         if (pipeline.Cache)
         {
-            builder.UseResponseCache(pipeline.ConfigureCache, pipeline.Embedder);
+            builder.UseResponseCache(Shadowed(pipeline.ConfigureCache, pipeline.ShadowMode, static o => o.Shadow = true), pipeline.Embedder);
         }
 
         if (pipeline.Routing)
         {
-            builder.UseModelRouting(pipeline.ConfigureRouting);
+            builder.UseModelRouting(Shadowed(pipeline.ConfigureRouting, pipeline.ShadowMode, static o => o.Shadow = true));
         }
 
         if (pipeline.Budgets)
         {
-            builder.UseBudgets(pipeline.BudgetLedger, pipeline.ConfigureBudgets);
+            builder.UseBudgets(pipeline.BudgetLedger, Shadowed(pipeline.ConfigureBudgets, pipeline.ShadowMode, static o => o.Shadow = true));
         }
 
         return builder.UseCostMetering(pipeline.Catalog, pipeline.ConfigureMetering);
     }
+
+    private static Action<T>? Shadowed<T>(Action<T>? configure, bool shadow, Action<T> setShadow) =>
+        !shadow ? configure : o =>
+        {
+            configure?.Invoke(o);
+            setShadow(o);
+        };
 }

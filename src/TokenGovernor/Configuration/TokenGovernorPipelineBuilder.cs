@@ -37,6 +37,20 @@ public sealed class TokenGovernorPipelineBuilder
 
     internal Action<BudgetOptions>? ConfigureBudgets { get; private set; }
 
+    internal bool ShadowMode { get; private set; }
+
+    /// <summary>
+    /// Puts the budget, routing and cache layers in shadow mode: they decide and record what they would have done in
+    /// <see cref="GovernanceRecord.ShadowActions"/> but do not act; metering still meters. The loop guard is not shadowed: its
+    /// stops are safety limits.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseShadowMode()
+    {
+        ShadowMode = true;
+        return this;
+    }
+
     /// <summary>Bounds agent runs (<see cref="LoopGuardChatClient"/>): the outermost TokenGovernor layer, inside the tool loop.</summary>
     /// <param name="configure">Configures the options.</param>
     /// <returns>This builder.</returns>

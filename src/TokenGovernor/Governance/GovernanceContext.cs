@@ -11,6 +11,7 @@ internal sealed class GovernanceContext
 {
     private static readonly AsyncLocal<GovernanceContext?> s_current = new();
     private readonly object _gate = new();
+    private List<string>? _shadow;
     private List<string>? _degradations;
 
     public GovernanceContext(GovernanceScope scope, DateTimeOffset start, bool streaming)
@@ -105,6 +106,23 @@ internal sealed class GovernanceContext
         }
     }
 
+    public IReadOnlyList<string> ShadowActions()
+    {
+        lock (_gate)
+        {
+            return _shadow is null ? [] : _shadow.ToArray();
+        }
+    }
+
+    /// <summary>Records what a layer in shadow mode would have done, without doing it.</summary>
+    public void AddShadow(string action)
+    {
+        lock (_gate)
+        {
+            (_shadow ??= []).Add(action);
+        }
+    }
+
     public void AddDegradation(string step)
     {
         lock (_gate)
@@ -153,6 +171,7 @@ internal sealed class GovernanceContext
                 Refusal = Refusal,
                 Routing = Routing,
                 Degradations = _degradations is null ? [] : _degradations.ToArray(),
+                ShadowActions = _shadow is null ? [] : _shadow.ToArray(),
             };
         }
     }

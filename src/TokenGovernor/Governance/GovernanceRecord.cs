@@ -74,4 +74,11 @@ public sealed record GovernanceRecord
 
     /// <summary>Gets the degradation steps applied to the call, in the order they were applied (empty when none).</summary>
     public IReadOnlyList<string> Degradations { get; init; } = [];
+
+    /// <summary>
+    /// Gets what layers in shadow mode decided but did not do, such as <c>budget:prefer-cheaper-model</c>,
+    /// <c>budget:refuse:budget-exhausted</c>, <c>routing:gpt-4o-mini</c> or <c>cache:exact</c> (see
+    /// <see cref="TokenGovernorPipelineBuilder.UseShadowMode"/>). Empty when no layer is in shadow mode.
+    /// </summary>
+    public IReadOnlyList<string> ShadowActions { get; init; } = [];
 }

@@ -138,6 +138,23 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         }
 
         var (tier, assessment, reasons) = await DecideAsync(list, options, cancellationToken);
+        if (_options.Shadow)
+        {
+            // Shadow mode: record the model routing would have chosen; the request goes through as the application sent it.
+            context.AddShadow("routing:" + _tiers[tier].Deployments[0].ModelId);
+            ChatResponse passed;
+            using (GovernanceContext.Enter(context))
+            {
+                passed = await base.GetResponseAsync(list, options, cancellationToken);
+            }
+
+            if (owner)
+            {
+                passed.SetGovernance(context.ToRecord(_time.GetUtcNow()));
+            }
+
+            return passed;
+        }
         var escalations = 0;
         while (true)
         {
@@ -209,6 +226,30 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
     {
         var pinnedModel = PinnedModel(options);
         var (tier, assessment, reasons) = pinnedModel is null ? await DecideAsync(list, options, cancellationToken) : (0, new ComplexityAssessment(0, 0, false, []), new List<string> { "pinned-model" });
+        if (_options.Shadow && pinnedModel is null)
+        {
+            context.AddShadow("routing:" + _tiers[tier].Deployments[0].ModelId);
+            IAsyncEnumerable<ChatResponseUpdate> passed;
+            using (GovernanceContext.Enter(context))
+            {
+                passed = base.GetStreamingResponseAsync(list, options, cancellationToken);
+            }
+
+            string? passedModel = null;
+            await foreach (var update in passed.WithCancellation(cancellationToken))
+            {
+                passedModel ??= update.ModelId;
+                yield return update;
+            }
+
+            if (owner)
+            {
+                yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), null, passedModel);
+            }
+
+            yield break;
+        }
+
         var deployments = pinnedModel is null ? _tiers[tier].Deployments : [new ModelDeployment(pinnedModel)];
         var before = context.Mark();
         var updates = new List<ChatResponseUpdate>();

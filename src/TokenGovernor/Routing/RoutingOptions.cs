@@ -70,6 +70,13 @@ public sealed class RoutingOptions
         _ => false,
     };
 
+    /// <summary>
+    /// Gets or sets a value indicating whether this layer runs in shadow mode: it decides as usual and records what it would
+    /// have done in <see cref="GovernanceRecord.ShadowActions"/>, but does not act (the call goes through unchanged). Use it to
+    /// see a configuration's effect on live traffic before turning it on.
+    /// </summary>
+    public bool Shadow { get; set; }
+
     internal RoutingOptions Clone()
     {
         var clone = (RoutingOptions)MemberwiseClone();
