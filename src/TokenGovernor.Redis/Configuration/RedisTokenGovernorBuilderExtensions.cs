@@ -21,6 +21,8 @@ public static class RedisTokenGovernorBuilderExtensions
     /// <param name="connectionString">A StackExchange.Redis configuration string, such as <c>localhost:6379</c>.</param>
     /// <param name="configure">Chooses what is shared and tunes the ledger.</param>
     /// <returns>The builder.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+        Justification = "The overloads differ in the type of a required parameter (a string or a connection), so calls are never ambiguous; M.E.AI's UseXxx extensions follow the same shape.")]
     public static TokenGovernorBuilder UseRedis(this TokenGovernorBuilder builder, string connectionString, Action<RedisGovernanceOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -35,6 +37,8 @@ public static class RedisTokenGovernorBuilderExtensions
     /// <param name="connection">The connection; the app disposes it.</param>
     /// <param name="configure">Chooses what is shared and tunes the ledger.</param>
     /// <returns>The builder.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+        Justification = "The overloads differ in the type of a required parameter (a string or a connection), so calls are never ambiguous; M.E.AI's UseXxx extensions follow the same shape.")]
     public static TokenGovernorBuilder UseRedis(this TokenGovernorBuilder builder, IConnectionMultiplexer connection, Action<RedisGovernanceOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -36,6 +36,8 @@ public sealed class CostEstimator
     /// <param name="modelId">The model to estimate for; defaults to <c>options.ModelId</c>.</param>
     /// <returns>The estimate.</returns>
     /// <exception cref="UnknownModelException">No model id is known, or the model has no price and the catalog policy is Throw.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027:Public API with optional parameter(s) should have the most parameters amongst its public overloads",
+        Justification = "The other Estimate is a static helper over prices and counts, not an overload a caller would confuse with this one.")]
     public CostEstimate Estimate(IEnumerable<ChatMessage> messages, ChatOptions? options, string? modelId = null)
     {
         ArgumentNullException.ThrowIfNull(messages);

@@ -162,6 +162,8 @@ public sealed class VectorIndex<T>
     /// <param name="k">How many matches at most.</param>
     /// <param name="threshold">The lowest cosine similarity returned.</param>
     /// <returns>Up to <paramref name="k"/> matches, best first.</returns>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+        Justification = "The overloads differ in a required parameter (a count or a result span), so a call is never ambiguous.")]
     public IReadOnlyList<VectorMatch<T>> Search(string partition, ReadOnlySpan<float> query, int k = 1, float threshold = -1f)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
@@ -177,6 +179,10 @@ public sealed class VectorIndex<T>
     /// <param name="threshold">The lowest cosine similarity returned.</param>
     /// <returns>The number of matches written.</returns>
     /// <exception cref="ArgumentException">The query has the wrong dimension.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+        Justification = "The overloads differ in a required parameter (a count or a result span), so a call is never ambiguous.")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027:Public API with optional parameter(s) should have the most parameters amongst its public overloads",
+        Justification = "Both overloads take four parameters; they differ in the type of the third.")]
     public int Search(string partition, ReadOnlySpan<float> query, Span<VectorMatch<T>> results, float threshold = -1f)
     {
         ArgumentNullException.ThrowIfNull(partition);
