@@ -8,9 +8,14 @@ using TokenGovernor;
 // A realistic mixed workload against a deterministic simulated provider, metered by TokenGovernor.
 var provider = new SimulatedProvider(seed: 42);
 var calls = new CallLog();
+// The workload plays out over a simulated business day, so the report's spend-over-time chart has a shape.
+var clock = new SimulatedClock(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
+var report = new GovernanceReport("TokenGovernor demo — governance report");
 var services = new ServiceCollection();
+services.AddSingleton<TimeProvider>(clock);
 services.AddTokenGovernor();
 services.AddSingleton<ICostSink>(calls);
+services.AddSingleton<ICostSink>(report);
 services.AddChatClient(provider)
     .UseFunctionInvocation()   // the tool loop sits outside, so every round trip below it is metered
     .UseTokenGovernor();
@@ -31,6 +36,7 @@ string[] questions =
 ];
 for (var i = 0; i < 40; i++)
 {
+    clock.Advance(TimeSpan.FromMinutes(7));
     using var scope = GovernanceScope.Begin(tenant: i % 3 == 0 ? "globex" : "acme", feature: "faq", session: $"faq-{i}");
     await client.GetResponseAsync(
         [new ChatMessage(ChatRole.System, "You answer customer questions in two sentences."), new ChatMessage(ChatRole.User, questions[i % questions.Length])],
@@ -45,8 +51,10 @@ var supportTools = new List<AITool>
 };
 var supportPrompt = "You are the support agent of an online shop. Use the tools to look up facts; never guess order data. " +
                     string.Concat(Enumerable.Repeat("Policy: be polite, cite the order id, and offer a refund only within policy. ", 12));
+clock.Set(new DateTimeOffset(2026, 11, 23, 9, 30, 0, TimeSpan.Zero));
 for (var i = 0; i < 12; i++)
 {
+    clock.Advance(TimeSpan.FromMinutes(35));
     using var scope = GovernanceScope.Begin(tenant: i % 2 == 0 ? "acme" : "globex", feature: "support-agent", session: $"ticket-{i}");
     await client.GetResponseAsync(
         [new ChatMessage(ChatRole.System, supportPrompt), new ChatMessage(ChatRole.User, $"[tools:2] Where is my order #{1000 + i} and can I still return it?")],
@@ -60,8 +68,10 @@ var codingTools = new List<AITool>
     AIFunctionFactory.Create((string query) => "public sealed class Parser\n{\n" + sourceFile + "}\n", "read_file", "Reads a source file."),
     AIFunctionFactory.Create((string query) => "Build FAILED. Parser.cs(12,5): error CS8604: Possible null reference argument. 1 failed, 41 passed.", "run_tests", "Builds and runs the tests."),
 };
+clock.Set(new DateTimeOffset(2026, 11, 23, 13, 0, 0, TimeSpan.Zero));
 for (var task = 0; task < 4; task++)
 {
+    clock.Advance(TimeSpan.FromMinutes(70));
     using var scope = GovernanceScope.Begin(tenant: "acme", feature: "coding-agent", run: $"run-{task}");
     await client.GetResponseAsync(
         [new ChatMessage(ChatRole.System, "You are a coding agent. Read files, run tests, and fix the build. " + supportPrompt), new ChatMessage(ChatRole.User, $"[tools:6] Fix the failing test #{task} in Parser.cs.")],
@@ -224,6 +234,27 @@ foreach (var row in routingSavings.GetReport())
 
 AnsiConsole.Write(routingTable);
 AnsiConsole.MarkupLine("Only requests that ask for proofs or multi-step math reach the reasoning tier; the top-tier column prices the same usage on o3 (without the reasoning tokens o3 would add to every call, so the real saving is larger).");
+
+// The report a person would look at: one self-contained HTML file (inline SVG, no external assets).
+report.AddSaving("budgets", unbudgeted.Spend - budgeted.Spend, "60-request burst: no budget vs a $0.03/day budget with the degradation ladder");
+report.AddSaving("caching", withCache.Saved, "120 FAQ requests: exact + semantic cache vs none");
+report.AddCacheLookups(withCache.ExactHits + withCache.SemanticHits, withCache.ProviderCalls);
+report.AddSaving("loop guard", ungoverned.Cost - governed.Cost, "stuck coding agent: loop guard vs none");
+var o4mini = PriceCatalog.BuiltIn.GetPrice("o4-mini");
+report.AddSaving("reducer", (sentWithout - sentWith) * o4mini.InputPerMillion / 1_000_000m, "40-step conversation: input tokens not sent, at o4-mini's input price");
+foreach (var row in routingSavings.GetReport())
+{
+    report.AddSaving("routing", row.TopTierCost - row.Cost, "80 mixed requests: routed tiers vs all on o3");
+    foreach (var (tier, count) in row.Mix)
+    {
+        report.AddRoutingMix(tier, count);
+    }
+}
+
+var reportPath = Path.GetFullPath("governance-report.html");
+await File.WriteAllTextAsync(reportPath, report.ToHtml());
+AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "\n[bold]Report:[/] {0} (spend {1}, open it in a browser).", Markup.Escape(reportPath), Usd(report.TotalSpend));
+
 
 static async Task<BurstResult> RunBurst(decimal? budget)
 {
