@@ -29,15 +29,32 @@ public class FaultInjectionTests
     [InlineData(Fault.ServerError)]
     [InlineData(Fault.Unavailable)]
     [InlineData(Fault.MalformedJson)]
-    public async Task GetResponse_FaultWithoutRetries_FailsCleanlyAndChargesNothing(Fault fault)
+    public async Task GetResponse_FaultWithoutRouting_FailsCleanlyAndChargesNothing(Fault fault)
+    {
+        await using var stack = await GovernedStack.StartAsync(pipeline: p => p.UseBudgets().UseCostMetering());
+        stack.Server.Inject(fault);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => stack.Client.GetResponseAsync("What is 3 plus 3?", new ChatOptions { ModelId = "gpt-4o-mini" }));
+        var after = await stack.Client.GetResponseAsync("What is 4 plus 4?", new ChatOptions { ModelId = "gpt-4o-mini" });
+
+        Assert.Contains("Answer to", after.Text, StringComparison.Ordinal);
+        AssertConsistent(stack, reported: 1);
+    }
+
+    [Theory]
+    [InlineData(Fault.RateLimited)]
+    [InlineData(Fault.ServerError)]
+    [InlineData(Fault.Unavailable)]
+    public async Task GetResponse_TransientFaultWithRouting_RecoversByEscalatingAndCountsOnce(Fault fault)
     {
         await using var stack = await GovernedStack.StartAsync();
         stack.Server.Inject(fault);
 
-        await Assert.ThrowsAnyAsync<Exception>(() => stack.Client.GetResponseAsync("What is 3 plus 3?", s_noCache));
-        var after = await stack.Client.GetResponseAsync("What is 4 plus 4?", s_noCache);
+        var response = await stack.Client.GetResponseAsync("What is 3 plus 3?", s_noCache);
 
-        Assert.Contains("Answer to", after.Text, StringComparison.Ordinal);
+        Assert.Contains("Answer to", response.Text, StringComparison.Ordinal);
+        Assert.Equal(2, stack.Server.ChatRequests);
+        Assert.Contains("escalated:error", response.GetGovernance()!.Routing!.Reasons);
         AssertConsistent(stack, reported: 1);
     }
 
@@ -93,6 +110,28 @@ public class FaultInjectionTests
         Assert.True(stack.Costs.TotalCost > 0);
         Assert.Equal(stack.Costs.TotalCost, stack.Spent);
         Assert.Equal(0m, stack.Reserved);
+    }
+
+    [Fact]
+    public async Task RateLimited_RoutingTierWithTwoDeployments_FailsOverAfterRetryAfterAndCountsOnce()
+    {
+        // SDK retries off, so the 429 reaches routing, which waits for Retry-After and tries the tier's next deployment.
+        await using var stack = await GovernedStack.StartAsync(pipeline: p => p
+            .UseModelRouting(o =>
+            {
+                o.Tiers.Clear();
+                o.Tiers.Add(ModelTier.Of("Small", "gpt-4o-mini", "gpt-4.1-nano"));
+                o.Tiers.Add(ModelTier.Of("Large", "gpt-4.1"));
+            })
+            .UseBudgets()
+            .UseCostMetering());
+        stack.Server.Inject(Fault.RateLimited);
+
+        var response = await stack.Client.GetResponseAsync("What is 6 plus 6?", s_noCache);
+
+        Assert.Equal(["gpt-4o-mini", "gpt-4.1-nano"], stack.Server.RequestedModels.ToArray());
+        Assert.Contains("failover:gpt-4o-mini", response.GetGovernance()!.Routing!.Reasons);
+        AssertConsistent(stack, reported: 1);
     }
 
     private static void AssertConsistent(GovernedStack stack, int reported)

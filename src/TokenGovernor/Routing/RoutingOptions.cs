@@ -47,14 +47,20 @@ public sealed class RoutingOptions
 
     /// <summary>Gets or sets how to read a retry delay (<c>Retry-After</c>) from a provider exception; the delay is honoured,
     /// up to <see cref="MaxFailoverDelay"/>, before the next deployment is tried.</summary>
-    /// <value>Defaults to reading <c>Exception.Data["Retry-After"]</c> (a <see cref="TimeSpan"/> or seconds).</value>
-    public Func<Exception, TimeSpan?> RetryAfter { get; set; } = static ex => ex.Data["Retry-After"] switch
+    /// <value>Defaults to the <c>Retry-After</c> header of an OpenAI/Azure SDK <c>ClientResultException</c> (seconds or an HTTP
+    /// date), else <c>Exception.Data["Retry-After"]</c> (a <see cref="TimeSpan"/> or seconds).</value>
+    public Func<Exception, TimeSpan?> RetryAfter { get; set; } = static ex => ex switch
     {
-        TimeSpan span => span,
-        int seconds => TimeSpan.FromSeconds(seconds),
-        double seconds => TimeSpan.FromSeconds(seconds),
-        string text when double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) => TimeSpan.FromSeconds(s),
-        _ => null,
+        // The OpenAI and Azure SDKs: the Retry-After header of the failed response (seconds, or an HTTP date).
+        System.ClientModel.ClientResultException c when c.GetRawResponse()?.Headers.TryGetValue("Retry-After", out var header) == true => ParseRetryAfter(header),
+        _ => ex.Data["Retry-After"] switch
+        {
+            TimeSpan span => span,
+            int seconds => TimeSpan.FromSeconds(seconds),
+            double seconds => TimeSpan.FromSeconds(seconds),
+            string text => ParseRetryAfter(text),
+            _ => null,
+        },
     };
 
     /// <summary>Gets or sets the longest <c>Retry-After</c> honoured before failing over.</summary>
@@ -62,10 +68,12 @@ public sealed class RoutingOptions
     public TimeSpan MaxFailoverDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets which exceptions are transient (fail over to the next deployment, then escalate).</summary>
-    /// <value>Defaults to HTTP 408/429/5xx and connection failures, I/O errors and timeouts.</value>
+    /// <value>Defaults to HTTP 408/429/5xx and connection failures (from <see cref="HttpRequestException"/> or the OpenAI/Azure
+    /// SDKs' <c>ClientResultException</c>), I/O errors and timeouts.</value>
     public Func<Exception, bool> IsTransient { get; set; } = static ex => ex switch
     {
         HttpRequestException http => http.StatusCode is null or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout || (int?)http.StatusCode >= 500,
+        System.ClientModel.ClientResultException c => c.Status is 0 or 408 or 429 || c.Status >= 500, // 0: no response at all
         TimeoutException or IOException => true,
         _ => false,
     };
@@ -76,6 +84,13 @@ public sealed class RoutingOptions
     /// see a configuration's effect on live traffic before turning it on.
     /// </summary>
     public bool Shadow { get; set; }
+
+    private static TimeSpan? ParseRetryAfter(string? text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+                ? at - DateTimeOffset.UtcNow is { Ticks: > 0 } wait ? wait : TimeSpan.Zero
+                : null;
 
     internal RoutingOptions Clone()
     {
