@@ -22,7 +22,7 @@ public static class TokenGovernorChatClientBuilderExtensions
         // Outermost first: ChatClientBuilder applies the first Use as the outermost layer.
         if (pipeline.LoopGuard)
         {
-            builder.UseLoopGuard(pipeline.ConfigureLoopGuard);
+            builder.UseLoopGuard(Shadowed(pipeline.ConfigureLoopGuard, pipeline.ShadowMode, static o => o.Shadow = true));
         }
 
         if (pipeline.OutputBudgets)

@@ -40,9 +40,9 @@ public sealed class TokenGovernorPipelineBuilder
     internal bool ShadowMode { get; private set; }
 
     /// <summary>
-    /// Puts the budget, routing and cache layers in shadow mode: they decide and record what they would have done in
-    /// <see cref="GovernanceRecord.ShadowActions"/> but do not act; metering still meters. The loop guard is not shadowed: its
-    /// stops are safety limits.
+    /// Puts the loop guard, cache, routing and budget layers in shadow mode: they decide and record what they would have done
+    /// in <see cref="GovernanceRecord.ShadowActions"/> but do not act; metering still meters. Output budget hints are not
+    /// shadowed (they only add an instruction and a cap you asked for).
     /// </summary>
     /// <returns>This builder.</returns>
     public TokenGovernorPipelineBuilder UseShadowMode()

@@ -168,8 +168,15 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
         var breakerKey = scope.Session ?? scope.Tenant;
         if (breakerKey is not null)
         {
-            CheckRetryStorm(breakerKey, now);
-            CheckCircuit(breakerKey, now);
+            try
+            {
+                CheckRetryStorm(breakerKey, now);
+                CheckCircuit(breakerKey, now);
+            }
+            catch (Exception ex) when (_options.Shadow && ex is AgentLimitExceededException or CostCircuitOpenException)
+            {
+                context.AddShadow(ex is CostCircuitOpenException ? "loop:circuit-open" : "loop:stopped:retry-storm");
+            }
         }
 
         if (scope.Run is not { } runKey)
@@ -191,17 +198,41 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
             CountToolErrors(run, messages);
             if (HardLimit(run, now) is { } hit)
             {
-                return Stop(runKey, hit.Limit, hit.Detail, breakerKey, context);
-            }
+                if (!_options.Shadow)
+                {
+                    return Stop(runKey, hit.Limit, hit.Detail, breakerKey, context);
+                }
 
-            if (run.StopReason is { } stop)
+                context.AddShadow("loop:stopped:" + hit.Limit);
+            }
+            else if (run.StopReason is { } stop)
             {
-                return Stop(runKey, stop.Limit, stop.Detail, breakerKey, context);
+                if (!_options.Shadow)
+                {
+                    return Stop(runKey, stop.Limit, stop.Detail, breakerKey, context);
+                }
+
+                context.AddShadow("loop:stopped:" + stop.Limit);
             }
 
             wrapUp = Fraction(run, now) >= _options.WrapUpAt;
             note = run.PendingNote;
             run.PendingNote = null;
+        }
+
+        if (_options.Shadow)
+        {
+            if (note is not null)
+            {
+                context.AddShadow("loop:loop-note");
+            }
+
+            if (wrapUp)
+            {
+                context.AddShadow("loop:wrap-up");
+            }
+
+            return new Call(messages, options, run, breakerKey, null);
         }
 
         if (!wrapUp && note is null)

@@ -76,5 +76,12 @@ public sealed class LoopGuardOptions
     [Range(1, 10_000_000)]
     public int MaxTrackedRuns { get; set; } = 10_000;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the guard runs in shadow mode: it counts and decides as usual and records each stop,
+    /// wrap-up, loop note, retry storm and open circuit it would have applied in <see cref="GovernanceRecord.ShadowActions"/>
+    /// (<c>loop:stopped:max-steps</c>, <c>loop:wrap-up</c>, …), but lets the call through unchanged.
+    /// </summary>
+    public bool Shadow { get; set; }
+
     internal LoopGuardOptions Clone() => (LoopGuardOptions)MemberwiseClone();
 }

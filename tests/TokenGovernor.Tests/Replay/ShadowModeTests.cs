@@ -86,4 +86,23 @@ public class ShadowModeTests
         Assert.Equal(CacheStatus.None, second.GetGovernance()!.Cache);
         Assert.Contains("cache:exact", second.GetGovernance()!.ShadowActions);
     }
+
+    [Fact]
+    public async Task LoopGuard_ShadowRunPastMaxSteps_CallsGoThroughAndTheStopIsRecorded()
+    {
+        var (client, provider, _) = Build(p => p.UseLoopGuard(o => { o.MaxSteps = 2; o.WrapUpAt = 1.0; }).UseShadowMode());
+        GovernanceRecord? last = null;
+
+        using (GovernanceScope.Begin(run: "agent-run-1"))
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                last = (await client.GetResponseAsync($"Step {i}", new ChatOptions { ModelId = "gpt-4o-mini" })).GetGovernance();
+            }
+        }
+
+        Assert.Equal(4, provider.Calls);
+        Assert.Contains("loop:stopped:steps", last!.ShadowActions);
+        Assert.Empty(last.Degradations);
+    }
 }
