@@ -54,50 +54,70 @@ internal static class RedisLedgerScripts
           if #stale > 0 then redis.call('HDEL', sk, unpack(stale)) end
           return c, t
         end
+        -- Reads a reservation in one call: {st, c, t, n, counters = {{p, k}, ...}}, or nil.
+        local function reservation(id)
+          local all = redis.call('HGETALL', P .. ':r:' .. id)
+          if #all == 0 then return nil end
+          local r = {counters = {}}
+          for i = 1, #all, 2 do r[all[i]] = all[i + 1] end
+          for i = 0, tonumber(r.n) - 1 do r.counters[i] = {r['p' .. i], r['k' .. i]} end
+          return r
+        end
+        -- Releases an open reservation's hold; returns the reservation and what each counter still holds, or nil.
         local function release(leases, id, state, retention)
-          local r = P .. ':r:' .. id
-          local v = redis.call('HMGET', r, 'st', 'c', 't', 'n')
           redis.call('ZREM', leases, id)
-          if v[1] ~= 'o' then return false end
-          for i = 0, tonumber(v[4]) - 1 do
-            local pk = redis.call('HMGET', r, 'p' .. i, 'k' .. i)
-            local hk = hkey(pk[1], pk[2])
-            local rc = redis.call('HINCRBY', hk, 'rc', neg(v[2]))
-            local rt = redis.call('HINCRBY', hk, 'rt', neg(v[3]))
+          local r = reservation(id)
+          if r == nil or r.st ~= 'o' then return nil end
+          r.held = {}
+          for i = 0, tonumber(r.n) - 1 do
+            local hk = hkey(r.counters[i][1], r.counters[i][2])
+            local rc = redis.call('HINCRBY', hk, 'rc', neg(r.c))
+            local rt = redis.call('HINCRBY', hk, 'rt', neg(r.t))
             if rc <= 0 and rt <= 0 then redis.call('DEL', hk) end
+            r.held[i] = {rc, rt}
           end
-          redis.call('HSET', r, 'st', state)
-          redis.call('PEXPIRE', r, retention)
-          return true
+          local key = P .. ':r:' .. id
+          redis.call('HSET', key, 'st', state)
+          redis.call('PEXPIRE', key, retention)
+          return r
         end
         -- Adds a charge to a counter's window and fires soft thresholds once per window. cfg: w, ttl, cl, tl, th, b.
         local function charge(p, k, cfg, c, t)
           local sk = skey(p, k, cfg.w)
-          local f = num(redis.call('HGET', sk, 'f'))
           local sc, st
+          local f = 0
+          local track = cfg.th ~= ''
           if cfg.b < 0 then
             sc = redis.call('HINCRBY', sk, 'c', c)
             st = redis.call('HINCRBY', sk, 't', t)
+            -- A window key is expired once, when its first charge creates it.
+            if sc == tonumber(c) and st == tonumber(t) and tonumber(cfg.ttl) > 0 then redis.call('PEXPIRE', sk, cfg.ttl) end
+            if track then f = num(redis.call('HGET', sk, 'f')) end
           else
             local before = spent(sk, cfg.b)
-            if before < num(redis.call('HGET', sk, 'ls')) then f = 0 end
+            local v = redis.call('HMGET', sk, 'f', 'ls')
+            f = num(v[1])
+            if before < num(v[2]) then f = 0 end
             redis.call('HINCRBY', sk, 'c' .. cfg.b, c)
             redis.call('HINCRBY', sk, 'u' .. cfg.b, t)
             sc, st = spent(sk, cfg.b)
             redis.call('HSET', sk, 'ls', fmt(sc))
+            redis.call('PEXPIRE', sk, cfg.ttl)
           end
-          if tonumber(cfg.ttl) > 0 then redis.call('PEXPIRE', sk, cfg.ttl) end
-          local after = math.max(util(sc, cfg.cl), util(st, cfg.tl))
-          local fired, j = 0, 0
-          for th in string.gmatch(cfg.th, '[^,]+') do
-            local bitv = 2 ^ j
-            if after >= tonumber(th) and bit.band(f, bitv) == 0 then
-              f = bit.bor(f, bitv)
-              fired = bit.bor(fired, bitv)
+          local fired = 0
+          if track then
+            local after = math.max(util(sc, cfg.cl), util(st, cfg.tl))
+            local j = 0
+            for th in string.gmatch(cfg.th, '[^,]+') do
+              local bitv = 2 ^ j
+              if after >= tonumber(th) and bit.band(f, bitv) == 0 then
+                f = bit.bor(f, bitv)
+                fired = bit.bor(fired, bitv)
+              end
+              j = j + 1
             end
-            j = j + 1
+            if fired ~= 0 or cfg.b >= 0 then redis.call('HSET', sk, 'f', f) end
           end
-          if fired ~= 0 then redis.call('HSET', sk, 'f', f) end
           return fired, sc, st
         end
         local function held(p, k)
@@ -116,7 +136,7 @@ internal static class RedisLedgerScripts
         local now, cost, tokens = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
         local reclaimed = 0
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[7]))) do
-          if release(KEYS[2], id, 'x', ARGV[6]) then reclaimed = reclaimed + 1 end
+          if release(KEYS[2], id, 'x', ARGV[6]) ~= nil then reclaimed = reclaimed + 1 end
         end
         local n, W = tonumber(ARGV[8]), 8
         local utilisation = 0
@@ -183,31 +203,31 @@ internal static class RedisLedgerScripts
     /// </summary>
     public const string Settle = Common + "\n" + PolicyTable + "\n" + """
         local id = ARGV[3]
-        local r = P .. ':r:' .. id
-        local st = redis.call('HGET', r, 'st')
-        if st == 'o' then
-          release(KEYS[1], id, 's', ARGV[6])
-        elseif st == 'x' and ARGV[7] == '1' then
-          redis.call('HSET', r, 'st', 's')
-          redis.call('PEXPIRE', r, ARGV[6])
-        else
-          return false
+        local r = release(KEYS[1], id, 's', ARGV[6])
+        if r == nil then
+          r = reservation(id)
+          if r == nil or r.st ~= 'x' or ARGV[7] ~= '1' then return false end
+          -- A late settle of a reclaimed reservation: its hold is already gone, the spend is charged.
+          local key = P .. ':r:' .. id
+          redis.call('HSET', key, 'st', 's')
+          redis.call('PEXPIRE', key, ARGV[6])
         end
         local pol = policies(8, tonumber(ARGV[8]))
         local out = {1}
-        for i = 0, tonumber(redis.call('HGET', r, 'n')) - 1 do
-          local pk = redis.call('HMGET', r, 'p' .. i, 'k' .. i)
-          local cfg = pol[pk[1]]
+        for i = 0, tonumber(r.n) - 1 do
+          local p, k = r.counters[i][1], r.counters[i][2]
+          local cfg = pol[p]
           if cfg then
-            local fired, sc, stok = charge(pk[1], pk[2], cfg, ARGV[4], ARGV[5])
-            local rc, rt = held(pk[1], pk[2])
-            out[#out + 1] = pk[1]
-            out[#out + 1] = pk[2]
+            local fired, sc, stok = charge(p, k, cfg, ARGV[4], ARGV[5])
+            local rc, rt
+            if r.held then rc, rt = r.held[i][1], r.held[i][2] else rc, rt = held(p, k) end
+            out[#out + 1] = p
+            out[#out + 1] = k
             out[#out + 1] = fired
             out[#out + 1] = fmt(sc)
             out[#out + 1] = fmt(stok)
-            out[#out + 1] = fmt(rc)
-            out[#out + 1] = fmt(rt)
+            out[#out + 1] = fmt(math.max(rc, 0))
+            out[#out + 1] = fmt(math.max(rt, 0))
           end
         end
         return out
@@ -215,7 +235,7 @@ internal static class RedisLedgerScripts
 
     /// <summary>Release. KEYS: leases. ARGV: prefix, id, retention ms. Returns 1 when the reservation was open, else 0.</summary>
     public const string Release = Common + "\n" + """
-        if release(KEYS[1], ARGV[2], 'r', ARGV[3]) then return 1 end
+        if release(KEYS[1], ARGV[2], 'r', ARGV[3]) ~= nil then return 1 end
         return 0
         """;
 
