@@ -80,6 +80,7 @@ public class RedisFaultTests
         using var admin = Connect(server);
         var ledger = Ledger(connection, RedisFailurePolicy.FailClosed, timeout: TimeSpan.FromMilliseconds(200));
         var r = (await ledger.ReserveAsync(GovernanceScope.Empty, 0.5m, 0)).Reservation;
+        Assert.Single(ledger.GetUsage(GovernanceScope.Empty)); // loads the read script before the 200 ms timeout matters
 
         await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "800", "WRITE");
         await ledger.SettleAsync(r, 0.4m, 0); // times out client-side; Redis runs it when the pause ends
@@ -122,7 +123,10 @@ public class RedisFaultTests
         config.ReconnectRetryPolicy = new LinearRetry(100);
         config.BacklogPolicy = BacklogPolicy.FailFast;
         config.AllowAdmin = true;
-        return ConnectionMultiplexer.Connect(config);
+        var connection = ConnectionMultiplexer.Connect(config);
+        // Fail-fast connections refuse commands until the handshake is done: wait, so the first call reaches Redis.
+        WaitConnectedAsync(connection).GetAwaiter().GetResult();
+        return connection;
     }
 
     private static RedisBudgetLedger Ledger(IConnectionMultiplexer connection, RedisFailurePolicy policy, IMeterFactory? meters = null,

@@ -143,7 +143,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
     /// <summary>Gets how many reservations are open in Redis across every instance (one <c>ZCARD</c>), plus this instance's fail-open ones.</summary>
     /// <returns>The count.</returns>
     public async Task<long> CountOpenReservationsAsync() =>
-        await Db.SortedSetLengthAsync(_leaseKeys[0]) + _localCounters.Count;
+        await Db.SortedSetLengthAsync(_leaseKeys[0]).ConfigureAwait(false) + _localCounters.Count;
 
     /// <inheritdoc />
     public async ValueTask<BudgetReservationResult> ReserveAsync(GovernanceScope scope, decimal cost, long tokens, CancellationToken cancellationToken = default)
@@ -163,7 +163,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         {
             try
             {
-                var result = await RunReserveAsync(counters, cost, tokens, now, cancellationToken);
+                var result = await RunReserveAsync(counters, cost, tokens, now, cancellationToken).ConfigureAwait(false);
                 Recovered();
                 return result;
             }
@@ -180,7 +180,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             return BudgetReservationResult.Denied(new BudgetDenial { Policy = first.Info.Policy, Key = first.Key, IsLedgerUnavailable = true }, 1.0);
         }
 
-        var local = await _local.ReserveAsync(scope, cost, tokens, cancellationToken);
+        var local = await _local.ReserveAsync(scope, cost, tokens, cancellationToken).ConfigureAwait(false);
         if (!local.IsGranted)
         {
             return local;
@@ -213,7 +213,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
                 return null;
             }
 
-            var unused = await _local!.SettleAsync(reservation with { Id = reservation.Id & ~LocalFlag }, actualCost, actualTokens, cancellationToken);
+            var unused = await _local!.SettleAsync(reservation with { Id = reservation.Id & ~LocalFlag }, actualCost, actualTokens, cancellationToken).ConfigureAwait(false);
             Enqueue(new PendingOperation(PendingKind.Charge, 0, ToUnits(actualCost), actualTokens, _time.GetUtcNow(), counters, Guid.NewGuid().ToString("N")));
             _ = DrainIfHealthyAsync();
             return unused;
@@ -224,7 +224,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         {
             try
             {
-                var applied = await RunSettleAsync(reservation.Id, units, actualTokens, late: false, _time.GetUtcNow(), cancellationToken);
+                var applied = await RunSettleAsync(reservation.Id, units, actualTokens, late: false, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 Recovered();
                 return applied ? reservation.Cost - actualCost : null;
             }
@@ -256,7 +256,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         if ((reservation.Id & LocalFlag) != 0)
         {
             return _localCounters.TryRemove(reservation.Id, out _) &&
-                await _local!.ReleaseAsync(reservation with { Id = reservation.Id & ~LocalFlag }, cancellationToken);
+                await _local!.ReleaseAsync(reservation with { Id = reservation.Id & ~LocalFlag }, cancellationToken).ConfigureAwait(false);
         }
 
         if (!IsDegraded)
@@ -264,7 +264,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             try
             {
                 var result = await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Release, _leaseKeys,
-                    [_prefix, reservation.Id, _retentionMs]), CancellationToken.None);
+                    [_prefix, reservation.Id, _retentionMs]), CancellationToken.None).ConfigureAwait(false);
                 Recovered();
                 return (long)result == 1;
             }
@@ -320,6 +320,8 @@ public sealed class RedisBudgetLedger : IBudgetLedger
     }
 
     /// <inheritdoc />
+    /// <remarks>One read from Redis. When Redis cannot be read, the counters as this instance last saw them in a reply (or, with
+    /// <see cref="RedisFailurePolicy.FailOpen"/> and none seen, the local ledger's).</remarks>
     public IReadOnlyList<BudgetUsage> GetUsage(GovernanceScope scope)
     {
         ArgumentNullException.ThrowIfNull(scope);
@@ -329,7 +331,23 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             return [];
         }
 
-        return ReadCounters(counters, _time.GetUtcNow()) ?? _local?.GetUsage(scope) ?? [];
+        var now = _time.GetUtcNow();
+        return ReadCounters(counters, now) ?? LastSeen(counters, now) ?? _local?.GetUsage(scope) ?? [];
+    }
+
+    // When Redis cannot be read: the counters as the last reply from Redis showed them (null when this instance saw none).
+    private List<BudgetUsage>? LastSeen(CounterRef[] counters, DateTimeOffset now)
+    {
+        var list = new List<BudgetUsage>(counters.Length);
+        foreach (var c in counters)
+        {
+            if (_seen.TryGetValue(c.Id, out var seen))
+            {
+                list.Add(c.Info.Usage(c.Key, seen, now));
+            }
+        }
+
+        return list.Count > 0 ? list : null;
     }
 
     /// <summary>Applies every queued settle, release and fail-open charge to Redis now (it also happens on its own after Redis answers again).</summary>
@@ -339,7 +357,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
     {
         while (Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
         {
-            await Task.Delay(10, cancellationToken);
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }
 
         var applied = 0;
@@ -360,7 +378,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
 
                 try
                 {
-                    await ApplyAsync(op, cancellationToken);
+                    await ApplyAsync(op, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
                 {
@@ -395,10 +413,10 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         switch (op.Kind)
         {
             case PendingKind.Settle:
-                await RunSettleAsync(op.Id, op.Units, op.Tokens, late: true, op.At, cancellationToken);
+                await RunSettleAsync(op.Id, op.Units, op.Tokens, late: true, op.At, cancellationToken).ConfigureAwait(false);
                 break;
             case PendingKind.Release:
-                await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Release, _leaseKeys, [_prefix, op.Id, _retentionMs]), cancellationToken);
+                await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Release, _leaseKeys, [_prefix, op.Id, _retentionMs]), cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 var args = new List<RedisValue>(8 + (_policies.Length * 7) + (op.Counters.Length * 2))
@@ -413,7 +431,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
                     args.Add(c.Key);
                 }
 
-                var result = await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Charge, [], [.. args]), cancellationToken);
+                var result = await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Charge, [], [.. args]), cancellationToken).ConfigureAwait(false);
                 if (result.Resp2Type == ResultType.Array)
                 {
                     ObserveSettled((RedisResult[])result!, op.At);
@@ -452,7 +470,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             args[o + 7] = w.Bucket(now);
         }
 
-        var reply = (RedisResult[])(await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, _reserveKeys, args), cancellationToken))!;
+        var reply = (RedisResult[])(await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, _reserveKeys, args), cancellationToken).ConfigureAwait(false))!;
         var granted = (long)reply[0] == 1;
         var utilisation = ParseDouble(reply[granted ? 2 : 5]);
         var reclaimed = (long)reply[granted ? 3 : 6];
@@ -497,7 +515,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             _prefix, _time.GetUtcNow().ToUnixTimeMilliseconds(), id, units, tokens, _retentionMs, late ? 1 : 0,
         };
         AddPolicyTable(args, at);
-        var result = await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Settle, _leaseKeys, [.. args]), cancellationToken);
+        var result = await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Settle, _leaseKeys, [.. args]), cancellationToken).ConfigureAwait(false);
         if (result.IsNull || result.Resp2Type != ResultType.Array)
         {
             return false;
@@ -578,7 +596,8 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         try
         {
             // The interface's read is synchronous; it is bounded by the operation timeout and cached for UtilisationCacheDuration.
-            reply = (RedisResult[])WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Read, [], args), CancellationToken.None).GetAwaiter().GetResult()!;
+            // WaitAsync's task captures no synchronization context, so blocking on it cannot deadlock a UI or test context.
+            reply = (RedisResult[])Db.ScriptEvaluateAsync(RedisLedgerScripts.Read, [], args).WaitAsync(_options.OperationTimeout, _time).GetAwaiter().GetResult()!;
             Recovered();
         }
         catch (Exception ex) when (IsUnavailable(ex, CancellationToken.None))
@@ -637,7 +656,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
     }
 
     private async Task<RedisResult> WithTimeout(Task<RedisResult> task, CancellationToken cancellationToken) =>
-        await task.WaitAsync(_options.OperationTimeout, _time, cancellationToken);
+        await task.WaitAsync(_options.OperationTimeout, _time, cancellationToken).ConfigureAwait(false);
 
     private static bool IsUnavailable(Exception ex, CancellationToken cancellationToken) =>
         ex is RedisConnectionException or RedisTimeoutException or TimeoutException or ObjectDisposedException ||
@@ -675,7 +694,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
 
         try
         {
-            await ReconcileAsync();
+            await ReconcileAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -71,7 +71,7 @@ public sealed class RedisSemanticCacheReplicator : ISemanticCacheReplicator, IDi
         var db = Db;
         var add = db.StreamAddAsync(_stream, fields, maxLength: _options.MaxEntries, useApproximateMaxLength: true);
         var notify = db.PublishAsync(_channel, _origin);
-        await Task.WhenAll(add, notify).WaitAsync(cancellationToken);
+        await Task.WhenAll(add, notify).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -140,13 +140,13 @@ public sealed class RedisSemanticCacheReplicator : ISemanticCacheReplicator, IDi
                         {
                             Signal();
                         }
-                    });
+                    }).ConfigureAwait(false);
                     subscribed = true;
                 }
 
                 while (true)
                 {
-                    var entries = await Db.StreamRangeAsync(_stream, last == "0-0" ? "-" : "(" + last, "+", count: 512);
+                    var entries = await Db.StreamRangeAsync(_stream, last == "0-0" ? "-" : "(" + last, "+", count: 512).ConfigureAwait(false);
                     foreach (var e in entries)
                     {
                         last = e.Id;
@@ -166,7 +166,7 @@ public sealed class RedisSemanticCacheReplicator : ISemanticCacheReplicator, IDi
 
             try
             {
-                await _signal.WaitAsync(_options.PollInterval, stop);
+                await _signal.WaitAsync(_options.PollInterval, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -59,7 +59,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var context = GovernanceContext.JoinOrCreate(options, _time, streaming: false, out var owner);
-        var plan = await PrepareAsync(messages, options, context, cancellationToken);
+        var plan = await PrepareAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
         if (plan.Refusal is not null)
         {
             return Refuse(context, owner, plan);
@@ -71,16 +71,16 @@ public sealed class BudgetChatClient : DelegatingChatClient
         {
             using (GovernanceContext.Enter(context))
             {
-                response = await base.GetResponseAsync(messages, plan.Options, cancellationToken);
+                response = await base.GetResponseAsync(messages, plan.Options, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
         {
-            await FinishAsync(context, plan, before, usage: null, modelId: null);
+            await FinishAsync(context, plan, before, usage: null, modelId: null).ConfigureAwait(false);
             throw;
         }
 
-        await FinishAsync(context, plan, before, response.Usage, response.ModelId);
+        await FinishAsync(context, plan, before, response.Usage, response.ModelId).ConfigureAwait(false);
         if (owner)
         {
             response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
@@ -107,7 +107,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IEnumerable<ChatMessage> messages, ChatOptions? options,
         GovernanceContext context, bool owner, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var plan = await PrepareAsync(messages, options, context, cancellationToken);
+        var plan = await PrepareAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
         if (plan.Refusal is not null)
         {
             foreach (var update in Refuse(context, owner, plan).ToChatResponseUpdates())
@@ -130,7 +130,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
         try
         {
-            await foreach (var update in stream)
+            await foreach (var update in stream.ConfigureAwait(false))
             {
                 modelId ??= update.ModelId;
                 responseId ??= update.ResponseId;
@@ -149,7 +149,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         }
         finally
         {
-            await FinishAsync(context, plan, before, usage, modelId);
+            await FinishAsync(context, plan, before, usage, modelId).ConfigureAwait(false);
         }
 
         if (completed && owner)
@@ -218,7 +218,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         var estimate = CostEstimator.Estimate(modelId, price, prompt, maxOutput, tokenizer);
         context.Estimate ??= estimate;
 
-        var result = await _ledger.ReserveAsync(scope, estimate.MaxCost, (long)prompt + maxOutput, cancellationToken);
+        var result = await _ledger.ReserveAsync(scope, estimate.MaxCost, (long)prompt + maxOutput, cancellationToken).ConfigureAwait(false);
         if (!result.IsGranted && shadow)
         {
             // The call goes ahead without a reservation: its spend is not charged to the budget, which stays full.
@@ -231,7 +231,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         {
             effective.MaxOutputTokens = affordable;
             estimate = CostEstimator.Estimate(modelId, price, prompt, affordable, tokenizer);
-            result = await _ledger.ReserveAsync(scope, estimate.MaxCost, (long)prompt + affordable, cancellationToken);
+            result = await _ledger.ReserveAsync(scope, estimate.MaxCost, (long)prompt + affordable, cancellationToken).ConfigureAwait(false);
             if (result.IsGranted)
             {
                 context.AddDegradation("output-capped-to-fit");
@@ -292,7 +292,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
 
         if (actual is { } cost)
         {
-            await _ledger.SettleAsync(plan.Reservation, cost, tokens, CancellationToken.None);
+            await _ledger.SettleAsync(plan.Reservation, cost, tokens, CancellationToken.None).ConfigureAwait(false);
             context.BudgetSettled = (context.BudgetSettled ?? 0) + cost;
             if (cost > plan.Reservation.Cost)
             {
@@ -301,7 +301,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         }
         else
         {
-            await _ledger.ReleaseAsync(plan.Reservation, CancellationToken.None);
+            await _ledger.ReleaseAsync(plan.Reservation, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

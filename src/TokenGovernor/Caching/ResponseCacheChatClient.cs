@@ -110,7 +110,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         ArgumentNullException.ThrowIfNull(messages);
         var context = GovernanceContext.JoinOrCreate(options, _time, streaming: false, out var owner);
         var list = messages as IList<ChatMessage> ?? messages.ToList();
-        var lookup = await LookupAsync(list, options, context, cancellationToken);
+        var lookup = await LookupAsync(list, options, context, cancellationToken).ConfigureAwait(false);
         if (lookup.Hit is { } hit)
         {
             if (!_options.Shadow)
@@ -126,10 +126,10 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         ChatResponse response;
         using (GovernanceContext.Enter(context))
         {
-            response = await base.GetResponseAsync(list, options, cancellationToken);
+            response = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
         }
 
-        await StoreAsync(lookup, response, CostOf(context, before, response.Usage, response.ModelId ?? lookup.Model), cancellationToken);
+        await StoreAsync(lookup, response, CostOf(context, before, response.Usage, response.ModelId ?? lookup.Model), cancellationToken).ConfigureAwait(false);
         if (owner)
         {
             response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
@@ -161,7 +161,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
     private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IList<ChatMessage> list, ChatOptions? options, GovernanceContext context, bool owner,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var lookup = await LookupAsync(list, options, context, cancellationToken);
+        var lookup = await LookupAsync(list, options, context, cancellationToken).ConfigureAwait(false);
         if (lookup.Hit is { } shadowed && _options.Shadow)
         {
             context.AddShadow(ShadowAction(shadowed));
@@ -193,7 +193,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
             stream = base.GetStreamingResponseAsync(list, options, cancellationToken);
         }
 
-        await foreach (var update in stream)
+        await foreach (var update in stream.ConfigureAwait(false))
         {
             updates?.Add(update);
             yield return update;
@@ -206,7 +206,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
             var response = updates.ToChatResponse();
             responseId = response.ResponseId;
             modelId = response.ModelId;
-            await StoreAsync(lookup, response, CostOf(context, before, response.Usage, response.ModelId ?? lookup.Model), cancellationToken);
+            await StoreAsync(lookup, response, CostOf(context, before, response.Usage, response.ModelId ?? lookup.Model), cancellationToken).ConfigureAwait(false);
         }
 
         if (owner)
@@ -256,7 +256,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
 
             if (_distributed is not null)
             {
-                var bytes = await _distributed.GetAsync(lookup.ExactCacheKey, cancellationToken);
+                var bytes = await _distributed.GetAsync(lookup.ExactCacheKey, cancellationToken).ConfigureAwait(false);
                 exact = bytes is null ? null : CachedResponses.Deserialize(bytes, lookup.ExactKey);
             }
 
@@ -282,7 +282,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
             }
 
             lookup.Text = text;
-            lookup.Vector = await EmbedAsync(text, cancellationToken);
+            lookup.Vector = await EmbedAsync(text, cancellationToken).ConfigureAwait(false);
             var index = Volatile.Read(ref _index) ?? EnsureIndex(lookup.Vector.Length);
             Span<VectorMatch<SemanticEntry>> matches = new VectorMatch<SemanticEntry>[_options.SemanticCandidates];
             var found = index.Search(lookup.Partition, lookup.Vector, matches, _options.SimilarityThreshold);
@@ -350,7 +350,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
                 try
                 {
                     await _distributed!.SetAsync(lookup.ExactCacheKey, CachedResponses.Serialize(lookup.ExactKey, cost, copy),
-                        new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = _options.ExactTimeToLive }, cancellationToken);
+                        new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = _options.ExactTimeToLive }, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -374,7 +374,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
                         Response = copy,
                         Cost = cost,
                         ExpiresAt = _time.GetUtcNow() + _options.SemanticTimeToLive,
-                    }, cancellationToken);
+                    }, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -466,7 +466,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         }
         else
         {
-            vector = (await _embedder.GenerateVectorAsync(text, cancellationToken: cancellationToken)).ToArray();
+            vector = (await _embedder.GenerateVectorAsync(text, cancellationToken: cancellationToken).ConfigureAwait(false)).ToArray();
         }
 
         _memo.Add(text, vector);

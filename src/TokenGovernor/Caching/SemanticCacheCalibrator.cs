@@ -41,7 +41,7 @@ public static class SemanticCacheCalibrator
         var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var chunk in texts.Chunk(256))
         {
-            var embeddings = await embedder.GenerateAsync(chunk, cancellationToken: cancellationToken);
+            var embeddings = await embedder.GenerateAsync(chunk, cancellationToken: cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < chunk.Length; i++)
             {
                 vectors[chunk[i]] = embeddings[i].Vector.ToArray();

@@ -81,7 +81,7 @@ public sealed class TokenBudgetChatReducer : IChatReducer
         var result = new List<ChatMessage>(system);
         if (dropped.Count > 0 && _summarizer is not null)
         {
-            result.Add(new ChatMessage(ChatRole.User, "[Summary of the earlier conversation] " + await SummarizeAsync(dropped, cancellationToken)));
+            result.Add(new ChatMessage(ChatRole.User, "[Summary of the earlier conversation] " + await SummarizeAsync(dropped, cancellationToken).ConfigureAwait(false)));
         }
 
         result.AddRange(units.Skip(keptFrom).SelectMany(u => u));
@@ -132,7 +132,7 @@ public sealed class TokenBudgetChatReducer : IChatReducer
         }
 
         prompt.Add(new ChatMessage(ChatRole.User, "Conversation to add to the summary:\n" + string.Join("\n", fresh.Select(Render))));
-        var response = await _summarizer!.GetResponseAsync(prompt, new ChatOptions { ModelId = _options.SummaryModelId, MaxOutputTokens = _options.SummaryMaxTokens }, cancellationToken);
+        var response = await _summarizer!.GetResponseAsync(prompt, new ChatOptions { ModelId = _options.SummaryModelId, MaxOutputTokens = _options.SummaryMaxTokens }, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             SummaryCalls++;

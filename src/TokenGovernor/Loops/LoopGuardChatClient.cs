@@ -85,7 +85,7 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
         {
             using (GovernanceContext.Enter(context))
             {
-                response = await base.GetResponseAsync(call.Messages, call.Options, cancellationToken);
+                response = await base.GetResponseAsync(call.Messages, call.Options, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -136,7 +136,7 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
         var failed = true;
         try
         {
-            await foreach (var update in stream)
+            await foreach (var update in stream.ConfigureAwait(false))
             {
                 updates.Add(update);
                 yield return update;

@@ -78,7 +78,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         var outer = GovernanceContext.Current;
         var requested = ResolveRequestedModel(options);
         var started = _time.GetTimestamp();
-        var response = await base.GetResponseAsync(messages, options, cancellationToken);
+        var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         var record = Meter(outer, messages, options, requested, response.Usage, response.ModelId, response.Messages, null, streaming: false, started);
         if (outer is null)
         {
@@ -118,7 +118,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         var received = false;
         try
         {
-            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken))
+            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
             {
                 received = true;
                 modelId ??= update.ModelId;

@@ -41,7 +41,7 @@ public sealed class TrafficRecordingChatClient : DelegatingChatClient
         ChatResponse response;
         try
         {
-            response = await base.GetResponseAsync(list, options, cancellationToken);
+            response = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
         }
         catch (BudgetExceededException ex)
         {
@@ -61,12 +61,13 @@ public sealed class TrafficRecordingChatClient : DelegatingChatClient
         var entry = Begin(list, options);
         var updates = new List<ChatResponseUpdate>();
         GovernanceRecord? record = null;
-        await using var e = base.GetStreamingResponseAsync(list, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var e = base.GetStreamingResponseAsync(list, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var disposeEnumerator = e.ConfigureAwait(false);
         while (true)
         {
             try
             {
-                if (!await e.MoveNextAsync())
+                if (!await e.MoveNextAsync().ConfigureAwait(false))
                 {
                     break;
                 }

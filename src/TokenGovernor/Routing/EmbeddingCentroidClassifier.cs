@@ -40,9 +40,9 @@ public sealed class EmbeddingCentroidClassifier : IAsyncComplexityClassifier
     {
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(tierNames);
-        var centroids = _centroids ?? await BuildAsync(cancellationToken);
+        var centroids = _centroids ?? await BuildAsync(cancellationToken).ConfigureAwait(false);
         var text = messages.LastOrDefault(m => m.Role == ChatRole.User)?.Text ?? string.Empty;
-        var query = (await _embedder.GenerateVectorAsync(text, cancellationToken: cancellationToken)).ToArray();
+        var query = (await _embedder.GenerateVectorAsync(text, cancellationToken: cancellationToken).ConfigureAwait(false)).ToArray();
         var best = (Tier: centroids[0].Tier, Similarity: float.MinValue);
         foreach (var (tier, centroid) in centroids)
         {
@@ -74,7 +74,7 @@ public sealed class EmbeddingCentroidClassifier : IAsyncComplexityClassifier
 
     private async Task<(string Tier, float[] Centroid)[]> BuildAsync(CancellationToken cancellationToken)
     {
-        await _build.WaitAsync(cancellationToken);
+        await _build.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_centroids is { } built)
@@ -90,7 +90,7 @@ public sealed class EmbeddingCentroidClassifier : IAsyncComplexityClassifier
                     continue;
                 }
 
-                var embeddings = await _embedder.GenerateAsync(examples, cancellationToken: cancellationToken);
+                var embeddings = await _embedder.GenerateAsync(examples, cancellationToken: cancellationToken).ConfigureAwait(false);
                 var sum = new float[embeddings[0].Vector.Length];
                 foreach (var e in embeddings)
                 {

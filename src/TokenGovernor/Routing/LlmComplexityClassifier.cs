@@ -59,7 +59,7 @@ public sealed class LlmComplexityClassifier : IAsyncComplexityClassifier
                     "Answer with the tier name only."),
                 new(ChatRole.User, text.Length > 4_000 ? text[..4_000] : text),
             };
-            var response = await _client.GetResponseAsync(prompt, new ChatOptions { ModelId = _modelId, MaxOutputTokens = 8, Temperature = 0 }, cancellationToken);
+            var response = await _client.GetResponseAsync(prompt, new ChatOptions { ModelId = _modelId, MaxOutputTokens = 8, Temperature = 0 }, cancellationToken).ConfigureAwait(false);
             var answer = response.Text.Trim();
             var index = -1;
             for (var i = tierNames.Count - 1; i >= 0 && index < 0; i--)

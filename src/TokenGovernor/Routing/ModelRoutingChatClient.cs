@@ -76,7 +76,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
     private async ValueTask<(int Tier, ComplexityAssessment Assessment, List<string> Reasons)> DecideAsync(IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         var assessment = _options.AsyncClassifier is { } classifier
-            ? await classifier.ClassifyAsync(messages, options, _tierNames, cancellationToken)
+            ? await classifier.ClassifyAsync(messages, options, _tierNames, cancellationToken).ConfigureAwait(false)
             : _options.Classifier.Classify(messages, options, _tiers.Length);
         return DecideCore(messages, options, assessment);
     }
@@ -134,10 +134,10 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         var list = messages as IList<ChatMessage> ?? messages.ToList();
         if (PinnedModel(options) is { } model)
         {
-            return await PassThroughPinned(list, options, model, context, owner, cancellationToken);
+            return await PassThroughPinned(list, options, model, context, owner, cancellationToken).ConfigureAwait(false);
         }
 
-        var (tier, assessment, reasons) = await DecideAsync(list, options, cancellationToken);
+        var (tier, assessment, reasons) = await DecideAsync(list, options, cancellationToken).ConfigureAwait(false);
         if (_options.Shadow)
         {
             // Shadow mode: record the model routing would have chosen; the request goes through as the application sent it.
@@ -145,7 +145,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
             ChatResponse passed;
             using (GovernanceContext.Enter(context))
             {
-                passed = await base.GetResponseAsync(list, options, cancellationToken);
+                passed = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
             }
 
             if (owner)
@@ -170,7 +170,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
                 {
                     using (GovernanceContext.Enter(context))
                     {
-                        response = await (deployment.Client ?? InnerClient).GetResponseAsync(list, Options(options, deployment, tier, assessment), cancellationToken);
+                        response = await (deployment.Client ?? InnerClient).GetResponseAsync(list, Options(options, deployment, tier, assessment), cancellationToken).ConfigureAwait(false);
                     }
 
                     failure = null;
@@ -183,7 +183,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
                     RoutingLog.FailedOver(_logger, deployment.ModelId, ex.Message);
                     if (d < _tiers[tier].Deployments.Count - 1 && _options.RetryAfter(ex) is { } wait && wait > TimeSpan.Zero)
                     {
-                        await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken);
+                        await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -225,7 +225,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var pinnedModel = PinnedModel(options);
-        var (tier, assessment, reasons) = pinnedModel is null ? await DecideAsync(list, options, cancellationToken) : (0, new ComplexityAssessment(0, 0, false, []), new List<string> { "pinned-model" });
+        var (tier, assessment, reasons) = pinnedModel is null ? await DecideAsync(list, options, cancellationToken).ConfigureAwait(false) : (0, new ComplexityAssessment(0, 0, false, []), new List<string> { "pinned-model" });
         if (_options.Shadow && pinnedModel is null)
         {
             context.AddShadow("routing:" + _tiers[tier].Deployments[0].ModelId);
@@ -268,15 +268,15 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
             try
             {
                 // Fail over only before the first chunk: after it, the caller has content from this deployment.
-                first = await enumerator.MoveNextAsync();
+                first = await enumerator.MoveNextAsync().ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && _options.IsTransient(ex) && d < deployments.Count - 1)
             {
-                await enumerator.DisposeAsync();
+                await enumerator.DisposeAsync().ConfigureAwait(false);
                 reasons.Add("failover:" + modelId);
                 if (_options.RetryAfter(ex) is { } wait && wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken);
+                    await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -291,12 +291,12 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
                         updates.Add(enumerator.Current);
                         yield return enumerator.Current;
                     }
-                    while (await enumerator.MoveNextAsync());
+                    while (await enumerator.MoveNextAsync().ConfigureAwait(false));
                 }
             }
             finally
             {
-                await enumerator.DisposeAsync();
+                await enumerator.DisposeAsync().ConfigureAwait(false);
             }
 
             break;
@@ -315,7 +315,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         ChatResponse response;
         using (GovernanceContext.Enter(context))
         {
-            response = await InnerClient.GetResponseAsync(list, WithModel(options, model), cancellationToken);
+            response = await InnerClient.GetResponseAsync(list, WithModel(options, model), cancellationToken).ConfigureAwait(false);
         }
 
         Record(context, options, response, -1, model, new ComplexityAssessment(0, 0, false, []), ["pinned-model"], 0, before);
