@@ -824,14 +824,12 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             var u = 0.0;
             if (CostLimitUnits >= 0)
             {
-                double used = spent + reserved;
-                u = CostLimitUnits == 0 ? (used > 0 ? double.PositiveInfinity : 1) : used / CostLimitUnits;
+                u = BudgetMath.Utilisation(spent + reserved, CostLimitUnits);
             }
 
             if (TokenLimit >= 0)
             {
-                double used = spentTokens + reservedTokens;
-                u = Math.Max(u, TokenLimit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : used / TokenLimit);
+                u = Math.Max(u, BudgetMath.Utilisation(spentTokens + reservedTokens, TokenLimit));
             }
 
             return u;

@@ -605,18 +605,17 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
 
         public double Utilisation(decimal extraCost, long extraTokens)
         {
-            // Double arithmetic: utilisation steers the ladder and thresholds; admission itself compares exact decimals.
             var u = 0.0;
             if (!double.IsNaN(_costLimit))
             {
                 var used = (double)(_spent + Reserved + extraCost);
-                u = _costLimit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : used / _costLimit;
+                u = BudgetMath.Utilisation(used, _costLimit);
             }
 
             if (!double.IsNaN(_tokenLimit))
             {
                 double used = _spentTokens + ReservedTokens + extraTokens;
-                u = Math.Max(u, _tokenLimit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : used / _tokenLimit);
+                u = Math.Max(u, BudgetMath.Utilisation(used, _tokenLimit));
             }
 
             return u;
@@ -628,7 +627,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             if (_hasCostLimit)
             {
                 var used = _spent + Reserved;
-                utilisation = Math.Max(utilisation, _costLimit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : (double)used / _costLimit);
+                utilisation = Math.Max(utilisation, BudgetMath.Utilisation((double)used, _costLimit));
                 if (strict ? used + cost > _costLimitExact : used >= _costLimitExact)
                 {
                     return Deny(isTokens: false, _costLimitExact, _spent, Reserved, cost, now);
@@ -638,7 +637,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             if (_hasTokenLimit)
             {
                 var used = _spentTokens + ReservedTokens;
-                utilisation = Math.Max(utilisation, _tokenLimit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : used / _tokenLimit);
+                utilisation = Math.Max(utilisation, BudgetMath.Utilisation(used, _tokenLimit));
                 if (strict ? used + tokens > _tokenLimitExact : used >= _tokenLimitExact)
                 {
                     return Deny(isTokens: true, _tokenLimitExact, _spentTokens, ReservedTokens, tokens, now);
