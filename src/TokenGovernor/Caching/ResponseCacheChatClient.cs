@@ -113,13 +113,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         var lookup = await LookupAsync(list, options, context, cancellationToken).ConfigureAwait(false);
         if (lookup.Hit is { } hit)
         {
-            if (!_options.Shadow)
-            {
-                return Serve(context, owner, hit);
-            }
-
-            context.AddShadow(ShadowAction(hit));
-            lookup.Storable = false; // the entry is already stored
+            return Serve(context, owner, hit);
         }
 
         var before = context.Mark();
@@ -162,13 +156,6 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var lookup = await LookupAsync(list, options, context, cancellationToken).ConfigureAwait(false);
-        if (lookup.Hit is { } shadowed && _options.Shadow)
-        {
-            context.AddShadow(ShadowAction(shadowed));
-            lookup.Hit = null;
-            lookup.Storable = false;
-        }
-
         if (lookup.Hit is { } hit)
         {
             var served = Serve(context, owner: false, hit);
@@ -216,6 +203,21 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
     }
 
     private async ValueTask<Lookup> LookupAsync(IList<ChatMessage> messages, ChatOptions? options, GovernanceContext context, CancellationToken cancellationToken)
+    {
+        var lookup = await FindAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
+        if (_options.Shadow && lookup.Hit is { } hit)
+        {
+            // Shadow mode: record the hit the cache would have served; the call goes to the provider and the entry, already
+            // stored, is not stored again.
+            context.AddShadow(ShadowAction(hit));
+            lookup.Hit = null;
+            lookup.Storable = false;
+        }
+
+        return lookup;
+    }
+
+    private async ValueTask<Lookup> FindAsync(IList<ChatMessage> messages, ChatOptions? options, GovernanceContext context, CancellationToken cancellationToken)
     {
         if (Bypass(options))
         {
