@@ -89,10 +89,7 @@ internal static class CliApp
             return PriceCatalog.BuiltIn;
         }
 
-        if (!File.Exists(path))
-        {
-            throw new CliUsageException($"--catalog file '{path}' does not exist");
-        }
+        RequireFile(path, "--catalog");
 
         return PriceCatalog.BuiltIn.ToBuilder().AddLiteLlmFile(path).Build();
     }
@@ -533,6 +530,15 @@ internal static class CliApp
         if (value is { } v)
         {
             w.WriteNumber(name, Normalize(v));
+        }
+    }
+
+    /// <summary>Fails with exit code 2 and a message naming the option when its file does not exist.</summary>
+    internal static void RequireFile(string path, string option)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliUsageException($"{option} file '{path}' does not exist");
         }
     }
 

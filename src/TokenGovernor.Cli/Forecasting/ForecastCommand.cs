@@ -13,10 +13,7 @@ internal static class ForecastCommand
         var scenarios = cli.String("scenarios");
         var json = cli.Flag("json");
         cli.ThrowIfUnknownOptions();
-        if (!File.Exists(path))
-        {
-            throw new CliUsageException($"--history file '{path}' does not exist");
-        }
+        CliApp.RequireFile(path, "--history");
 
         var options = new SpendForecastOptions();
         if (months is not null)

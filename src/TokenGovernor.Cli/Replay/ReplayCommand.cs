@@ -13,15 +13,8 @@ internal static class ReplayCommand
         var configPath = cli.String("config") ?? throw new CliUsageException("replay needs --config governor.json (a TokenGovernor configuration to evaluate)");
         var json = cli.Flag("json");
         cli.ThrowIfUnknownOptions();
-        if (!File.Exists(logPath))
-        {
-            throw new CliUsageException($"--log file '{logPath}' does not exist");
-        }
-
-        if (!File.Exists(configPath))
-        {
-            throw new CliUsageException($"--config file '{configPath}' does not exist");
-        }
+        CliApp.RequireFile(logPath, "--log");
+        CliApp.RequireFile(configPath, "--config");
 
         var configuration = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(configPath), optional: false, reloadOnChange: false).Build();
         List<TrafficLogEntry> entries;
