@@ -173,7 +173,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             }
         }
 
-        _fallbacks.Add(1, new KeyValuePair<string, object?>("operation", "reserve"), new KeyValuePair<string, object?>("policy", _options.FailurePolicy.ToString()));
+        CountFallback("reserve", _options.FailurePolicy.ToString());
         if (_local is null)
         {
             var first = counters[0];
@@ -235,7 +235,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         }
 
         // Redis is down: the spend happened, so it is queued and charged once Redis answers (even if the lease expires first).
-        _fallbacks.Add(1, new KeyValuePair<string, object?>("operation", "settle"), new KeyValuePair<string, object?>("policy", "queued"));
+        CountFallback("settle", "queued");
         Enqueue(new PendingOperation(PendingKind.Settle, reservation.Id, units, actualTokens, _time.GetUtcNow(), [], null));
         return reservation.Cost - actualCost;
     }
@@ -274,7 +274,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             }
         }
 
-        _fallbacks.Add(1, new KeyValuePair<string, object?>("operation", "release"), new KeyValuePair<string, object?>("policy", "queued"));
+        CountFallback("release", "queued");
         Enqueue(new PendingOperation(PendingKind.Release, reservation.Id, 0, 0, _time.GetUtcNow(), [], null));
         return true;
     }
@@ -663,6 +663,9 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         (ex is RedisServerException server && (server.Message.StartsWith("LOADING", StringComparison.Ordinal) || server.Message.StartsWith("BUSY", StringComparison.Ordinal))) ||
         (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
+    private void CountFallback(string operation, string policy) =>
+        _fallbacks.Add(1, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("policy", policy));
+
     private void Trip(string operation, Exception ex)
     {
         var first = Interlocked.Exchange(ref _retryAtTicks, (_time.GetUtcNow() + _options.RetryInterval).UtcTicks) == 0;
@@ -710,7 +713,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             {
                 _pending.Dequeue();
                 RedisLedgerLog.PendingDropped(_logger, _options.MaxPendingOperations);
-                _fallbacks.Add(1, new KeyValuePair<string, object?>("operation", "dropped"), new KeyValuePair<string, object?>("policy", "queued"));
+                CountFallback("dropped", "queued");
             }
 
             _pending.Enqueue(op);
