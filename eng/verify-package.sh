@@ -11,9 +11,11 @@ dotnet pack "$root/TokenGovernor.sln" -c Release -o "$work/feed" -p:VersionSuffi
 for id in TokenGovernor TokenGovernor.Redis TokenGovernor.Cli; do
   test -f "$work/feed/$id.$version.nupkg" || { echo "missing package $id.$version.nupkg"; ls "$work/feed"; exit 1; }
 done
-# The library package carries its XML docs, README and licence.
-unzip -l "$work/feed/TokenGovernor.$version.nupkg" | grep -q 'lib/net10.0/TokenGovernor.xml' || { echo "TokenGovernor package has no XML docs"; exit 1; }
-unzip -l "$work/feed/TokenGovernor.$version.nupkg" | grep -q 'README.md' || { echo "TokenGovernor package has no README"; exit 1; }
+# The library package carries its XML docs, README and licence. The listing is read whole first: piping it into
+# `grep -q` under pipefail fails at random, because grep exits at the first match and unzip dies of SIGPIPE (141).
+listing=$(unzip -l "$work/feed/TokenGovernor.$version.nupkg")
+grep -q 'lib/net10.0/TokenGovernor.xml' <<<"$listing" || { echo "TokenGovernor package has no XML docs"; echo "$listing"; exit 1; }
+grep -q 'README.md' <<<"$listing" || { echo "TokenGovernor package has no README"; echo "$listing"; exit 1; }
 
 mkdir -p "$work/app"
 cd "$work/app"
