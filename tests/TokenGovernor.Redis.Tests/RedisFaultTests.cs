@@ -72,6 +72,108 @@ public class RedisFaultTests
         Assert.Equal(0, ledger.PendingOperations);
     }
 
+    [SkippableTheory]
+    [InlineData(RedisFailurePolicy.FailClosed)]
+    [InlineData(RedisFailurePolicy.FailOpen)]
+    public async Task SixteenCallers_RedisKilledAndRestartedMidRun_EverySettledCostCountedExactlyOnce(RedisFailurePolicy policy)
+    {
+        using var server = StartServer();
+        using var connection = Connect(server);
+        var limit = new BudgetPolicy("global") { CostLimit = 1_000m };
+        var ledger = new RedisBudgetLedger(connection, [limit], new RedisBudgetLedgerOptions
+        {
+            FailurePolicy = policy,
+            FailOpenLimitFraction = 0.5,
+            OperationTimeout = TimeSpan.FromMilliseconds(300),
+            RetryInterval = TimeSpan.FromMilliseconds(50),
+        });
+        var gate = new object();
+        decimal settled = 0;
+        long grantedWhileDown = 0, deniedWhileDown = 0, grantedAfter = 0;
+        var phase = 0; // 0 before the kill, 1 while down, 2 after the restart
+        using var stop = new CancellationTokenSource();
+
+        var callers = Enumerable.Range(0, 16).Select(caller => Task.Run(async () =>
+        {
+            var random = new Random(caller);
+            while (!stop.IsCancellationRequested)
+            {
+                var at = Volatile.Read(ref phase);
+                var worst = Math.Round(0.001m + ((decimal)random.NextDouble() * 0.05m), 6);
+                var result = await ledger.ReserveAsync(GovernanceScope.Empty, worst, 0);
+                if (!result.IsGranted)
+                {
+                    // Redis's limit is far above what the test spends: a refusal is Redis being down, or (fail-open) the
+                    // local share of the limit used up while it was.
+                    Assert.True(result.Denial!.IsLedgerUnavailable || (policy == RedisFailurePolicy.FailOpen && at == 1),
+                        $"refused in phase {at} by {result.Denial.Policy.Name}");
+                    if (at == 1)
+                    {
+                        Interlocked.Increment(ref deniedWhileDown);
+                    }
+
+                    await Task.Delay(5);
+                    continue;
+                }
+
+                _ = at switch
+                {
+                    1 => Interlocked.Increment(ref grantedWhileDown),
+                    2 => Interlocked.Increment(ref grantedAfter),
+                    _ => 0,
+                };
+                await Task.Delay(1); // the call itself
+                var actual = Math.Round(worst * (decimal)random.NextDouble(), 6);
+                if (await ledger.SettleAsync(result.Reservation, actual, 0) is not null)
+                {
+                    lock (gate)
+                    {
+                        settled += actual;
+                    }
+                }
+            }
+        })).ToArray();
+
+        await Task.Delay(300);
+        server.Stop();
+        Volatile.Write(ref phase, 1);
+        await Task.Delay(700);
+        Volatile.Write(ref phase, 2);
+        server.Restart();
+        await WaitConnectedAsync(connection);
+        for (var i = 0; i < 200 && Interlocked.Read(ref grantedAfter) < 50; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(callers);
+        for (var i = 0; i < 100 && ledger.PendingOperations > 0; i++)
+        {
+            await ledger.ReconcileAsync();
+            await Task.Delay(20);
+        }
+
+        // Every queued settle and fail-open charge has been applied; then Redis itself is read. Spend must equal what the callers
+        // were told was settled, to the nano-dollar. Reserved is not asserted: a reserve that ran in Redis but whose reply was
+        // lost in the kill leaves a hold that only the lease reclaims (MultiProcessLedgerTests covers that reclaim).
+        Assert.Equal(0, ledger.PendingOperations);
+        Assert.True(grantedAfter >= 50, $"only {grantedAfter} calls were granted after Redis came back");
+        if (policy == RedisFailurePolicy.FailOpen)
+        {
+            Assert.True(grantedWhileDown > 0, "fail-open must admit calls locally while Redis is down");
+        }
+        else
+        {
+            Assert.True(deniedWhileDown > 0, "fail-closed must refuse calls while Redis is down");
+        }
+
+        using var fresh = Connect(server);
+        var reader = new RedisBudgetLedger(fresh, [limit], new RedisBudgetLedgerOptions { FailurePolicy = RedisFailurePolicy.FailClosed });
+        var usage = Assert.Single(reader.GetUsage(GovernanceScope.Empty)); // a fresh ledger has no last-seen values to fall back on
+        Assert.Equal(settled, usage.SpentCost);
+    }
+
     [SkippableFact]
     public async Task SlowRedis_SettleTimesOutButRunsLater_RetryDoesNotCountTwice()
     {
