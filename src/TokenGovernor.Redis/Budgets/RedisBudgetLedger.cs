@@ -45,6 +45,9 @@ public sealed class RedisBudgetLedger : IBudgetLedger
     private readonly Queue<PendingOperation> _pending = new();
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _reconciled;
+    // Request tokens name each reserve attempt, so one whose reply never came can be abandoned: "<instance>.<sequence>".
+    private readonly string _tokenPrefix = Guid.NewGuid().ToString("N") + ".";
+    private long _tokenSequence;
     private long _retryAtTicks;
     private long _expired;
     private int _draining;
@@ -123,7 +126,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
     /// <summary>Gets how many reservations this instance found expired and reclaimed.</summary>
     public long ExpiredReservations => Interlocked.Read(ref _expired);
 
-    /// <summary>Gets how many settles, releases and fail-open charges wait for Redis.</summary>
+    /// <summary>Gets how many settles, releases, fail-open charges and abandoned reserves wait for Redis.</summary>
     public int PendingOperations
     {
         get
@@ -161,14 +164,24 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         var now = _time.GetUtcNow();
         if (!IsDegraded)
         {
+            var token = _tokenPrefix + Interlocked.Increment(ref _tokenSequence).ToString(CultureInfo.InvariantCulture);
             try
             {
-                var result = await RunReserveAsync(counters, cost, tokens, now, cancellationToken).ConfigureAwait(false);
+                var result = await RunReserveAsync(counters, cost, tokens, now, token, cancellationToken).ConfigureAwait(false);
                 Recovered();
                 return result;
             }
-            catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
+            catch (Exception ex) when (ex is OperationCanceledException || IsUnavailable(ex, cancellationToken))
             {
+                // No reply, but the script may have run or may still run (a timeout, a lost connection, a caller that gave up):
+                // its hold would then sit until the lease. Queue an abandon, which gives the hold back or forbids the grant.
+                Enqueue(new PendingOperation(PendingKind.Abandon, 0, 0, 0, now, [], token));
+                if (!IsUnavailable(ex, cancellationToken))
+                {
+                    _ = DrainIfHealthyAsync();
+                    throw;
+                }
+
                 Trip("reserve", ex);
             }
         }
@@ -350,7 +363,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         return list.Count > 0 ? list : null;
     }
 
-    /// <summary>Applies every queued settle, release and fail-open charge to Redis now (it also happens on its own after Redis answers again).</summary>
+    /// <summary>Applies every queued settle, release, fail-open charge and abandoned reserve to Redis now (it also happens on its own after Redis answers again).</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>How many operations were applied; those left wait for the next attempt.</returns>
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken = default)
@@ -418,6 +431,10 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             case PendingKind.Release:
                 await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Release, _leaseKeys, [_prefix, op.Id, _retentionMs]), cancellationToken).ConfigureAwait(false);
                 break;
+            case PendingKind.Abandon:
+                await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Abandon, _leaseKeys,
+                    [_prefix, op.ChargeId, _retentionMs, (long)_options.ReservationLease.TotalMilliseconds]), cancellationToken).ConfigureAwait(false);
+                break;
             default:
                 var args = new List<RedisValue>(8 + (_policies.Length * 7) + (op.Counters.Length * 2))
                 {
@@ -441,11 +458,12 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         }
     }
 
-    private async Task<BudgetReservationResult> RunReserveAsync(CounterRef[] counters, decimal cost, long tokens, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<BudgetReservationResult> RunReserveAsync(CounterRef[] counters, decimal cost, long tokens, DateTimeOffset now, string token,
+        CancellationToken cancellationToken)
     {
         var units = ToUnits(cost);
         var nowMs = now.ToUnixTimeMilliseconds();
-        var args = new RedisValue[8 + (counters.Length * 8)];
+        var args = new RedisValue[9 + (counters.Length * 8)];
         args[0] = _prefix;
         args[1] = nowMs;
         args[2] = units;
@@ -470,7 +488,14 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             args[o + 7] = w.Bucket(now);
         }
 
+        args[^1] = token;
         var reply = (RedisResult[])(await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, _reserveKeys, args), cancellationToken).ConfigureAwait(false))!;
+        if ((long)reply[0] == 2)
+        {
+            // Abandoned before it ran: only a reply to an attempt this instance already gave up on can say so.
+            throw new TimeoutException("The reservation request was abandoned before Redis ran it.");
+        }
+
         var granted = (long)reply[0] == 1;
         var utilisation = ParseDouble(reply[granted ? 2 : 5]);
         var reclaimed = (long)reply[granted ? 3 : 6];
@@ -744,8 +769,10 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         Settle,
         Release,
         Charge,
+        Abandon,
     }
 
+    // ChargeId: the idempotency id of a fail-open charge, or the request token of an abandoned reserve.
     private sealed record PendingOperation(PendingKind Kind, long Id, long Units, long Tokens, DateTimeOffset At, CounterRef[] Counters, string? ChargeId);
 
     private readonly record struct CachedCounter(string Window, long Spent, long SpentTokens, long Reserved, long ReservedTokens, long AtTicks);

@@ -13,7 +13,7 @@ internal static partial class RedisLedgerLog
     public static partial void Recovered(ILogger logger, int pending);
 
     [LoggerMessage(EventId = 6003, EventName = "RedisLedgerReconciled", Level = LogLevel.Information,
-        Message = "Redis budget ledger: reconciled {Count} settles and fail-open charges.")]
+        Message = "Redis budget ledger: reconciled {Count} queued operations (settles, releases, fail-open charges, abandoned reserves).")]
     public static partial void Reconciled(ILogger logger, int count);
 
     [LoggerMessage(EventId = 6004, EventName = "RedisLedgerPendingDropped", Level = LogLevel.Error,

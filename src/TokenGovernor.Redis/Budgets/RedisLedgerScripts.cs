@@ -128,10 +128,13 @@ internal static class RedisLedgerScripts
 
     /// <summary>
     /// Reserve. KEYS: seq, leases. ARGV: prefix, now ms, cost units, tokens, lease expiry ms, retention ms, sweep batch, n; then
-    /// per counter: policy, key, window id, ttl ms, cost limit (-1 none), token limit (-1 none), strict (1/0), bucket (-1 calendar).
-    /// Returns granted {1, id, utilisation, reclaimed, (spent, spentTokens, reserved, reservedTokens) per counter} or denied
-    /// {0, counter index, isTokens, spent, reserved, utilisation, reclaimed}.
+    /// per counter: policy, key, window id, ttl ms, cost limit (-1 none), token limit (-1 none), strict (1/0), bucket (-1 calendar);
+    /// then the caller's request token. Returns granted {1, id, utilisation, reclaimed, (spent, spentTokens, reserved,
+    /// reservedTokens) per counter}, denied {0, counter index, isTokens, spent, reserved, utilisation, reclaimed}, or {2} when the
+    /// request was abandoned (see <see cref="Abandon"/>) before it ran.
     /// </summary>
+    /// <remarks>A grant maps the request token to the reservation id (<c>{p}:q:&lt;token&gt;</c>, for the lease), so a caller
+    /// that never saw the reply can still give the hold back.</remarks>
     public const string Reserve = Common + "\n" + """
         local now, cost, tokens = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
         local reclaimed = 0
@@ -162,6 +165,7 @@ internal static class RedisLedgerScripts
           state[i] = {sc, st, rc, rt}
         end
         local id = redis.call('INCR', KEYS[1])
+        if not redis.call('SET', P .. ':q:' .. ARGV[9 + n * W], id, 'NX', 'PX', tonumber(ARGV[5]) - now) then return {2} end
         local r = P .. ':r:' .. id
         local fields = {'st', 'o', 'c', ARGV[3], 't', ARGV[4], 'n', n}
         local out = {1, id, tostring(utilisation), reclaimed}
@@ -236,6 +240,22 @@ internal static class RedisLedgerScripts
     /// <summary>Release. KEYS: leases. ARGV: prefix, id, retention ms. Returns 1 when the reservation was open, else 0.</summary>
     public const string Release = Common + "\n" + """
         if release(KEYS[1], ARGV[2], 'r', ARGV[3]) ~= nil then return 1 end
+        return 0
+        """;
+
+    /// <summary>
+    /// Abandon a reserve whose reply the caller never saw (timeout, lost connection, cancellation). KEYS: leases. ARGV: prefix,
+    /// request token, retention ms, lease ms. If the reserve ran, its hold is released; if it has not run yet, a tombstone makes it
+    /// refuse when it does. Idempotent. Returns 1 when a hold was released, else 0.
+    /// </summary>
+    public const string Abandon = Common + "\n" + """
+        local qk = P .. ':q:' .. ARGV[2]
+        local id = redis.call('GET', qk)
+        if not id then
+          redis.call('SET', qk, '-', 'PX', ARGV[4])
+          return 0
+        end
+        if id ~= '-' and release(KEYS[1], id, 'r', ARGV[3]) ~= nil then return 1 end
         return 0
         """;
 
