@@ -179,14 +179,12 @@ public class RedisFaultTests
     [SkippableFact]
     public async Task SlowRedis_SettleTimesOutButRunsLater_RetryDoesNotCountTwice()
     {
-        using var server = StartServer();
-        using var connection = Connect(server);
-        using var admin = Connect(server);
-        var ledger = Ledger(connection, RedisFailurePolicy.FailClosed, timeout: TimeSpan.FromMilliseconds(200));
+        using var slow = new SlowRedis(TimeSpan.FromMilliseconds(200));
+        var ledger = slow.Ledger;
         var r = (await ledger.ReserveAsync(GovernanceScope.Empty, 0.5m, 0)).Reservation;
         Assert.Single(ledger.GetUsage(GovernanceScope.Empty)); // loads the read script before the 200 ms timeout matters
 
-        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "800", "WRITE");
+        await slow.PauseWritesAsync(800);
         await ledger.SettleAsync(r, 0.4m, 0); // times out client-side; Redis runs it when the pause ends
         await Task.Delay(1200);
         var reconciled = await ledger.ReconcileAsync();
@@ -199,13 +197,11 @@ public class RedisFaultTests
     [SkippableFact]
     public async Task SlowRedis_ReserveTimesOutButRunsLater_ItsHoldIsReleasedNotLeftForTheLease()
     {
-        using var server = StartServer();
-        using var connection = Connect(server);
-        using var admin = Connect(server);
-        var ledger = Ledger(connection, RedisFailurePolicy.FailClosed, timeout: TimeSpan.FromMilliseconds(200));
+        using var slow = new SlowRedis(TimeSpan.FromMilliseconds(200));
+        var ledger = slow.Ledger;
         await WarmUpAsync(ledger);
 
-        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "800", "WRITE");
+        await slow.PauseWritesAsync(800);
         var timedOut = await ledger.ReserveAsync(GovernanceScope.Empty, 0.5m, 0); // the caller is refused; Redis grants it later
         await Task.Delay(1200);
         await ledger.ReconcileAsync();
@@ -219,13 +215,11 @@ public class RedisFaultTests
     [SkippableFact]
     public async Task SlowRedis_CallerCancelsReserve_ItsHoldIsReleasedWhenTheScriptRuns()
     {
-        using var server = StartServer();
-        using var connection = Connect(server);
-        using var admin = Connect(server);
-        var ledger = Ledger(connection, RedisFailurePolicy.FailClosed, timeout: TimeSpan.FromSeconds(5));
+        using var slow = new SlowRedis(TimeSpan.FromSeconds(5));
+        var ledger = slow.Ledger;
         await WarmUpAsync(ledger);
 
-        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "600", "WRITE");
+        await slow.PauseWritesAsync(600);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await ledger.ReserveAsync(GovernanceScope.Empty, 0.5m, 0, cancel.Token));
         await Task.Delay(1000);
@@ -306,6 +300,34 @@ public class RedisFaultTests
         }
 
         throw new TimeoutException("Redis did not come back within 10 s.");
+    }
+
+    // A fail-closed ledger on its own redis-server, and an admin connection that makes Redis slow with CLIENT PAUSE WRITE
+    // (scripts wait, then run when the pause ends).
+    private sealed class SlowRedis : IDisposable
+    {
+        private readonly RedisServer _server = StartServer();
+        private readonly ConnectionMultiplexer _connection;
+        private readonly ConnectionMultiplexer _admin;
+
+        public SlowRedis(TimeSpan timeout)
+        {
+            _connection = Connect(_server);
+            _admin = Connect(_server);
+            Ledger = RedisFaultTests.Ledger(_connection, RedisFailurePolicy.FailClosed, timeout: timeout);
+        }
+
+        public RedisBudgetLedger Ledger { get; }
+
+        public Task PauseWritesAsync(int milliseconds) =>
+            _admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "WRITE");
+
+        public void Dispose()
+        {
+            _admin.Dispose();
+            _connection.Dispose();
+            _server.Dispose();
+        }
     }
 
     private sealed class MetricsScope : IDisposable

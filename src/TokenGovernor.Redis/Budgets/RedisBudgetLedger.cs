@@ -492,8 +492,9 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         var reply = (RedisResult[])(await WithTimeout(Db.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, _reserveKeys, args), cancellationToken).ConfigureAwait(false))!;
         if ((long)reply[0] == 2)
         {
-            // Abandoned before it ran: only a reply to an attempt this instance already gave up on can say so.
-            throw new TimeoutException("The reservation request was abandoned before Redis ran it.");
+            // Abandoned before it ran, which only an attempt this instance had already given up on can be: refuse, as for an
+            // unreachable ledger, without marking Redis down (it answered).
+            return BudgetReservationResult.Denied(new BudgetDenial { Policy = counters[0].Info.Policy, Key = counters[0].Key, IsLedgerUnavailable = true }, 1.0);
         }
 
         var granted = (long)reply[0] == 1;
