@@ -172,8 +172,7 @@ public class RedisFaultTests
         var reader = new RedisBudgetLedger(fresh, [limit], new RedisBudgetLedgerOptions { FailurePolicy = RedisFailurePolicy.FailClosed });
         var usage = Assert.Single(reader.GetUsage(GovernanceScope.Empty)); // a fresh ledger has no last-seen values to fall back on
         Assert.Equal(settled, usage.SpentCost);
-        Assert.Equal(0m, usage.ReservedCost);
-        Assert.Equal(0, await reader.CountOpenReservationsAsync());
+        await AssertNothingHeldAsync(reader);
     }
 
     [SkippableFact]
@@ -207,8 +206,7 @@ public class RedisFaultTests
         await ledger.ReconcileAsync();
 
         Assert.True(timedOut.Denial!.IsLedgerUnavailable);
-        Assert.Equal(0m, ledger.GetUsage(GovernanceScope.Empty)[0].ReservedCost);
-        Assert.Equal(0, await ledger.CountOpenReservationsAsync());
+        await AssertNothingHeldAsync(ledger);
         Assert.True((await ledger.ReserveAsync(GovernanceScope.Empty, 1m, 0)).IsGranted, "the whole limit is free again");
     }
 
@@ -225,8 +223,7 @@ public class RedisFaultTests
         await Task.Delay(1000);
         await ledger.ReconcileAsync();
 
-        Assert.Equal(0m, ledger.GetUsage(GovernanceScope.Empty)[0].ReservedCost);
-        Assert.Equal(0, await ledger.CountOpenReservationsAsync());
+        await AssertNothingHeldAsync(ledger);
     }
 
     [SkippableFact]
@@ -275,6 +272,13 @@ public class RedisFaultTests
             OperationTimeout = timeout ?? TimeSpan.FromMilliseconds(500),
             RetryInterval = TimeSpan.Zero,
         }, meterFactory: meters);
+
+    // No hold left in Redis: nothing reserved against the global policy and no reservation open.
+    private static async Task AssertNothingHeldAsync(RedisBudgetLedger ledger)
+    {
+        Assert.Equal(0m, ledger.GetUsage(GovernanceScope.Empty)[0].ReservedCost);
+        Assert.Equal(0, await ledger.CountOpenReservationsAsync());
+    }
 
     // Loads the scripts (so a short timeout measures Redis, not the first EVAL) and leaves nothing reserved.
     private static async Task WarmUpAsync(RedisBudgetLedger ledger)

@@ -189,8 +189,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         CountFallback("reserve", _options.FailurePolicy.ToString());
         if (_local is null)
         {
-            var first = counters[0];
-            return BudgetReservationResult.Denied(new BudgetDenial { Policy = first.Info.Policy, Key = first.Key, IsLedgerUnavailable = true }, 1.0);
+            return LedgerUnavailable(counters);
         }
 
         var local = await _local.ReserveAsync(scope, cost, tokens, cancellationToken).ConfigureAwait(false);
@@ -494,7 +493,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         {
             // Abandoned before it ran, which only an attempt this instance had already given up on can be: refuse, as for an
             // unreachable ledger, without marking Redis down (it answered).
-            return BudgetReservationResult.Denied(new BudgetDenial { Policy = counters[0].Info.Policy, Key = counters[0].Key, IsLedgerUnavailable = true }, 1.0);
+            return LedgerUnavailable(counters);
         }
 
         var granted = (long)reply[0] == 1;
@@ -683,6 +682,10 @@ public sealed class RedisBudgetLedger : IBudgetLedger
 
     private async Task<RedisResult> WithTimeout(Task<RedisResult> task, CancellationToken cancellationToken) =>
         await task.WaitAsync(_options.OperationTimeout, _time, cancellationToken).ConfigureAwait(false);
+
+    // The refusal when Redis cannot decide: named after the call's first counter, at full utilisation.
+    private static BudgetReservationResult LedgerUnavailable(CounterRef[] counters) =>
+        BudgetReservationResult.Denied(new BudgetDenial { Policy = counters[0].Info.Policy, Key = counters[0].Key, IsLedgerUnavailable = true }, 1.0);
 
     private static bool IsUnavailable(Exception ex, CancellationToken cancellationToken) =>
         ex is RedisConnectionException or RedisTimeoutException or TimeoutException or ObjectDisposedException ||
