@@ -99,7 +99,13 @@ public class SharedCacheTests
             ["TokenGovernor:Budgets:Policies:0:CostLimit"] = "1.00",
         }).Build();
         var services = new ServiceCollection();
-        services.AddTokenGovernor(configuration).UseRedis(connection, o => o.KeyPrefix = prefix);
+        // 5 s, as the contract and multi-process tests use: this test is about sharing, and classes run in parallel beside ones
+        // that start processes and kill servers, where the 500 ms default can expire and fail-closed would refuse the call.
+        services.AddTokenGovernor(configuration).UseRedis(connection, o =>
+        {
+            o.KeyPrefix = prefix;
+            o.Ledger.OperationTimeout = TimeSpan.FromSeconds(5);
+        });
         services.AddChatClient(provider).UseTokenGovernor(p => p.UseResponseCache().UseBudgets().UseCostMetering());
         return services.BuildServiceProvider(validateScopes: true);
     }
