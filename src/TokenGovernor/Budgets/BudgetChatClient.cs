@@ -107,6 +107,11 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
                     break;
                 }
 
+                if (step.ChangesModel && context.ModelRouted)
+                {
+                    continue; // routing owns the model; it has already applied budget pressure
+                }
+
                 if (step.Apply(degradation))
                 {
                     if (shadow)

@@ -17,7 +17,10 @@ public static class BudgetChatClientBuilderExtensions
     /// <param name="configure">Configures the options; they are validated here.</param>
     /// <returns><paramref name="builder"/>.</returns>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The configured options are invalid.</exception>
-    public static ChatClientBuilder UseBudgets(this ChatClientBuilder builder, IBudgetLedger? ledger = null, Action<BudgetOptions>? configure = null)
+    public static ChatClientBuilder UseBudgets(this ChatClientBuilder builder, IBudgetLedger? ledger = null, Action<BudgetOptions>? configure = null) =>
+        builder.UseBudgets(configure, (services, inner) => GovernanceServices.Resolve(services, inner, ledger: ledger));
+
+    internal static ChatClientBuilder UseBudgets(this ChatClientBuilder builder, Action<BudgetOptions>? configure, Func<IServiceProvider, IChatClient, GovernanceServices> resolve)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = new BudgetOptions();
@@ -26,13 +29,12 @@ public static class BudgetChatClientBuilderExtensions
 
         return builder.Use((inner, services) =>
         {
-            var resolvedLedger = ledger ?? services.GetService<IBudgetLedger>()
+            // The reservation is priced with the catalog that settles it: the one the metering layer below uses.
+            var shared = resolve(services, inner);
+            var ledger = shared.Ledger
                 ?? throw new InvalidOperationException(
                     "UseBudgets needs an IBudgetLedger: pass one (new InMemoryBudgetLedger(policies)) or call services.AddTokenGovernor(...) with budget policies.");
-            var estimator = services.GetService<CostEstimator>() ?? new CostEstimator(
-                services.GetService<PriceCatalog>() ?? PriceCatalog.BuiltIn,
-                services.GetService<ITokenEstimator>() ?? TiktokenTokenEstimator.Default);
-            return new BudgetChatClient(inner, resolvedLedger, estimator, options, services.GetService<TimeProvider>(),
+            return new BudgetChatClient(inner, ledger, shared.Estimator, options, shared.Time,
                 services.GetService<ILoggerFactory>()?.CreateLogger(typeof(BudgetChatClient)),
                 services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         });

@@ -6,6 +6,10 @@ namespace TokenGovernor;
 /// </summary>
 public abstract class BudgetDegradationStep
 {
+    /// <summary>Gets a value indicating whether the step changes the model. Such steps are skipped when a routing layer above owns
+    /// the model (routing reads the same budget pressure and picks a cheaper tier itself), so one layer decides the model.</summary>
+    internal virtual bool ChangesModel => false;
+
     /// <summary>Initializes a new step.</summary>
     /// <param name="name">The name recorded in <see cref="GovernanceRecord.Degradations"/> when the step changes a call.</param>
     /// <param name="threshold">The utilisation (0–1) from which the step applies.</param>

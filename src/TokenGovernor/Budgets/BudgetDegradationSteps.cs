@@ -17,8 +17,9 @@ public static class BudgetDegradationSteps
         new RefuseStep(1.0, "budget-exhausted"),
     ];
 
-    /// <summary>Switches the request to a cheaper model of the same family (for example gpt-4o → gpt-4o-mini). With model
-    /// routing configured, routing also reads the ledger's utilisation and picks a cheaper tier itself.</summary>
+    /// <summary>Switches the request to a cheaper model of the same family (for example gpt-4o → gpt-4o-mini), only when no routing
+    /// layer owns the model: with model routing above the budgets, routing reads the ledger's utilisation and picks a cheaper
+    /// tier itself (<see cref="RoutingOptions.PreferCheaperAt"/>), and this step is skipped.</summary>
     public sealed class PreferCheaperModelStep : BudgetDegradationStep
     {
         /// <summary>Initializes a new step with the built-in cheaper-model map.</summary>
@@ -47,6 +48,8 @@ public static class BudgetDegradationSteps
             ["gemini-2.5-flash"] = "gemini-2.5-flash-lite",
             ["mistral-large"] = "mistral-small",
         };
+
+        internal override bool ChangesModel => true;
 
         /// <inheritdoc />
         public override bool Apply(BudgetDegradationContext context)

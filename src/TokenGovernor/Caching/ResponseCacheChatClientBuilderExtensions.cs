@@ -20,28 +20,36 @@ public static class ResponseCacheChatClientBuilderExtensions
     /// <param name="embeddingGenerator">The semantic cache's embedder; defaults to the one in DI, else <see cref="HashingEmbeddingGenerator"/>.</param>
     /// <returns><paramref name="builder"/>.</returns>
     public static ChatClientBuilder UseResponseCache(this ChatClientBuilder builder, Action<ResponseCacheOptions>? configure = null,
-        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null)
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null) =>
+        builder.UseResponseCache(configure, embeddingGenerator, (services, inner) => GovernanceServices.Resolve(services, inner));
+
+    internal static ChatClientBuilder UseResponseCache(this ChatClientBuilder builder, Action<ResponseCacheOptions>? configure,
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator, Func<IServiceProvider, IChatClient, GovernanceServices> resolve)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = new ResponseCacheOptions();
         configure?.Invoke(options);
         OptionsValidation.ThrowIfInvalid(new ResponseCacheOptionsValidator(), options);
 
-        return builder.Use((inner, services) => new ResponseCacheChatClient(
-            inner,
-            options,
-            services.GetKeyedService<IDistributedCache>(ResponseCacheOptions.DistributedCacheServiceKey) ?? services.GetService<IDistributedCache>(),
-            memoryCache: null, // a private cache sized by ResponseCacheOptions, never the app's shared IMemoryCache
-            embeddingGenerator ?? services.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
-            services.GetService<PriceCatalog>() ?? PriceCatalog.BuiltIn,
-            services.GetService<IEnumerable<ICostSink>>(),
-            services.GetService<TimeProvider>(),
-            services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ResponseCacheChatClient)),
-            services.GetService<IMeterFactory>(),
-            services.GetService<ISemanticCacheReplicator>()));
+        return builder.Use((inner, services) =>
+        {
+            var shared = resolve(services, inner);
+            return new ResponseCacheChatClient(
+                inner,
+                options,
+                services.GetKeyedService<IDistributedCache>(ResponseCacheOptions.DistributedCacheServiceKey) ?? services.GetService<IDistributedCache>(),
+                memoryCache: null, // a private cache sized by ResponseCacheOptions, never the app's shared IMemoryCache
+                embeddingGenerator ?? services.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+                shared.Catalog,
+                shared.Sinks,
+                shared.Time,
+                services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ResponseCacheChatClient)),
+                services.GetService<IMeterFactory>(),
+                services.GetService<ISemanticCacheReplicator>());
+        });
     }
 
-    /// <summary>Adds the exact and the semantic response cache (see <see cref="UseResponseCache"/>).</summary>
+    /// <summary>Adds the exact and the semantic response cache (see <see cref="UseResponseCache(ChatClientBuilder, Action{ResponseCacheOptions}, IEmbeddingGenerator{string, Embedding{float}})"/>).</summary>
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="embeddingGenerator">The embedder; defaults to the one in DI, else <see cref="HashingEmbeddingGenerator"/> (lexical).</param>
     /// <param name="configure">Configures the options.</param>

@@ -19,33 +19,38 @@ public static class TokenGovernorChatClientBuilderExtensions
         var pipeline = new TokenGovernorPipelineBuilder();
         configure?.Invoke(pipeline);
 
+        // One set of services for every layer: what UsePriceCatalog and UseBudgets(ledger:) were given reaches all of them.
+        // ChatClientBuilder builds the innermost layer first, so metering resolves and the layers above reuse.
+        var shared = new PipelineServices(pipeline.Catalog, pipeline.BudgetLedger);
+        Func<IServiceProvider, IChatClient, GovernanceServices> resolve = shared.Get;
+
         // Outermost first: ChatClientBuilder applies the first Use as the outermost layer.
         if (pipeline.LoopGuard)
         {
-            builder.UseLoopGuard(Shadowed(pipeline.ConfigureLoopGuard, pipeline.ShadowMode, static o => o.Shadow = true));
+            builder.UseLoopGuard(Shadowed(pipeline.ConfigureLoopGuard, pipeline.ShadowMode, static o => o.Shadow = true), resolve);
         }
 
         if (pipeline.OutputBudgets)
         {
-            builder.UseOutputBudgetHints(pipeline.ConfigureOutputBudgets);
+            builder.UseOutputBudgetHints(pipeline.ConfigureOutputBudgets, resolve);
         }
 
         if (pipeline.Cache)
         {
-            builder.UseResponseCache(Shadowed(pipeline.ConfigureCache, pipeline.ShadowMode, static o => o.Shadow = true), pipeline.Embedder);
+            builder.UseResponseCache(Shadowed(pipeline.ConfigureCache, pipeline.ShadowMode, static o => o.Shadow = true), pipeline.Embedder, resolve);
         }
 
         if (pipeline.Routing)
         {
-            builder.UseModelRouting(Shadowed(pipeline.ConfigureRouting, pipeline.ShadowMode, static o => o.Shadow = true));
+            builder.UseModelRouting(Shadowed(pipeline.ConfigureRouting, pipeline.ShadowMode, static o => o.Shadow = true), resolve);
         }
 
         if (pipeline.Budgets)
         {
-            builder.UseBudgets(pipeline.BudgetLedger, Shadowed(pipeline.ConfigureBudgets, pipeline.ShadowMode, static o => o.Shadow = true));
+            builder.UseBudgets(Shadowed(pipeline.ConfigureBudgets, pipeline.ShadowMode, static o => o.Shadow = true), resolve);
         }
 
-        return builder.UseCostMetering(pipeline.Catalog, pipeline.ConfigureMetering);
+        return builder.UseCostMetering(pipeline.ConfigureMetering, resolve);
     }
 
     private static Action<T>? Shadowed<T>(Action<T>? configure, bool shadow, Action<T> setShadow) =>

@@ -10,12 +10,15 @@ public static class OutputBudgetChatClientBuilderExtensions
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="configure">Configures the options; they are validated here.</param>
     /// <returns><paramref name="builder"/>.</returns>
-    public static ChatClientBuilder UseOutputBudgetHints(this ChatClientBuilder builder, Action<OutputBudgetOptions>? configure = null)
+    public static ChatClientBuilder UseOutputBudgetHints(this ChatClientBuilder builder, Action<OutputBudgetOptions>? configure = null) =>
+        builder.UseOutputBudgetHints(configure, (services, inner) => GovernanceServices.Resolve(services, inner));
+
+    internal static ChatClientBuilder UseOutputBudgetHints(this ChatClientBuilder builder, Action<OutputBudgetOptions>? configure, Func<IServiceProvider, IChatClient, GovernanceServices> resolve)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = new OutputBudgetOptions();
         configure?.Invoke(options);
         OptionsValidation.ThrowIfInvalid(new OutputBudgetOptionsValidator(), options);
-        return builder.Use((inner, services) => new OutputBudgetChatClient(inner, options, services.GetService<ITokenEstimator>()));
+        return builder.Use((inner, services) => new OutputBudgetChatClient(inner, options, resolve(services, inner).Tokens));
     }
 }

@@ -53,6 +53,9 @@ internal sealed class GovernanceContext
 
     public RoutingDecision? Routing { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether a routing layer chose the model; budgets then never change it.</summary>
+    public bool ModelRouted { get; set; }
+
     /// <summary>Gets or sets a value indicating whether a metering layer is pricing the call in flight (a nested one passes through).</summary>
     public bool InMetering { get; set; }
 

@@ -12,13 +12,16 @@ public static class LoopGuardChatClientBuilderExtensions
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="configure">Configures the options; they are validated here.</param>
     /// <returns><paramref name="builder"/>.</returns>
-    public static ChatClientBuilder UseLoopGuard(this ChatClientBuilder builder, Action<LoopGuardOptions>? configure = null)
+    public static ChatClientBuilder UseLoopGuard(this ChatClientBuilder builder, Action<LoopGuardOptions>? configure = null) =>
+        builder.UseLoopGuard(configure, (services, inner) => GovernanceServices.Resolve(services, inner));
+
+    internal static ChatClientBuilder UseLoopGuard(this ChatClientBuilder builder, Action<LoopGuardOptions>? configure, Func<IServiceProvider, IChatClient, GovernanceServices> resolve)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = new LoopGuardOptions();
         configure?.Invoke(options);
         OptionsValidation.ThrowIfInvalid(new LoopGuardOptionsValidator(), options);
-        return builder.Use((inner, services) => new LoopGuardChatClient(inner, options, services.GetService<TimeProvider>(),
+        return builder.Use((inner, services) => new LoopGuardChatClient(inner, options, resolve(services, inner).Time,
             services.GetService<ILoggerFactory>()?.CreateLogger(typeof(LoopGuardChatClient))));
     }
 }

@@ -19,21 +19,28 @@ public static class CostMeteringChatClientBuilderExtensions
     /// <param name="configure">Configures the options; they are validated here, when the pipeline is configured.</param>
     /// <returns><paramref name="builder"/>.</returns>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The configured options are invalid.</exception>
-    public static ChatClientBuilder UseCostMetering(this ChatClientBuilder builder, PriceCatalog? catalog = null, Action<CostMeteringOptions>? configure = null)
+    public static ChatClientBuilder UseCostMetering(this ChatClientBuilder builder, PriceCatalog? catalog = null, Action<CostMeteringOptions>? configure = null) =>
+        builder.UseCostMetering(configure, (services, inner) => GovernanceServices.Resolve(services, inner, catalog));
+
+    internal static ChatClientBuilder UseCostMetering(this ChatClientBuilder builder, Action<CostMeteringOptions>? configure, Func<IServiceProvider, IChatClient, GovernanceServices> resolve)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = new CostMeteringOptions();
         configure?.Invoke(options);
         OptionsValidation.ThrowIfInvalid(new CostMeteringOptionsValidator(), options);
 
-        return builder.Use((inner, services) => new CostMeteringChatClient(
-            inner,
-            catalog ?? services.GetService<PriceCatalog>() ?? PriceCatalog.BuiltIn,
-            options,
-            services.GetService<IEnumerable<ICostSink>>() ?? [],
-            services.GetService<ITokenEstimator>(),
-            services.GetService<TimeProvider>(),
-            services.GetService<ILoggerFactory>()?.CreateLogger(typeof(CostMeteringChatClient)),
-            services.GetService<IMeterFactory>()));
+        return builder.Use((inner, services) =>
+        {
+            var shared = resolve(services, inner);
+            return new CostMeteringChatClient(
+                inner,
+                shared.Catalog,
+                options,
+                shared.Sinks,
+                shared.Tokens,
+                shared.Time,
+                services.GetService<ILoggerFactory>()?.CreateLogger(typeof(CostMeteringChatClient)),
+                services.GetService<IMeterFactory>());
+        });
     }
 }

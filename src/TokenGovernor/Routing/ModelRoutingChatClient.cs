@@ -142,6 +142,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
     {
         if (PinnedModel(options) is { } model)
         {
+            context.ModelRouted = true;
             var pinned = new Route(options, -1, new ComplexityAssessment(0, 0, false, []), ["pinned-model"]) { ModelId = model };
             return Admission<Route>.Send(messages, WithModel(options, model), pinned, collectStream: true);
         }
@@ -155,6 +156,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
             return Admission<Route>.Send(messages, options, route with { Shadow = true });
         }
 
+        context.ModelRouted = true;
         return Admission<Route>.Send(messages, options, route, collectStream: true);
     }
 

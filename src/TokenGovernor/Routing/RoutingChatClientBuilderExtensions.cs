@@ -12,15 +12,22 @@ public static class RoutingChatClientBuilderExtensions
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="configure">Configures the options (tiers, classifier, escalation, failover); they are validated here.</param>
     /// <returns><paramref name="builder"/>.</returns>
-    public static ChatClientBuilder UseModelRouting(this ChatClientBuilder builder, Action<RoutingOptions>? configure = null)
+    public static ChatClientBuilder UseModelRouting(this ChatClientBuilder builder, Action<RoutingOptions>? configure = null) =>
+        builder.UseModelRouting(configure, (services, inner) => GovernanceServices.Resolve(services, inner));
+
+    internal static ChatClientBuilder UseModelRouting(this ChatClientBuilder builder, Action<RoutingOptions>? configure, Func<IServiceProvider, IChatClient, GovernanceServices> resolve)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = new RoutingOptions();
         configure?.Invoke(options);
         OptionsValidation.ThrowIfInvalid(new RoutingOptionsValidator(), options);
-        return builder.Use((inner, services) => new ModelRoutingChatClient(inner, options,
-            services.GetService<PriceCatalog>(), services.GetService<ITokenEstimator>(), services.GetService<IBudgetLedger>(),
-            services.GetService<RoutingSavingsTracker>(), services.GetService<TimeProvider>(),
-            services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelRoutingChatClient))));
+        return builder.Use((inner, services) =>
+        {
+            // The ledger for budget pressure is the one the budgets below really use (found through GetService), else DI's.
+            var shared = resolve(services, inner);
+            return new ModelRoutingChatClient(inner, options, shared.Catalog, shared.Tokens, shared.Ledger,
+                services.GetService<RoutingSavingsTracker>(), shared.Time,
+                services.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelRoutingChatClient)));
+        });
     }
 }
