@@ -40,7 +40,7 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
     /// <param name="meterFactory">Creates the <c>TokenGovernor</c> meter.</param>
     public BudgetChatClient(IChatClient innerClient, IBudgetLedger ledger, CostEstimator estimator, BudgetOptions? options = null,
         TimeProvider? timeProvider = null, ILogger? logger = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
-        : base(innerClient)
+        : base(DeploymentDispatchChatClient.Wrap(innerClient ?? throw new ArgumentNullException(nameof(innerClient))))
     {
         ArgumentNullException.ThrowIfNull(ledger);
         ArgumentNullException.ThrowIfNull(estimator);

@@ -53,6 +53,10 @@ internal sealed class GovernanceContext
 
     public RoutingDecision? Routing { get; set; }
 
+    /// <summary>Gets or sets the deployment routing chose for the attempt in flight; the dispatcher at the bottom of the pipeline
+    /// sends the attempt to its client, below budgets and metering.</summary>
+    public ModelDeployment? Deployment { get; set; }
+
     /// <summary>Gets or sets a value indicating whether a routing layer chose the model; budgets then never change it.</summary>
     public bool ModelRouted { get; set; }
 

@@ -151,12 +151,7 @@ internal static class GovernedCall
 
         var mark = context.Mark();
         var updates = admission.CollectStream ? new List<ChatResponseUpdate>() : null;
-        IAsyncEnumerator<ChatResponseUpdate> stream;
-        using (GovernanceContext.Enter(context))
-        {
-            stream = layer.SendStreamingAsync(inner, context, admission, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        }
-
+        IAsyncEnumerator<ChatResponseUpdate>? stream = null;
         string? responseId = null, modelId = null;
         var completed = false;
         var received = false;
@@ -170,6 +165,9 @@ internal static class GovernedCall
                 {
                     using (GovernanceContext.Enter(context))
                     {
+                        // Asked for inside the try: a client that throws when asked for its stream (not on the first MoveNextAsync)
+                        // still ends in CompleteAsync.
+                        stream ??= layer.SendStreamingAsync(inner, context, admission, cancellationToken).GetAsyncEnumerator(cancellationToken);
                         more = await stream.MoveNextAsync().ConfigureAwait(false);
                     }
                 }
@@ -197,9 +195,12 @@ internal static class GovernedCall
         finally
         {
             // Completion, provider error, cancellation, and a consumer that stops early (DisposeAsync) all end here, once.
-            using (GovernanceContext.Enter(context))
+            if (stream is not null)
             {
-                await stream.DisposeAsync().ConfigureAwait(false);
+                using (GovernanceContext.Enter(context))
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             await layer.CompleteAsync(context, admission, new CallOutcome(updates?.ToChatResponse(), failure, completed, received,

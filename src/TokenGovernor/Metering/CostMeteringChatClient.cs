@@ -55,7 +55,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         TimeProvider? timeProvider = null,
         ILogger? logger = null,
         IMeterFactory? meterFactory = null)
-        : base(innerClient)
+        : base(DeploymentDispatchChatClient.Wrap(innerClient ?? throw new ArgumentNullException(nameof(innerClient))))
     {
         ArgumentNullException.ThrowIfNull(catalog);
         _options = (options ?? new CostMeteringOptions()).Clone();

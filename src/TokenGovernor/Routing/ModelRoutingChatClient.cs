@@ -32,6 +32,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly GovernanceServices _services;
+    private readonly bool _dispatchBelow;
 
     /// <summary>Initializes a new router.</summary>
     /// <param name="innerClient">The shared client for deployments without their own client (normally budgets → metering → provider).</param>
@@ -62,6 +63,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _services = new GovernanceServices(_catalog, _tokens, _ledger, _time);
+        _dispatchBelow = innerClient.GetService<DeploymentDispatchChatClient>() is not null;
     }
 
     /// <summary>Decides the starting tier of a request without calling anything (for previews and tests).</summary>
@@ -181,7 +183,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
                 route.ModelId = deployment.ModelId;
                 try
                 {
-                    response = await (deployment.Client ?? inner).GetResponseAsync(list, Options(options, deployment, route.Tier, route.Assessment), cancellationToken).ConfigureAwait(false);
+                    response = await Dispatch(context, deployment, inner).GetResponseAsync(list, Options(options, deployment, route.Tier, route.Assessment), cancellationToken).ConfigureAwait(false);
                     failure = null;
                     break;
                 }
@@ -219,7 +221,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
     IAsyncEnumerable<ChatResponseUpdate> IGovernedLayer<Route>.SendStreamingAsync(IChatClient inner, GovernanceContext context, Admission<Route> admission, CancellationToken cancellationToken) =>
         admission.State.Shadow || admission.State.Tier < 0
             ? inner.GetStreamingResponseAsync(admission.Messages, admission.Options, cancellationToken)
-            : StreamWithFailoverAsync(inner, admission, cancellationToken);
+            : StreamWithFailoverAsync(inner, context, admission, cancellationToken);
 
     ValueTask IGovernedLayer<Route>.CompleteAsync(GovernanceContext context, Admission<Route> admission, CallOutcome outcome)
     {
@@ -232,7 +234,18 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
         return default;
     }
 
-    private async IAsyncEnumerable<ChatResponseUpdate> StreamWithFailoverAsync(IChatClient inner, Admission<Route> admission,
+    /// <summary>
+    /// The client an attempt goes to: always the inner pipeline (budgets → metering → dispatcher) when a dispatcher is below, so a
+    /// deployment's own client is called by the dispatcher, under budgets and metering; the deployment's client directly only in a
+    /// pipeline with neither budgets nor metering below.
+    /// </summary>
+    private IChatClient Dispatch(GovernanceContext context, ModelDeployment deployment, IChatClient inner)
+    {
+        context.Deployment = deployment;
+        return _dispatchBelow || deployment.Client is null ? inner : deployment.Client;
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamWithFailoverAsync(IChatClient inner, GovernanceContext context, Admission<Route> admission,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var route = admission.State;
@@ -240,7 +253,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
         for (var d = 0; d < deployments.Count; d++)
         {
             route.ModelId = deployments[d].ModelId;
-            var enumerator = (deployments[d].Client ?? inner)
+            var enumerator = Dispatch(context, deployments[d], inner)
                 .GetStreamingResponseAsync(admission.Messages, Options(admission.Options, deployments[d], route.Tier, route.Assessment), cancellationToken)
                 .GetAsyncEnumerator(cancellationToken);
             bool first;
