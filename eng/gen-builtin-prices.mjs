@@ -139,17 +139,20 @@ function main() {
   const [tgz, litellmPath = '../shared/data/litellm_model_prices.json'] = process.argv.slice(2);
   const providers = loadGenAi(tgz);
   const litellm = JSON.parse(fs.readFileSync(litellmPath, 'utf8'));
-  const ordered = [...providers].sort((a, b) => {
-    const ia = HOME.indexOf(a.id), ib = HOME.indexOf(b.id);
-    return (ia < 0 ? 1000 : ia) - (ib < 0 ? 1000 : ib);
-  });
+  // First-party providers, then the clouds and the broad resellers whose prices follow the labs', then the rest as listed.
+  const ORDER = [...HOME, 'aws', 'azure', 'openrouter'];
+  const rank = (id) => { const i = ORDER.indexOf(id); return i < 0 ? (id === 'github-copilot' || id === 'quicksilverpro' ? 2000 : 1000) : i; };
+  const ordered = [...providers].sort((a, b) => rank(a.id) - rank(b.id));
   const used = new Set();
   const models = [];
   const stats = { genai: 0, litellm: 0, dated: 0, tiers: 0 };
   for (const p of ordered) {
     const source = (p.pricing_urls && p.pricing_urls[0]) || `genai-prices ${p.id}`;
     for (const m of p.models) {
-      let key = HOME.includes(p.id) && !used.has(m.id.toLowerCase()) ? m.id : `${p.id}/${m.id}`;
+      // Bare only for a first-party provider, and only when no other first-party provider claims the id
+      // (Vertex's Claude models are "google/claude-…", Anthropic's are bare).
+      const claimedElsewhere = ordered.some((o) => o.id !== p.id && HOME.includes(o.id) && o.model_match && matches(o.model_match, m.id));
+      let key = HOME.includes(p.id) && !claimedElsewhere && !used.has(m.id.toLowerCase()) ? m.id : `${p.id}/${m.id}`;
       if (used.has(key.toLowerCase())) key = `${p.id}/${m.id}#${models.length}`;
       used.add(key.toLowerCase());
       const entries = Array.isArray(m.prices) ? m.prices : [{ prices: m.prices }];

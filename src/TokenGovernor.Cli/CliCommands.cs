@@ -15,6 +15,7 @@ internal static class CliCommands
         new CountCommand(),
         new CostCommand(),
         new ModelsCommand(),
+        new PricesCommand(),
         new CalibrateCommand(),
         new ClassifyCommand(),
         new ReplayCommand(),

@@ -29,6 +29,7 @@ public sealed partial class PriceCatalog
     private readonly CatalogRule[] _rules;
     private readonly CatalogProvider[] _providers;
     private readonly Dictionary<string, CatalogRule[]> _rulesByProvider;
+    private readonly Lazy<Dictionary<string, string>> _bareNames;
     private int _staleWarned;
 
     internal PriceCatalog(
@@ -69,6 +70,7 @@ public sealed partial class PriceCatalog
         _rulesByProvider = _rules.GroupBy(r => r.ProviderId, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.OrdinalIgnoreCase);
         AsOf = asOf ?? _prices.Values.Select(p => p.AsOf).Max();
+        _bareNames = new Lazy<Dictionary<string, string>>(BuildBareNames);
         StaleAfterDays = staleAfterDays;
     }
 
@@ -244,25 +246,12 @@ public sealed partial class PriceCatalog
 
     private ModelPrice? Resolve(string modelId)
     {
-        // Each pass tries the id as it stands, then as an alias, then the match rules, then peels one layer of decoration.
+        // The id and each layer of decoration peeled off it (provider prefix, Bedrock region, version and date suffixes).
+        var candidates = new List<string>(4);
         var candidate = modelId.Trim();
         for (var pass = 0; pass < 8 && candidate.Length > 0; pass++)
         {
-            if (_prices.TryGetValue(candidate, out var price))
-            {
-                return price;
-            }
-
-            if (_aliases.TryGetValue(candidate, out var target) && _prices.TryGetValue(target, out price))
-            {
-                return price;
-            }
-
-            if (_rules.Length > 0 && MatchRules(candidate) is { } matched)
-            {
-                return matched;
-            }
-
+            candidates.Add(candidate);
             var next = ModelIdNormalizer.PeelOnce(candidate, _prices, _aliases);
             if (next is null || next.Equals(candidate, StringComparison.OrdinalIgnoreCase))
             {
@@ -272,14 +261,57 @@ public sealed partial class PriceCatalog
             candidate = next;
         }
 
+        // Phase 1: exact ids and aliases, for every spelling.
+        foreach (var c in candidates)
+        {
+            if (_prices.TryGetValue(c, out var price))
+            {
+                return price;
+            }
+
+            if (_aliases.TryGetValue(c, out var target) && _prices.TryGetValue(target, out price))
+            {
+                return price;
+            }
+        }
+
+        if (_rules.Length == 0)
+        {
+            return null;
+        }
+
+        // Phase 2: the provider the id names (prefix) or that claims it (genai-prices' own order). Phase 3: every provider's rules.
+        var original = candidates[0].ToLowerInvariant();
+        foreach (var c in candidates)
+        {
+            if (MatchClaimed(c.ToLowerInvariant(), original) is { } price)
+            {
+                return price;
+            }
+        }
+
+        foreach (var c in candidates)
+        {
+            if (MatchAny(c.ToLowerInvariant(), original) is { } price)
+            {
+                return price;
+            }
+        }
+
+        // Phase 4: the last path segment of a reseller's id ("openrouter/z-ai/glm-4.6" answers "glm-4.6").
+        foreach (var c in candidates)
+        {
+            if (_bareNames.Value.TryGetValue(c, out var key))
+            {
+                return _prices[key];
+            }
+        }
+
         return null;
     }
 
-    // The documented resolution order (docs/PriceCatalog.md): a provider named by a prefix, then the provider whose model rule
-    // claims the id (genai-prices' own order), then every provider's rules, first-party providers first.
-    private ModelPrice? MatchRules(string id)
+    private ModelPrice? MatchClaimed(string lower, string original)
     {
-        var lower = id.ToLowerInvariant();
         var slash = lower.IndexOf('/', StringComparison.Ordinal);
         if (slash > 0 && slash < lower.Length - 1)
         {
@@ -294,6 +326,12 @@ public sealed partial class PriceCatalog
             }
         }
 
+        // Bedrock and Vertex spellings name their platform by shape, not by prefix.
+        if (PlatformOf(original) is { } platform && Array.Find(_providers, p => p.Id == platform) is { } host && MatchIn(host, lower, 0) is { } hosted)
+        {
+            return hosted;
+        }
+
         foreach (var provider in _providers)
         {
             if (provider.ModelMatch is { } m && m.IsMatch(lower) && MatchIn(provider, lower, 0) is { } p)
@@ -302,15 +340,58 @@ public sealed partial class PriceCatalog
             }
         }
 
+        return null;
+    }
+
+    private ModelPrice? MatchAny(string lower, string original)
+    {
+        var platform = PlatformOf(original);
         foreach (var provider in _providers)
         {
-            if (MatchIn(provider, lower, 0) is { } p)
+            if (provider.Id != platform && MatchIn(provider, lower, 0) is { } p)
             {
                 return p;
             }
         }
 
         return null;
+    }
+
+    // us.anthropic.claude-…-v1:0 is Bedrock; claude-…@20250514 is Vertex AI.
+    private static string? PlatformOf(string lowerId)
+    {
+        if (lowerId.Contains('@', StringComparison.Ordinal))
+        {
+            return "google";
+        }
+
+        var dot = lowerId.IndexOf('.', StringComparison.Ordinal);
+        if (dot > 0 && (lowerId.EndsWith(":0", StringComparison.Ordinal) || lowerId.Contains("-v1", StringComparison.Ordinal)
+            || lowerId.StartsWith("us.", StringComparison.Ordinal) || lowerId.StartsWith("eu.", StringComparison.Ordinal)
+            || lowerId.StartsWith("apac.", StringComparison.Ordinal) || lowerId.StartsWith("global.", StringComparison.Ordinal)
+            || lowerId.StartsWith("anthropic.", StringComparison.Ordinal) || lowerId.StartsWith("amazon.", StringComparison.Ordinal)
+            || lowerId.StartsWith("meta.", StringComparison.Ordinal) || lowerId.StartsWith("bedrock/", StringComparison.Ordinal)))
+        {
+            return "aws";
+        }
+
+        return null;
+    }
+
+    private Dictionary<string, string> BuildBareNames()
+    {
+        var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var rule in _rules)
+        {
+            var key = rule.ModelKey;
+            var slash = key.LastIndexOf('/');
+            if (slash > 0 && slash < key.Length - 1)
+            {
+                names.TryAdd(key[(slash + 1)..], key);
+            }
+        }
+
+        return names;
     }
 
     private static bool NamesProvider(CatalogProvider provider, string prefix)
