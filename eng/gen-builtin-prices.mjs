@@ -158,7 +158,15 @@ function main() {
       const entries = Array.isArray(m.prices) ? m.prices : [{ prices: m.prices }];
       const dated = entries.filter((e) => !e.constraint || e.constraint.type === 'start_date');
       const daily = entries.filter((e) => e.constraint && e.constraint.type === 'time_of_date');
-      const current = dated[dated.length - 1];
+      let current = dated[dated.length - 1];
+      // A price with one daily window (DeepSeek's peak hours): the window's rates become the base, so a call priced without
+      // a time gets the standard rate, and the unconstrained rates become the complementary window (the off-peak discount).
+      if (daily.length === 1 && dated.length === 1 && !current.constraint) {
+        const w = daily[0];
+        daily[0] = { constraint: { type: 'time_of_date', start_time: w.constraint.end_time, end_time: w.constraint.start_time }, prices: current.prices };
+        current = { prices: w.prices };
+        dated[0] = current;
+      }
       const out = { id: key, provider: p.id };
       if (m.name) out.name = m.name;
       out.match = m.match;
@@ -192,14 +200,23 @@ function main() {
     }
   }
 
-  // LiteLLM adds only models that no genai-prices rule claims.
+  // LiteLLM adds only models that no genai-prices rule claims: a key with a provider prefix (together_ai/…, groq/…) is checked
+  // against that provider's rules only, so a reseller's own price is kept; an unprefixed key against every rule.
   const allRules = providers.flatMap((p) => p.models.map((m) => m.match));
+  const LITELLM_PROVIDER = { gemini: 'google', vertex_ai: 'google', bedrock: 'aws', bedrock_converse: 'aws', together_ai: 'together',
+    fireworks_ai: 'fireworks', xai: 'x-ai', azure_ai: 'azure', text_completion_openai: 'openai', cohere_chat: 'cohere' };
+  const rulesOf = (litellmProvider) => {
+    const id = LITELLM_PROVIDER[litellmProvider] ?? (litellmProvider?.startsWith('vertex_ai') ? 'google' : litellmProvider);
+    const p = providers.find((x) => x.id === id);
+    return p ? p.models.map((m) => m.match) : [];
+  };
   for (const [name, e] of Object.entries(litellm).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (name === 'sample_spec' || typeof e !== 'object') continue;
     if (!['chat', 'completion', 'responses', 'embedding'].includes(e.mode)) continue;
     if (typeof e.input_cost_per_token !== 'number') continue;
     const bare = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
-    if (allRules.some((r) => matches(r, name) || matches(r, bare))) continue;
+    const rules = name.includes('/') ? rulesOf(e.litellm_provider) : allRules;
+    if (rules.some((r) => matches(r, name) || matches(r, bare))) continue;
     if (used.has(name.toLowerCase())) continue;
     used.add(name.toLowerCase());
     const perM = (v) => (typeof v === 'number' ? mulDec(dec(v), '1000000') : undefined);

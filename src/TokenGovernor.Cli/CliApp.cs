@@ -16,7 +16,7 @@ internal static class CliApp
     private const string Header = "tokengov — token counts and costs from the TokenGovernor library";
 
     private const string Footer = """
-          --catalog F   load a price file (LiteLLM, genai-prices or `tokengov prices import` JSON) over the built-in catalog (any command)
+          --catalog F   load a price file (LiteLLM, genai-prices or prices-import JSON) over the built-in catalog (any command)
         Exit codes: 0 success, 1 some --usages/--raw line could not be priced (it gets an "error" field), 2 bad arguments or unreadable input.
         """;
 

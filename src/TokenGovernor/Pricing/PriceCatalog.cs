@@ -252,6 +252,12 @@ public sealed partial class PriceCatalog
         for (var pass = 0; pass < 8 && candidate.Length > 0; pass++)
         {
             candidates.Add(candidate);
+            if (pass > 0 && !candidate.EndsWith("-latest", StringComparison.OrdinalIgnoreCase))
+            {
+                // A dated snapshot peeled to its family ("mistral-small-2506" → "mistral-small") is priced as the family's latest.
+                candidates.Add(candidate + "-latest");
+            }
+
             var next = ModelIdNormalizer.PeelOnce(candidate, _prices, _aliases);
             if (next is null || next.Equals(candidate, StringComparison.OrdinalIgnoreCase))
             {
@@ -261,9 +267,13 @@ public sealed partial class PriceCatalog
             candidate = next;
         }
 
-        // Phase 1: exact ids and aliases, for every spelling.
-        foreach (var c in candidates)
+        // Phase 1: the id as given, exactly or by alias, then by the rules of the provider it names or that claims it (so a
+        // Bedrock or reseller spelling keeps its own price). Phase 2: the same for each peeled spelling. Phase 3: every provider's
+        // rules. Phase 4: a reseller id's last segment.
+        var original = candidates[0].ToLowerInvariant();
+        for (var i = 0; i < candidates.Count; i++)
         {
+            var c = candidates[i];
             if (_prices.TryGetValue(c, out var price))
             {
                 return price;
@@ -273,6 +283,11 @@ public sealed partial class PriceCatalog
             {
                 return price;
             }
+
+            if (i == 0 && _rules.Length > 0 && MatchClaimed(original, original) is { } claimed)
+            {
+                return claimed;
+            }
         }
 
         if (_rules.Length == 0)
@@ -280,11 +295,9 @@ public sealed partial class PriceCatalog
             return null;
         }
 
-        // Phase 2: the provider the id names (prefix) or that claims it (genai-prices' own order). Phase 3: every provider's rules.
-        var original = candidates[0].ToLowerInvariant();
-        foreach (var c in candidates)
+        for (var i = 1; i < candidates.Count; i++)
         {
-            if (MatchClaimed(c.ToLowerInvariant(), original) is { } price)
+            if (MatchClaimed(candidates[i].ToLowerInvariant(), original) is { } price)
             {
                 return price;
             }

@@ -64,10 +64,10 @@ public class CliAppTests
             """{"model":"o3","input_tokens":2000,"output_tokens":5000,"reasoning_tokens":4000}""",
         ]);
 
-        var (code, output, _) = await Run("", "cost", "--usages", path);
+        var (code, output, _) = await Run("", "cost", "--usages", path, "--json");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
 
-        Assert.Equal(0, code);
+        Assert.Equal(1, code);
         Assert.Equal(3, lines.Length);
         Assert.Equal(0.0855m, lines[0].GetProperty("total").GetDecimal());
         Assert.Contains("no-such-model", lines[1].GetProperty("error").GetString(), StringComparison.Ordinal);
@@ -162,12 +162,24 @@ public class CliAppTests
           tokengov count --model M [--file F] [--chat] [--json]
               Tokens of the text in F (or stdin). --chat reads {"messages":[{"role","content","name"?}],"tools":[...]}
               and counts the prompt as the provider bills it.
-          tokengov cost --model M --input N --output N [--cached-input N] [--cache-write N] [--reasoning N] [--json]
-          tokengov cost --usages F.jsonl
-              One JSON line per usage line {"model","input_tokens","output_tokens","cached_input_tokens"?,
+          tokengov cost --model M --input N --output N [--cached-input N] [--cache-write N] [--cache-write-1h N] [--reasoning N]
+                        [--web-searches N] [--service-tier T] [--at yyyy-MM-dd] [--json]
+          tokengov cost --usages F.jsonl [--json]
+              One line per usage {"model","input_tokens"|"prompt_tokens","output_tokens"|"completion_tokens","cached_input_tokens"?,
               "cache_write_tokens"?,"reasoning_tokens"?}; input counts every prompt token, output includes reasoning.
-          tokengov models [--json]
-              The price catalog (USD per million tokens).
+          tokengov cost --raw F.jsonl [--json]
+              One line per provider usage {"model","format","usage":{...as the API returned it},"service_tier"?,"timestamp"?};
+              format: openai-chat, openai-responses, anthropic, gemini, mistral, deepseek, openrouter, bedrock, ollama, auto.
+              F may be - (stdin). --json: exactly one JSON line per input line, {"model","total",...} or {"model","error"};
+              the summary goes to stderr. Exit code 1 when any line could not be priced.
+          tokengov models [--provider P] [--json]
+              The price catalog (USD per million tokens): every model with its source, origin table and date, the
+              catalog's date and whether it is stale.
+          tokengov prices import --from F --out prices.json
+              Converts a price file (LiteLLM model_prices_and_context_window.json, genai-prices data.json, or this format)
+              into the library's format, with every rate, dated price, service tier and match rule it carries. Load the result
+              with --catalog, TokenGovernor:PriceFiles or PriceCatalogBuilder.AddPriceFile.
+
           tokengov calibrate --pairs F.jsonl [--embedder hashing] [--target-precision 0.95] [--json]
               Precision, recall and F1 of the semantic cache's decision (similarity and guard) at thresholds 0.50-0.99 on
               labelled pairs {"a","b","label"} (label 1 = same meaning), and the lowest threshold reaching the target.
@@ -187,8 +199,8 @@ public class CliAppTests
               growth scenarios (default conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much
               over 12 months), and cost per outcome where outcomes were recorded.
 
-          --catalog F   load a LiteLLM-schema price file over the built-in catalog (any command)
-        Exit codes: 0 success (a --usages line that cannot be priced gets an "error" field), 2 bad arguments or unreadable input.
+          --catalog F   load a price file (LiteLLM, genai-prices or prices-import JSON) over the built-in catalog (any command)
+        Exit codes: 0 success, 1 some --usages/--raw line could not be priced (it gets an "error" field), 2 bad arguments or unreadable input.
         """;
 
     [Fact]
@@ -228,7 +240,7 @@ public class CliAppTests
         Assert.Empty(error);
         Assert.StartsWith($"  tokengov {name} ", output, StringComparison.Ordinal);
         Assert.Contains("--catalog F", output, StringComparison.Ordinal);
-        foreach (var other in new[] { "count", "cost", "models", "calibrate", "classify", "replay", "forecast" }.Where(c => c != name))
+        foreach (var other in new[] { "count", "cost", "models", "prices", "calibrate", "classify", "replay", "forecast" }.Where(c => c != name))
         {
             Assert.DoesNotContain($"tokengov {other} ", output, StringComparison.Ordinal);
         }
@@ -240,7 +252,7 @@ public class CliAppTests
         var (code, _, error) = await Run("", "help", "explode");
 
         Assert.Equal(2, code);
-        Assert.Equal("tokengov: unknown command 'explode'; use one of: count, cost, models, calibrate, classify, replay, forecast" + Environment.NewLine, error);
+        Assert.Equal("tokengov: unknown command 'explode'; use one of: count, cost, models, prices, calibrate, classify, replay, forecast" + Environment.NewLine, error);
     }
 
     [Theory]
