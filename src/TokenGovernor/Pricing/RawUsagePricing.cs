@@ -56,7 +56,7 @@ internal static class RawUsagePricing
                     return TryParseText(text, format, out usage);
                 case IPersistableModel<object> model:
                     // SDKs built on System.ClientModel (OpenAI, Azure) write their models back to the JSON they were read from.
-                    return TryParseText(ModelReaderWriter.Write(model).ToString(), format, out usage);
+                    return TryParseText(model.Write(ModelReaderWriterOptions.Json).ToString(), format, out usage);
                 default:
                     // SDKs whose models print their raw JSON (Anthropic's JsonModel) — any other object prints its type name.
                     var printed = raw.ToString();
