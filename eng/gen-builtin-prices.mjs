@@ -2,7 +2,7 @@
 // Regenerates src/TokenGovernor/Pricing/builtin-prices.json from two maintained public price tables.
 //
 // Usage (from the repository root):
-//   node eng/gen-builtin-prices.mjs [genai-prices.tgz] [litellm.json]
+//   node eng/gen-builtin-prices.mjs [genai-prices.tgz|""] [litellm.json] [genai-data-out.json]
 // Defaults: `npm pack @pydantic/genai-prices@0.1.8` into a temporary folder, and ../shared/data/litellm_model_prices.json.
 // The output depends only on those two pinned inputs and this script, so running it twice gives the same bytes.
 //
@@ -136,8 +136,11 @@ function equalsOf(clause, out = []) {
 }
 
 function main() {
-  const [tgz, litellmPath = '../shared/data/litellm_model_prices.json'] = process.argv.slice(2);
-  const providers = loadGenAi(tgz);
+  const [tgz, litellmPath = '../shared/data/litellm_model_prices.json', dumpGenAi] = process.argv.slice(2);
+  const providers = loadGenAi(tgz || undefined);
+  // Optionally write genai-prices' provider table as plain JSON (genai-prices data.json shape): the held-out coverage check
+  // (benchmarks --price-coverage) and `tokengov prices import --from` read it.
+  if (dumpGenAi) fs.writeFileSync(dumpGenAi, JSON.stringify(providers));
   const litellm = JSON.parse(fs.readFileSync(litellmPath, 'utf8'));
   // First-party providers, then the clouds and the broad resellers whose prices follow the labs', then the rest as listed.
   const ORDER = [...HOME, 'aws', 'azure', 'openrouter'];

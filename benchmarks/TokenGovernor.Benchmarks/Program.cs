@@ -7,6 +7,12 @@ if (args.Length > 0 && args[0] == "--accuracy")
     return;
 }
 
+if (args.Length > 2 && args[0] == "--price-coverage")
+{
+    PriceCoverage.Run(args[1], args[2]);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--redis-report")
 {
     await RedisReport.RunAsync();
