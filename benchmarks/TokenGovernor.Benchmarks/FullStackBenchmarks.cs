@@ -32,7 +32,9 @@ public class FullStackBenchmarks
     private IChatClient _governed = null!;
     private ActivityListener _activities = null!;
     private MeterListener _meters = null!;
+    private readonly string[] _runs = Enumerable.Range(0, 65_536).Select(i => $"run-{i}").ToArray();
     private long _next;
+    private long _calls;
 
     [GlobalSetup]
     public void Setup()
@@ -58,7 +60,7 @@ public class FullStackBenchmarks
             .Build();
         _governed = new ChatClientBuilder(provider)
             .UseTokenGovernor(g => g
-                .UseLoopGuard(o => o.MaxSteps = int.MaxValue)
+                .UseLoopGuard(o => o.DuplicateCallThreshold = 1_000)
                 .UseSemanticCache(o =>
                 {
                     o.SemanticIndexMemoryCapBytes = 1024 * 1024;
@@ -98,21 +100,21 @@ public class FullStackBenchmarks
     [Benchmark]
     public async Task<ChatResponse> GovernedMiss()
     {
-        using var scope = GovernanceScope.Begin(tenant: "acme", feature: "support", session: "s-1", run: "r-1");
+        using var scope = GovernanceScope.Begin(tenant: "acme", feature: "support", session: "s-1", run: NextRun());
         return await _governed.GetResponseAsync(Fresh(), _options);
     }
 
     [Benchmark]
     public async Task<ChatResponse> GovernedExactHit()
     {
-        using var scope = GovernanceScope.Begin(tenant: "acme", feature: "support", session: "s-1", run: "r-1");
+        using var scope = GovernanceScope.Begin(tenant: "acme", feature: "support", session: "s-1", run: NextRun());
         return await _governed.GetResponseAsync(_exact, _options);
     }
 
     [Benchmark]
     public async Task<ChatResponse> GovernedSemanticHit()
     {
-        using var scope = GovernanceScope.Begin(tenant: "acme", feature: "support", session: "s-1", run: "r-1");
+        using var scope = GovernanceScope.Begin(tenant: "acme", feature: "support", session: "s-1", run: NextRun());
         return await _governed.GetResponseAsync(_similar, _options);
     }
 
@@ -124,6 +126,11 @@ public class FullStackBenchmarks
             throw new InvalidOperationException($"Expected cache status {expected}, got {status?.ToString() ?? "no record"}.");
         }
     }
+
+    /// <summary>An agent run of 20 steps (under the default 25-step limit), then the next one; 65,536 ids in rotation, so a run
+    /// id comes back only long after the guard forgot it (10,000 tracked runs). The duplicate threshold is raised because these
+    /// runs repeat one request 20 times on purpose.</summary>
+    private string NextRun() => _runs[(int)((_calls++ / 20) % _runs.Length)];
 
     /// <summary>A question never asked before: the same two-message request with a new number (the same cost for every method).</summary>
     private List<ChatMessage> Fresh() =>
