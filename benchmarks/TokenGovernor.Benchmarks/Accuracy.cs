@@ -170,7 +170,7 @@ internal static class Accuracy
         return (rows, count, queries);
     }
 
-    private static string FindData()
+    internal static string FindData()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -23,7 +23,6 @@ namespace TokenGovernor.Benchmarks;
 [MemoryDiagnoser]
 public class FullStackBenchmarks
 {
-    private const string Question = "What are the opening hours of the store on Main Street for order number ";
     private readonly ChatOptions _options = new() { ModelId = "gpt-4o", Temperature = 0.2f, MaxOutputTokens = 400 };
     private readonly List<ChatMessage> _exact = [new(ChatRole.System, "You are a helpful support assistant."), new(ChatRole.User, "How do I reset my password on the website?")];
     private readonly List<ChatMessage> _similar = [new(ChatRole.System, "You are a helpful support assistant."), new(ChatRole.User, "How do I reset my password on your website?")];
@@ -33,6 +32,7 @@ public class FullStackBenchmarks
     private ActivityListener _activities = null!;
     private MeterListener _meters = null!;
     private readonly string[] _runs = Enumerable.Range(0, 65_536).Select(i => $"run-{i}").ToArray();
+    private string[] _questions = null!;
     private long _next;
     private long _calls;
 
@@ -52,6 +52,7 @@ public class FullStackBenchmarks
         _meters.SetMeasurementEventCallback<decimal>(static (_, _, _, _) => { });
         _meters.Start();
 
+        _questions = Questions(65_536, seed: 42);
         var provider = new EchoModelChatClient();
         _bare = provider;
         _meai = new ChatClientBuilder(provider)
@@ -132,9 +133,26 @@ public class FullStackBenchmarks
     /// runs repeat one request 20 times on purpose.</summary>
     private string NextRun() => _runs[(int)((_calls++ / 20) % _runs.Length)];
 
-    /// <summary>A question never asked before: the same two-message request with a new number (the same cost for every method).</summary>
+    /// <summary>A question not asked recently: the next of 65,536 prepared ones (the caches hold about 650), as a new request.</summary>
     private List<ChatMessage> Fresh() =>
-        [new(ChatRole.System, "You are a helpful support assistant."), new(ChatRole.User, Question + (++_next).ToString(System.Globalization.CultureInfo.InvariantCulture))];
+        [new(ChatRole.System, "You are a helpful support assistant."), new(ChatRole.User, _questions[(int)(_next++ % _questions.Length)])];
+
+    /// <summary>Questions of 8–14 English words drawn at random from the vocabulary of data/qqp_pairs_dev.jsonl: words a tokenizer
+    /// knows, as in real traffic, but no two questions near-duplicates, so a miss finds nothing above the threshold, as a new
+    /// question does (a near-duplicate that the guard must reject costs more; GovernedSemanticHit shows the guard's cost).</summary>
+    private static string[] Questions(int count, int seed)
+    {
+        var vocabulary = File.ReadLines(Path.Combine(Accuracy.FindData(), "qqp_pairs_dev.jsonl"))
+            .SelectMany(line => line.Split([' ', '"', ',', '?', '.', ':', '{', '}', '(', ')'], StringSplitOptions.RemoveEmptyEntries))
+            .Where(w => w.Length >= 3 && w.All(char.IsAsciiLetterLower))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        var random = new Random(seed);
+        return Enumerable.Range(0, count)
+            .Select(_ => "How do I " + string.Join(' ', Enumerable.Range(0, random.Next(8, 15)).Select(_ => vocabulary[random.Next(vocabulary.Length)])) + "?")
+            .ToArray();
+    }
 
     /// <summary>An instant provider that answers for whichever model it is asked (routing may choose another tier's model).</summary>
     private sealed class EchoModelChatClient : IChatClient

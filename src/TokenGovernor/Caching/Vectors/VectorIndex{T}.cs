@@ -26,6 +26,8 @@ public sealed class VectorIndex<T>
     private readonly ConcurrentDictionary<long, Partition> _owners = new();
     private readonly object _evictLock = new();
     private long _nextId;
+    /// <summary>One entry of a partition's id → row dictionary: key, value, hash code and next index.</summary>
+    private const int RowMapBytes = sizeof(long) + (3 * sizeof(int)) + sizeof(int);
     private readonly long _codeBytesPerRow;
     private long _rows;
     private long _codedRows;
@@ -65,12 +67,13 @@ public sealed class VectorIndex<T>
     /// payload objects not included).</summary>
     public long MemoryBytes => (Count * _bytesPerRow) + (Interlocked.Read(ref _codedRows) * _codeBytesPerRow);
 
-    /// <summary>Gets the bytes one entry uses: the float row, the int8 row and its scale when quantised, and 32 bytes of bookkeeping.</summary>
+    /// <summary>Gets the bytes one entry uses: the float row, the int8 row and its scale when quantised, and 56 bytes of bookkeeping
+    /// (id, expiry, last access, payload reference, and the id → row map that makes removal O(1)).</summary>
     /// <param name="dimensions">The vector dimension.</param>
     /// <param name="quantize">Whether rows are also kept as int8.</param>
     /// <returns>Bytes per entry.</returns>
     public static long BytesPerEntry(int dimensions, bool quantize) =>
-        (dimensions * sizeof(float)) + (quantize ? dimensions + sizeof(float) : 0) + (3 * sizeof(long)) + IntPtr.Size;
+        (dimensions * sizeof(float)) + (quantize ? dimensions + sizeof(float) : 0) + (3 * sizeof(long)) + IntPtr.Size + RowMapBytes;
 
     /// <summary>Gets the bytes one entry uses, with or without its binary code (<see cref="VectorIndexOptions.BinaryQuantize"/>).</summary>
     /// <param name="dimensions">The vector dimension.</param>
@@ -310,7 +313,8 @@ public sealed class VectorIndex<T>
 
             // Evict down to 15/16 of the cap in one pass, so eviction cost is amortised over many inserts.
             var target = Count - (capRows - (capRows / 16));
-            var candidates = new List<(long Access, long Id)>();
+            var access = new List<long>((int)Math.Min(Count + 64, int.MaxValue));
+            var ids = new List<long>(access.Capacity);
             foreach (var p in _partitions.Values)
             {
                 p.Lock.EnterReadLock();
@@ -318,7 +322,8 @@ public sealed class VectorIndex<T>
                 {
                     for (var i = 0; i < p.Count; i++)
                     {
-                        candidates.Add((Volatile.Read(ref p.LastAccess[i]), p.Ids[i]));
+                        access.Add(Volatile.Read(ref p.LastAccess[i]));
+                        ids.Add(p.Ids[i]);
                     }
                 }
                 finally
@@ -327,10 +332,13 @@ public sealed class VectorIndex<T>
                 }
             }
 
-            candidates.Sort((a, b) => a.Access.CompareTo(b.Access));
-            for (var i = 0; i < target && i < candidates.Count; i++)
+            // Primitive keys sorted with their ids: no comparison delegate, no tuple compares.
+            var keys = access.ToArray();
+            var victims = ids.ToArray();
+            Array.Sort(keys, victims);
+            for (var i = 0; i < target && i < victims.Length; i++)
             {
-                Remove(candidates[i].Id);
+                Remove(victims[i]);
             }
         }
         finally
@@ -405,6 +413,7 @@ public sealed class VectorIndex<T>
         private float[] _scales = options.Quantize ? new float[16] : [];
         private ulong[] _codes = [];
         private long[] _expires = new long[16];
+        private readonly Dictionary<long, int> _rowOf = [];
 
         public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
 
@@ -462,6 +471,7 @@ public sealed class VectorIndex<T>
             }
 
             Ids[row] = id;
+            _rowOf[id] = row;
             Payloads[row] = payload;
             LastAccess[row] = now;
             _expires[row] = expires;
@@ -484,8 +494,7 @@ public sealed class VectorIndex<T>
         public bool RemoveById(long id, out bool coded)
         {
             coded = HasCodes;
-            var row = Array.IndexOf(Ids, id, 0, Count);
-            if (row < 0)
+            if (!_rowOf.Remove(id, out var row))
             {
                 return false;
             }
@@ -506,6 +515,7 @@ public sealed class VectorIndex<T>
                 }
 
                 Ids[row] = Ids[last];
+                _rowOf[Ids[row]] = row;
                 Payloads[row] = Payloads[last];
                 LastAccess[row] = LastAccess[last];
                 _expires[row] = _expires[last];
