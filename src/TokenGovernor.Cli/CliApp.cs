@@ -9,7 +9,7 @@ namespace TokenGovernor.Cli;
 /// <summary>The <c>tokengov</c> commands. A thin shell over the library: every figure comes from it.</summary>
 internal static class CliApp
 {
-    private const string Help = """
+    private static readonly string Help = $$$$"""
         tokengov — token counts and costs from the TokenGovernor library
 
           tokengov count --model M [--file F] [--chat] [--json]
@@ -40,6 +40,8 @@ internal static class CliApp
               growth scenarios (default conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much
               over 12 months), and cost per outcome where outcomes were recorded.
 
+        {{{{SpendCommand.Usage}}}}
+
           --catalog F   load a LiteLLM-schema price file over the built-in catalog (any command)
         Exit codes: 0 success (a --usages line that cannot be priced gets an "error" field), 2 bad arguments or unreadable input.
         """;
@@ -67,7 +69,8 @@ internal static class CliApp
                 "classify" => await ClassifyAsync(cli, stdout),
                 "replay" => await ReplayCommand.RunAsync(cli, stdout),
                 "forecast" => await ForecastCommand.RunAsync(cli, stdout),
-                _ => throw new CliUsageException($"unknown command '{cli.Command}'; use one of: count, cost, models, calibrate, classify, replay, forecast"),
+                "spend" => await SpendCommand.RunAsync(cli, stdout),
+                _ => throw new CliUsageException($"unknown command '{cli.Command}'; use one of: count, cost, models, calibrate, classify, replay, forecast, spend"),
             };
         }
         catch (CliUsageException ex)

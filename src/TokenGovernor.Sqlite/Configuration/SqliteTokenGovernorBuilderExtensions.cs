@@ -32,4 +32,20 @@ public static class SqliteTokenGovernorBuilderExtensions
             sp.GetService<ILoggerFactory>()?.CreateLogger<SqliteBudgetLedger>())));
         return builder;
     }
+
+    /// <summary>
+    /// Writes every governed call to a <see cref="SqliteSpendStore"/> in <paramref name="databasePath"/> (it may be the ledger's
+    /// file), batched off the request path; query it with <c>tokengov spend --db</c>.
+    /// </summary>
+    /// <param name="builder">The builder from <c>AddTokenGovernor</c>.</param>
+    /// <param name="databasePath">The database file, for example <c>governance.db</c> (created when missing).</param>
+    /// <param name="configure">Tunes batching and retries.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid.</exception>
+    public static TokenGovernorBuilder UseSqliteSpendStore(this TokenGovernorBuilder builder, string databasePath, Action<SpendStoreSinkOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        return builder.UseSpendStore(_ => new SqliteSpendStore(databasePath), configure);
+    }
 }
