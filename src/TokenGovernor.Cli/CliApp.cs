@@ -41,6 +41,7 @@ internal static class CliApp
               over 12 months), and cost per outcome where outcomes were recorded.
 
         {{{{SpendCommand.Usage}}}}
+        {{{{ReportCommand.Usage}}}}
 
           --catalog F   load a LiteLLM-schema price file over the built-in catalog (any command)
         Exit codes: 0 success (a --usages line that cannot be priced gets an "error" field), 2 bad arguments or unreadable input.
@@ -70,7 +71,8 @@ internal static class CliApp
                 "replay" => await ReplayCommand.RunAsync(cli, stdout),
                 "forecast" => await ForecastCommand.RunAsync(cli, stdout),
                 "spend" => await SpendCommand.RunAsync(cli, stdout),
-                _ => throw new CliUsageException($"unknown command '{cli.Command}'; use one of: count, cost, models, calibrate, classify, replay, forecast, spend"),
+                "report" => await ReportCommand.RunAsync(cli, stdout),
+                _ => throw new CliUsageException($"unknown command '{cli.Command}'; use one of: count, cost, models, calibrate, classify, replay, forecast, spend, report"),
             };
         }
         catch (CliUsageException ex)

@@ -245,7 +245,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         };
 
         outer?.AddMetered(modelId, price.ModelId, usage, cost, estimated);
-        Publish(record, requested);
+        Publish(record, requested, outer);
         return record;
     }
 
@@ -269,14 +269,14 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         return total;
     }
 
-    private void Publish(GovernanceRecord record, string? requested)
+    private void Publish(GovernanceRecord record, string? requested, GovernanceContext? outer)
     {
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             MeteringLog.CallMetered(_logger, record.ModelId, record.Usage.TotalInputTokens, record.Usage.TotalOutputTokens, record.Cost.Total, record.UsageEstimated);
         }
 
-        if (_instruments.TokenUsage.Enabled)
+        if (_options.EmitTokenUsageMetric && _instruments.TokenUsage.Enabled)
         {
             var tags = new TagList
             {
@@ -307,7 +307,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
             _instruments.Cost.Add((double)record.Cost.Total, tags);
         }
 
-        Activity.Current?.SetTag(TokenGovernorDiagnostics.CostInstrument, (double)record.Cost.Total);
+        GenAiSpanTags.Add(Activity.Current, record, outer);
 
         CostSinks.Publish(_sinks, record, _logger);
     }
