@@ -3,19 +3,29 @@ using System.Globalization;
 namespace TokenGovernor.Cli;
 
 /// <summary><c>tokengov report --db F --out report.html [--since 7d | --from D --to D] [--title T]</c>.</summary>
-internal static class ReportCommand
+internal sealed class ReportCommand : ICliCommand
 {
-    public const string Usage = """
+    /// <inheritdoc />
+    public string Name => "report";
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> Flags { get; } = [];
+
+    /// <inheritdoc />
+    public string Usage => """
           tokengov report --db F --out report.html [--since 7d | --from D --to D] [--title T]
               The self-contained HTML report (spend over time, by tenant, feature and model, budget use with degradations
               and refusals, savings by mechanism) built from the calls in a spend store (--db as for spend).
         """;
 
-    public static async Task<int> RunAsync(CliArguments cli, TextWriter stdout, TimeProvider? time = null)
+    /// <inheritdoc />
+    public Task<int> RunAsync(CliArguments cli, CliContext context) => RunAsync(cli, context.Stdout, TimeProvider.System);
+
+    internal static async Task<int> RunAsync(CliArguments cli, TextWriter stdout, TimeProvider time)
     {
         var db = cli.String("db");
         var output = cli.String("out") ?? throw new CliUsageException("report needs --out report.html");
-        var (from, to) = SpendCommand.ParseRange(cli.String("since"), cli.String("from"), cli.String("to"), (time ?? TimeProvider.System).GetUtcNow());
+        var (from, to) = SpendCommand.ParseRange(cli.String("since"), cli.String("from"), cli.String("to"), time.GetUtcNow());
         var title = cli.String("title") ?? "TokenGovernor report";
         cli.ThrowIfUnknownOptions();
 

@@ -4,21 +4,32 @@ using System.Text;
 namespace TokenGovernor.Cli;
 
 /// <summary><c>tokengov spend --db F [--by tenant,feature,model,day] [--since 7d | --from D --to D] [--json]</c>.</summary>
-internal static class SpendCommand
+internal sealed class SpendCommand : ICliCommand
 {
-    public const string Usage = """
+    /// <inheritdoc />
+    public string Name => "spend";
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> Flags { get; } = ["json"];
+
+    /// <inheritdoc />
+    public string Usage => """
           tokengov spend --db F [--by tenant,feature,model,day] [--since 7d | --from D --to D] [--json]
               Spend recorded in a spend store (F: a SQLite file such as governance.db, or a PostgreSQL connection string
               "Host=…;Database=…;Username=…"), summed per group. --since Nd|Nh|Nw counts back from now; --from/--to take
               dates (yyyy-MM-dd, UTC; --to's whole day is included) or ISO 8601 times. --json: one line per group
               {"tenant"?,"feature"?,"model"?,"day"?,"calls","cost","cost_avoided","input_tokens","output_tokens"}.
+
         """;
 
-    public static async Task<int> RunAsync(CliArguments cli, TextWriter stdout, TimeProvider? time = null)
+    /// <inheritdoc />
+    public Task<int> RunAsync(CliArguments cli, CliContext context) => RunAsync(cli, context.Stdout, TimeProvider.System);
+
+    internal static async Task<int> RunAsync(CliArguments cli, TextWriter stdout, TimeProvider time)
     {
         var db = cli.String("db");
         var by = ParseGrouping(cli.String("by"));
-        var (from, to) = ParseRange(cli.String("since"), cli.String("from"), cli.String("to"), (time ?? TimeProvider.System).GetUtcNow());
+        var (from, to) = ParseRange(cli.String("since"), cli.String("from"), cli.String("to"), time.GetUtcNow());
         var json = cli.Flag("json");
         cli.ThrowIfUnknownOptions();
 

@@ -13,14 +13,14 @@ namespace TokenGovernor;
 internal static class GenAiSpanTags
 {
     /// <summary>Tags the span with one metered provider call, and with what the layers above decided for it (<paramref name="context"/>).</summary>
-    public static void Add(Activity? activity, GovernanceRecord record, GovernanceContext? context)
+    public static void Add(Activity? activity, decimal callCost, bool estimated, GovernanceContext context)
     {
         if (activity is null || !activity.IsAllDataRequested)
         {
             return;
         }
 
-        var cost = record.Cost.Total;
+        var cost = callCost;
         if (activity.GetTagItem(TokenGovernorDiagnostics.CostAmountTag) is double previous)
         {
             cost += (decimal)previous;
@@ -28,29 +28,29 @@ internal static class GenAiSpanTags
 
         activity.SetTag(TokenGovernorDiagnostics.CostAmountTag, (double)cost);
         activity.SetTag(TokenGovernorDiagnostics.CostCurrencyTag, "USD");
-        var source = record.UsageEstimated ? "estimated" : "provider_usage";
+        var source = estimated ? "estimated" : "provider_usage";
         if (activity.GetTagItem(TokenGovernorDiagnostics.CostSourceTag) is string earlier && earlier != source)
         {
             source = "mixed";
         }
 
         activity.SetTag(TokenGovernorDiagnostics.CostSourceTag, source);
-        SetIfPresent(activity, TokenGovernorDiagnostics.TenantTag, record.Scope.Tenant);
-        SetIfPresent(activity, TokenGovernorDiagnostics.FeatureTag, record.Scope.Feature);
-        activity.SetTag(TokenGovernorDiagnostics.CacheStatusTag, record.Cache switch
+        SetIfPresent(activity, TokenGovernorDiagnostics.TenantTag, context.Scope.Tenant);
+        SetIfPresent(activity, TokenGovernorDiagnostics.FeatureTag, context.Scope.Feature);
+        activity.SetTag(TokenGovernorDiagnostics.CacheStatusTag, context.Cache switch
         {
             CacheStatus.Exact => "exact",
             CacheStatus.Semantic => "semantic",
             _ => "miss",
         });
-        SetIfPresent(activity, TokenGovernorDiagnostics.RoutedTierTag, context?.Routing?.Tier);
-        var degradations = context?.Degradations() ?? [];
+        SetIfPresent(activity, TokenGovernorDiagnostics.RoutedTierTag, context.Routing?.Tier);
+        var degradations = context.Degradations();
         if (degradations.Count > 0)
         {
             activity.SetTag(TokenGovernorDiagnostics.DegradationsTag, string.Join(",", degradations));
         }
 
-        if (context?.BudgetUtilisation is { } utilisation)
+        if (context.BudgetUtilisation is { } utilisation)
         {
             activity.SetTag(TokenGovernorDiagnostics.BudgetUtilisationTag, Math.Round(utilisation, 4));
         }
