@@ -250,7 +250,7 @@ public class CliAppTests
         var (code, _, error) = await Run("", "help", "explode");
 
         Assert.Equal(2, code);
-        Assert.Equal("tokengov: unknown command 'explode'; use one of: count, cost, models, calibrate, classify, replay, forecast" + Environment.NewLine, error);
+        Assert.Equal("tokengov: unknown command 'explode'; use one of: count, cost, models, calibrate, classify, replay, forecast, spend, report" + Environment.NewLine, error);
     }
 
     [Theory]
