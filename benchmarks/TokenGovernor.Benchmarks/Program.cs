@@ -3,7 +3,7 @@ using TokenGovernor.Benchmarks;
 
 if (args.Length > 0 && args[0] == "--accuracy")
 {
-    Accuracy.Run();
+    Accuracy.Run(args.Length > 1 ? args[1] : null);
     return;
 }
 

@@ -38,7 +38,7 @@ internal sealed class ReplayCommand : ICliCommand
         List<TrafficLogEntry> entries;
         using (var reader = File.OpenText(logPath))
         {
-            entries = [.. TrafficLog.Read(reader)];
+            entries = [.. TrafficLog.Read(reader, warning => context.Stderr.WriteLine("tokengov: warning: " + warning))];
         }
 
         var report = await TrafficReplayer.RunAsync(entries, configuration);

@@ -242,11 +242,12 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
         BudgetLog.Refused(_logger, context.Scope, reason);
         if (_options.FallbackResponse is not { } fallback)
         {
-            var usage = _ledger.GetUsage(context.Scope);
+            // An unavailable ledger cannot be read either: don't wait on it a second time for the message.
+            var usage = plan.Denial is { IsLedgerUnavailable: true } ? [] : _ledger.GetUsage(context.Scope);
             var binding = plan.Denial is { } d
                 ? usage.FirstOrDefault(u => u.Policy == d.Policy && u.Key == d.Key)
                 : usage.OrderByDescending(u => u.Utilisation).FirstOrDefault();
-            throw new BudgetExceededException(context.Scope, binding, reason);
+            throw new BudgetExceededException(context.Scope, binding, reason, plan.Denial);
         }
 
         return new ChatResponse([.. fallback.Messages])
