@@ -20,5 +20,7 @@ internal static class CliCommands
         new ClassifyCommand(),
         new ReplayCommand(),
         new ForecastCommand(),
+        new SpendCommand(),
+        new ReportCommand(),
     ];
 }

@@ -197,7 +197,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
 
         var cost = CostCalculator.CalculateAt(usage, price, tier, _time.GetUtcNow());
         context.AddMetered(modelId, price.ModelId, usage, cost, estimated);
-        Publish(context.Scope, requested, modelId, usage, cost, estimated);
+        Publish(context, requested, modelId, usage, cost, estimated);
     }
 
     private int CountOutput(IList<ChatMessage> messages, string? modelId)
@@ -220,14 +220,15 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         return total;
     }
 
-    private void Publish(GovernanceScope scope, string? requested, string? modelId, TokenUsage usage, CostBreakdown cost, bool estimated)
+    private void Publish(GovernanceContext context, string? requested, string? modelId, TokenUsage usage, CostBreakdown cost, bool estimated)
     {
+        var scope = context.Scope;
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             MeteringLog.CallMetered(_logger, modelId, usage.TotalInputTokens, usage.TotalOutputTokens, cost.Total, estimated);
         }
 
-        if (_instruments.TokenUsage.Enabled)
+        if (_options.EmitTokenUsageMetric && _instruments.TokenUsage.Enabled)
         {
             var tags = new TagList
             {
@@ -258,7 +259,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
             _instruments.Cost.Add((double)cost.Total, tags);
         }
 
-        Activity.Current?.SetTag(TokenGovernorDiagnostics.CostInstrument, (double)cost.Total);
+        GenAiSpanTags.Add(Activity.Current, cost.Total, estimated, context);
     }
 
     /// <summary>One metered call: the requested model and when it started.</summary>

@@ -155,7 +155,7 @@ public class CliAppTests
         Assert.Contains("'nope'", error, StringComparison.Ordinal);
     }
 
-    // The root help as it was before the commands moved into one file each: the text is a contract.
+    // The root help as it was before the commands moved into one file each, plus spend and report (issue 18): the text is a contract.
     private const string HelpBeforeTheSplit = """
         tokengov — token counts and costs from the TokenGovernor library
 
@@ -198,6 +198,17 @@ public class CliAppTests
               Daily spend per feature (CSV: date,feature,spend[,outcomes]) → run-rate and the spend of the next months under
               growth scenarios (default conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much
               over 12 months), and cost per outcome where outcomes were recorded.
+
+          tokengov spend --db F [--by tenant,feature,model,day] [--since 7d | --from D --to D] [--json]
+              Spend recorded in a spend store (F: a SQLite file such as governance.db, or a PostgreSQL connection string
+              "Host=…;Database=…;Username=…"), summed per group. --since Nd|Nh|Nw counts back from now; --from/--to take
+              dates (yyyy-MM-dd, UTC; --to's whole day is included) or ISO 8601 times. --json: one line per group
+              {"tenant"?,"feature"?,"model"?,"day"?,"calls","cost","cost_avoided","input_tokens","output_tokens"}.
+
+          tokengov report --db F --out report.html [--since 7d | --from D --to D] [--title T]
+              The self-contained HTML report (spend over time, by tenant, feature and model, budget use with degradations
+              and refusals, savings by mechanism) built from the calls in a spend store (--db as for spend).
+
 
           --catalog F   load a price file (LiteLLM, genai-prices or prices-import JSON) over the built-in catalog (any command)
         Exit codes: 0 success, 1 some --usages/--raw line could not be priced (it gets an "error" field), 2 bad arguments or unreadable input.
@@ -252,7 +263,7 @@ public class CliAppTests
         var (code, _, error) = await Run("", "help", "explode");
 
         Assert.Equal(2, code);
-        Assert.Equal("tokengov: unknown command 'explode'; use one of: count, cost, models, prices, calibrate, classify, replay, forecast" + Environment.NewLine, error);
+        Assert.Equal("tokengov: unknown command 'explode'; use one of: count, cost, models, prices, calibrate, classify, replay, forecast, spend, report" + Environment.NewLine, error);
     }
 
     [Theory]
