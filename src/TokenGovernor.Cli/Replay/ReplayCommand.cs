@@ -5,10 +5,28 @@ using Microsoft.Extensions.Configuration;
 namespace TokenGovernor.Cli;
 
 /// <summary><c>tokengov replay --log F.jsonl --config governor.json [--json]</c>.</summary>
-internal static class ReplayCommand
+internal sealed class ReplayCommand : ICliCommand
 {
-    public static async Task<int> RunAsync(CliArguments cli, TextWriter stdout)
+    /// <inheritdoc />
+    public string Name => "replay";
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> Flags { get; } = ["json"];
+
+    /// <inheritdoc />
+    public string Usage => """
+          tokengov replay --log F.jsonl --config governor.json [--json]
+              Runs recorded traffic (one call per line: time, scope, model, messages or inputTokens, usage; see
+              UseTrafficRecording) through the configuration's budgets, caches and routing against a provider that returns
+              the recorded usage, and reports spend, savings, degradations and refusals beside the recording.
+              governor.json: {"TokenGovernor": {"Budgets": {"Policies": [...]}, "Pipeline": {"ResponseCache": true, ...}}}
+
+        """;
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliArguments cli, CliContext context)
     {
+        var stdout = context.Stdout;
         var logPath = cli.String("log") ?? throw new CliUsageException("replay needs --log F.jsonl (a traffic log: one recorded call per line)");
         var configPath = cli.String("config") ?? throw new CliUsageException("replay needs --config governor.json (a TokenGovernor configuration to evaluate)");
         var json = cli.Flag("json");

@@ -154,4 +154,127 @@ public class CliAppTests
         Assert.Equal(2, code);
         Assert.Contains("'nope'", error, StringComparison.Ordinal);
     }
+
+    // The root help as it was before the commands moved into one file each: the text is a contract.
+    private const string HelpBeforeTheSplit = """
+        tokengov — token counts and costs from the TokenGovernor library
+
+          tokengov count --model M [--file F] [--chat] [--json]
+              Tokens of the text in F (or stdin). --chat reads {"messages":[{"role","content","name"?}],"tools":[...]}
+              and counts the prompt as the provider bills it.
+          tokengov cost --model M --input N --output N [--cached-input N] [--cache-write N] [--reasoning N] [--json]
+          tokengov cost --usages F.jsonl
+              One JSON line per usage line {"model","input_tokens","output_tokens","cached_input_tokens"?,
+              "cache_write_tokens"?,"reasoning_tokens"?}; input counts every prompt token, output includes reasoning.
+          tokengov models [--json]
+              The price catalog (USD per million tokens).
+          tokengov calibrate --pairs F.jsonl [--embedder hashing] [--target-precision 0.95] [--json]
+              Precision, recall and F1 of the semantic cache's decision (similarity and guard) at thresholds 0.50-0.99 on
+              labelled pairs {"a","b","label"} (label 1 = same meaning), and the lowest threshold reaching the target.
+
+          tokengov classify --prompts F.jsonl [--json]
+              The tier default routing would pick for each line {"prompt": "..."} or {"messages": [...]}: one JSON line
+              {"tier","score","signals"} each, then the traffic mix per tier.
+
+          tokengov replay --log F.jsonl --config governor.json [--json]
+              Runs recorded traffic (one call per line: time, scope, model, messages or inputTokens, usage; see
+              UseTrafficRecording) through the configuration's budgets, caches and routing against a provider that returns
+              the recorded usage, and reports spend, savings, degradations and refusals beside the recording.
+              governor.json: {"TokenGovernor": {"Budgets": {"Policies": [...]}, "Pipeline": {"ResponseCache": true, ...}}}
+
+          tokengov forecast --history F.csv [--months 3,6,12] [--scenarios name=low-high,...] [--json]
+              Daily spend per feature (CSV: date,feature,spend[,outcomes]) → run-rate and the spend of the next months under
+              growth scenarios (default conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much
+              over 12 months), and cost per outcome where outcomes were recorded.
+
+          --catalog F   load a LiteLLM-schema price file over the built-in catalog (any command)
+        Exit codes: 0 success (a --usages line that cannot be priced gets an "error" field), 2 bad arguments or unreadable input.
+        """;
+
+    [Fact]
+    public async Task Help_Root_IsUnchangedByTheSplit()
+    {
+        var (code, output, _) = await Run("", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Equal(HelpBeforeTheSplit + Environment.NewLine, output);
+    }
+
+    [Fact]
+    public async Task Help_NoArguments_PrintsHelpAndExitsTwo()
+    {
+        var (code, output, _) = await Run("");
+
+        Assert.Equal(2, code);
+        Assert.Equal(HelpBeforeTheSplit + Environment.NewLine, output);
+    }
+
+    [Theory]
+    [InlineData("count", "--help")]
+    [InlineData("cost", "-h")]
+    [InlineData("models", "--json", "--help")]
+    [InlineData("calibrate", "--help")]
+    [InlineData("classify", "--help")]
+    [InlineData("replay", "--log", "x.jsonl", "--help")]
+    [InlineData("forecast", "--help")]
+    [InlineData("help", "count")]
+    public async Task Help_PerCommand_PrintsOnlyThatCommandAndExitsZero(params string[] args)
+    {
+        var name = args[0] == "help" ? args[1] : args[0];
+
+        var (code, output, error) = await Run("", args);
+
+        Assert.Equal(0, code);
+        Assert.Empty(error);
+        Assert.StartsWith($"  tokengov {name} ", output, StringComparison.Ordinal);
+        Assert.Contains("--catalog F", output, StringComparison.Ordinal);
+        foreach (var other in new[] { "count", "cost", "models", "calibrate", "classify", "replay", "forecast" }.Where(c => c != name))
+        {
+            Assert.DoesNotContain($"tokengov {other} ", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Help_UnknownCommand_ExitsTwoWithOneLine()
+    {
+        var (code, _, error) = await Run("", "help", "explode");
+
+        Assert.Equal(2, code);
+        Assert.Equal("tokengov: unknown command 'explode'; use one of: count, cost, models, calibrate, classify, replay, forecast" + Environment.NewLine, error);
+    }
+
+    [Theory]
+    [InlineData("{ \"TokenGovernor\": { \"Budgets\": { \"Policies\": [ { \"Name\": \"p\", \"Level\": \"Tenant\", \"CostLimit\": 1, \"Window\": \"Fortnight\" } ] } } }")]
+    [InlineData("{ \"TokenGovernor\": { \"Budgets\": { \"Policies\": [ { \"Name\": \"p\", \"Level\": \"Tenant\", \"CostLimit\": -1, \"Window\": \"Day\" } ] } } }")]
+    [InlineData("{ \"TokenGovernor\": { \"Budgets\": ")]
+    [InlineData("{ \"TokenGovernor\": { \"Budgets\": { \"Policies\": [ { \"Name\": \"p\", \"Level\": \"Planet\", \"CostLimit\": 1 } ] } } }")]
+    public async Task Replay_BadConfiguration_ExitsTwoWithOneLine(string config)
+    {
+        var dir = Directory.CreateTempSubdirectory("tg-cli-");
+        try
+        {
+            var logPath = Path.Combine(dir.FullName, "traffic.jsonl");
+            var configPath = Path.Combine(dir.FullName, "governor.json");
+            await File.WriteAllTextAsync(logPath, TrafficLog.Serialize(new TrafficLogEntry
+            {
+                Time = new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero),
+                Scope = new GovernanceScope { Tenant = "acme" },
+                ModelId = "gpt-4o",
+                InputTokens = 100,
+                Usage = new TokenUsage(100, 20, 0, 0, 0),
+            }) + "\n");
+            await File.WriteAllTextAsync(configPath, config);
+
+            var (code, _, error) = await Run("", "replay", "--log", logPath, "--config", configPath);
+
+            Assert.Equal(2, code);
+            Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("tokengov: ", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace TokenGovernor.Cli;
+
+/// <summary><c>tokengov models</c>: the price catalog.</summary>
+internal sealed class ModelsCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "models";
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> Flags { get; } = ["json"];
+
+    /// <inheritdoc />
+    public string Usage => """
+          tokengov models [--json]
+              The price catalog (USD per million tokens).
+        """;
+
+    /// <inheritdoc />
+    public Task<int> RunAsync(CliArguments cli, CliContext context)
+    {
+        var stdout = context.Stdout;
+        var catalog = context.Catalog;
+        var json = cli.Flag("json");
+        cli.ThrowIfUnknownOptions();
+        var models = catalog.Models.OrderBy(m => m.Provider, StringComparer.Ordinal).ThenBy(m => m.ModelId, StringComparer.Ordinal).ToList();
+        if (json)
+        {
+            foreach (var m in models)
+            {
+                stdout.WriteLine(CliApp.Json(w =>
+                {
+                    w.WriteString("model", m.ModelId);
+                    w.WriteString("provider", m.Provider);
+                    w.WriteNumber("input", CliApp.Normalize(m.InputPerMillion));
+                    WriteOptional(w, "cached_input", m.CachedInputPerMillion);
+                    WriteOptional(w, "cache_write", m.CacheWritePerMillion);
+                    w.WriteNumber("output", CliApp.Normalize(m.OutputPerMillion));
+                    WriteOptional(w, "reasoning", m.ReasoningPerMillion);
+                    if (m.ContextWindow is { } ctx)
+                    {
+                        w.WriteNumber("context_window", ctx);
+                    }
+
+                    if (m.MaxOutputTokens is { } max)
+                    {
+                        w.WriteNumber("max_output_tokens", max);
+                    }
+
+                    if (m.LongContext is { } lc)
+                    {
+                        w.WriteNumber("long_context_threshold", lc.ThresholdTokens);
+                        w.WriteNumber("long_context_input", CliApp.Normalize(lc.InputPerMillion));
+                        w.WriteNumber("long_context_output", CliApp.Normalize(lc.OutputPerMillion));
+                    }
+
+                    w.WriteString("source", m.Source);
+                    w.WriteString("as_of", m.AsOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                }));
+            }
+
+            return Task.FromResult(0);
+        }
+
+        var table = new Table()
+            .AddColumn("model").AddColumn("provider")
+            .AddColumn(new TableColumn("input").RightAligned()).AddColumn(new TableColumn("cached").RightAligned())
+            .AddColumn(new TableColumn("output").RightAligned()).AddColumn(new TableColumn("context").RightAligned())
+            .AddColumn("as of");
+        table.Title = new TableTitle($"{models.Count} models, USD per million tokens");
+        foreach (var m in models)
+        {
+            table.AddRow(
+                Markup.Escape(m.ModelId), Markup.Escape(m.Provider ?? "-"), CliApp.Money(m.InputPerMillion),
+                m.CachedInputPerMillion is { } c ? CliApp.Money(c) : "-", CliApp.Money(m.OutputPerMillion),
+                m.ContextWindow?.ToString("N0", CultureInfo.InvariantCulture) ?? "-",
+                m.AsOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-");
+        }
+
+        CliApp.Render(stdout, table);
+        return Task.FromResult(0);
+    }
+
+    private static void WriteOptional(Utf8JsonWriter w, string name, decimal? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, CliApp.Normalize(v));
+        }
+    }
+
+}
