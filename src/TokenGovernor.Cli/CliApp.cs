@@ -51,7 +51,7 @@ internal static class CliApp
                 return 0;
             }
 
-            var cli = CliArguments.Parse(args, s_flags);
+            var cli = CliArguments.Parse(args, s_flags, CliCommands.WithSubcommands);
             var catalog = LoadCatalog(cli.String("catalog"));
             var command = Find(cli.Command);
             return await command.RunAsync(cli, new CliContext(stdin, stdout, stderr, catalog));

@@ -15,7 +15,10 @@ internal sealed class CliArguments
 
     public string Command { get; }
 
-    public static CliArguments Parse(string[] args, IReadOnlySet<string> flags)
+    /// <summary>The word after a command that has subcommands (<c>route train</c>), else <see langword="null"/>.</summary>
+    public string? Subcommand { get; private set; }
+
+    public static CliArguments Parse(string[] args, IReadOnlySet<string> flags, IReadOnlySet<string>? withSubcommands = null)
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
         {
@@ -23,7 +26,14 @@ internal sealed class CliArguments
         }
 
         var parsed = new CliArguments(args[0]);
-        for (var i = 1; i < args.Length; i++)
+        var first = 1;
+        if (withSubcommands?.Contains(args[0]) == true && args.Length > 1 && !args[1].StartsWith('-'))
+        {
+            parsed.Subcommand = args[1];
+            first = 2;
+        }
+
+        for (var i = first; i < args.Length; i++)
         {
             var arg = args[i];
             if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)

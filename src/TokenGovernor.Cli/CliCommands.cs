@@ -19,5 +19,9 @@ internal static class CliCommands
         new ClassifyCommand(),
         new ReplayCommand(),
         new ForecastCommand(),
+        new RouteCommand(),
     ];
+
+    /// <summary>The commands whose next word is a subcommand (<c>tokengov route train</c>).</summary>
+    public static readonly IReadOnlySet<string> WithSubcommands = new HashSet<string>(StringComparer.Ordinal) { "route" };
 }
