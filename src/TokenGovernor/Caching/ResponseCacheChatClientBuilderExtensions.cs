@@ -17,7 +17,7 @@ public static class ResponseCacheChatClientBuilderExtensions
     /// </summary>
     /// <param name="builder">The pipeline builder.</param>
     /// <param name="configure">Configures the options; they are validated here.</param>
-    /// <param name="embeddingGenerator">The semantic cache's embedder; defaults to the one in DI, else <see cref="HashingEmbeddingGenerator"/>.</param>
+    /// <param name="embeddingGenerator">The semantic cache's embedder; defaults to the one registered for TokenGovernor (<see cref="TokenGovernorServiceKeys.EmbeddingGenerator"/>; never the app's own unkeyed one), else <see cref="HashingEmbeddingGenerator"/>.</param>
     /// <returns><paramref name="builder"/>.</returns>
     public static ChatClientBuilder UseResponseCache(this ChatClientBuilder builder, Action<ResponseCacheOptions>? configure = null,
         IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null)
@@ -32,7 +32,7 @@ public static class ResponseCacheChatClientBuilderExtensions
             options,
             services.GetKeyedService<IDistributedCache>(ResponseCacheOptions.DistributedCacheServiceKey) ?? services.GetService<IDistributedCache>(),
             memoryCache: null, // a private cache sized by ResponseCacheOptions, never the app's shared IMemoryCache
-            embeddingGenerator ?? services.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            embeddingGenerator ?? services.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(TokenGovernorServiceKeys.EmbeddingGenerator),
             services.GetService<PriceCatalog>() ?? PriceCatalog.BuiltIn,
             services.GetService<IEnumerable<ICostSink>>(),
             services.GetService<TimeProvider>(),
@@ -43,7 +43,7 @@ public static class ResponseCacheChatClientBuilderExtensions
 
     /// <summary>Adds the exact and the semantic response cache (see <see cref="UseResponseCache"/>).</summary>
     /// <param name="builder">The pipeline builder.</param>
-    /// <param name="embeddingGenerator">The embedder; defaults to the one in DI, else <see cref="HashingEmbeddingGenerator"/> (lexical).</param>
+    /// <param name="embeddingGenerator">The embedder; defaults to the one registered for TokenGovernor (<see cref="TokenGovernorServiceKeys.EmbeddingGenerator"/>), else <see cref="HashingEmbeddingGenerator"/> (lexical).</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns><paramref name="builder"/>.</returns>
     public static ChatClientBuilder UseSemanticCache(this ChatClientBuilder builder, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null,

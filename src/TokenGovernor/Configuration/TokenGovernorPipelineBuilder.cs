@@ -83,7 +83,7 @@ public sealed class TokenGovernorPipelineBuilder
 
     /// <summary>Answers identical requests from the exact cache and similar ones from the semantic cache.</summary>
     /// <param name="configure">Configures the options.</param>
-    /// <param name="embeddingGenerator">The embedder; defaults to the one in DI, else <see cref="HashingEmbeddingGenerator"/>.</param>
+    /// <param name="embeddingGenerator">The embedder; defaults to the one registered for TokenGovernor (<see cref="TokenGovernorServiceKeys.EmbeddingGenerator"/>; never the app's own unkeyed one), else <see cref="HashingEmbeddingGenerator"/>.</param>
     /// <returns>This builder.</returns>
     public TokenGovernorPipelineBuilder UseSemanticCache(Action<ResponseCacheOptions>? configure = null, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null)
     {
