@@ -16,7 +16,7 @@ internal sealed class RouteCommand : ICliCommand
 
     /// <inheritdoc />
     public string Usage => """
-          tokengov route train --labels F.jsonl --out router.json [--embedder none|hashing] [--tiers Small,Large]
+          tokengov route train --labels F.jsonl --out router.json [--embedder minilm|hashing|none] [--tiers Small,Large]
                                [--target-quality 0.95 | --max-strong-share S] [--seed N] [--l2 X] [--iterations N] [--json]
               Trains a router (logistic regression on hashed words and word pairs, the default classifier's rule signals and
               the embedding) from labelled lines {"prompt"|"messages","weak_correct":bool,"strong_correct":bool} or
@@ -25,7 +25,7 @@ internal sealed class RouteCommand : ICliCommand
               as few strong calls as it can, or to stay within --max-strong-share; it is stored in the file. --tiers names
               the two-tier form's weak and strong tier (default Small,Large) or orders the quality form's tiers.
           tokengov route eval --labels F.jsonl [--split random|subject] [--train-share 0.6] [--folds 5] [--seed N]
-                              [--embedder none|hashing] [--l2 X] [--iterations N] [--json]
+                              [--embedder none|hashing|minilm] [--embedding-cache F] [--l2 X] [--iterations N] [--json]
               Trains on part of the labels and scores the rest: APGR (mean over strong shares 0-100% of the quality gap
               closed), the strong share needed to keep 95% of strong quality, and the trained operating point's share and
               quality on the held-out part, for the learned router, the default classifier and random routing (and, on a

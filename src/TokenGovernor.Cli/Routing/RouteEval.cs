@@ -21,6 +21,7 @@ internal static class RouteEval
         var tiers = RouteCommand.Tiers(cli);
         var options = RouteCommand.ReadTrainingOptions(cli, tiers);
         var embedderName = cli.String("embedder");
+        var cachePath = cli.String("embedding-cache");
         var json = cli.Flag("json");
         cli.ThrowIfUnknownOptions();
         if (split is not ("random" or "subject"))
@@ -33,7 +34,12 @@ internal static class RouteEval
             throw new CliUsageException("--train-share must be between 0 and 1 and --folds at least 2");
         }
 
-        var embedder = RouterEmbedders.Create(embedderName) is { } e ? new MemoEmbeddingGenerator(e) : null;
+        using var embedder = RouterEmbedders.Create(embedderName) is { } e ? new MemoEmbeddingGenerator(e) : null;
+        if (cachePath is not null)
+        {
+            embedder?.Load(cachePath);
+        }
+
         var rows = await RoutingLabels.ReadAsync(labels, tiers ?? RoutingLabels.DefaultTwoTiers);
         var names = tiers ?? RoutingLabels.DefaultTwoTiers;
         if (rows.Any(r => !r.Example.Quality.ContainsKey(names[0]) || !r.Example.Quality.ContainsKey(names[^1])))
@@ -50,6 +56,11 @@ internal static class RouteEval
         }
 
         watch.Stop();
+        if (cachePath is not null)
+        {
+            embedder?.Save(cachePath);
+        }
+
         if (json)
         {
             foreach (var r in results)
