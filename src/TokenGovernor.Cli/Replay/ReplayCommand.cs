@@ -47,7 +47,7 @@ internal sealed class ReplayCommand : ICliCommand
         List<TrafficLogEntry> entries;
         using (var reader = File.OpenText(logPath))
         {
-            entries = [.. TrafficLog.Read(reader)];
+            entries = [.. TrafficLog.Read(reader, warning => context.Stderr.WriteLine("tokengov: warning: " + warning))];
         }
 
         var reports = new List<(string Name, ReplayReport Report)> { (Path.GetFileName(configPath), await ReplayAsync(entries, configPath)) };

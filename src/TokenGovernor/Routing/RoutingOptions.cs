@@ -78,14 +78,29 @@ public sealed class RoutingOptions
     public TimeSpan MaxFailoverDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets which exceptions are transient (fail over to the next deployment, then escalate).</summary>
-    /// <value>Defaults to HTTP 408/429/5xx and connection failures (from <see cref="HttpRequestException"/> or the OpenAI/Azure
-    /// SDKs' <c>ClientResultException</c>), I/O errors and timeouts.</value>
-    public Func<Exception, bool> IsTransient { get; set; } = static ex => ex switch
+    /// <value>
+    /// Defaults to HTTP 408/429/5xx and connection failures (from <see cref="HttpRequestException"/> or the OpenAI/Azure SDKs'
+    /// <c>ClientResultException</c>), I/O errors and timeouts, and:
+    /// <list type="bullet">
+    /// <item>an <see cref="AggregateException"/> (the SDKs' "Retry failed after N tries" once their own retries run out) when
+    /// any exception inside it is transient;</item>
+    /// <item>an <see cref="OperationCanceledException"/> (the SDKs' <c>NetworkTimeout</c> surfaces as a
+    /// <see cref="TaskCanceledException"/>): routing asks only when the caller's token was not cancelled, so such a cancellation
+    /// is a timeout, not the caller giving up;</item>
+    /// <item>a <see cref="System.Text.Json.JsonException"/> (a 200 response whose body is not valid JSON, such as one cut off by a
+    /// proxy or a dropped connection): the request reached a deployment that did not deliver a usable answer, so another one is
+    /// tried. The provider may have billed the broken attempt; its usage is unknown, so it is not metered.</item>
+    /// </list>
+    /// </value>
+    public Func<Exception, bool> IsTransient { get; set; } = DefaultIsTransient;
+
+    private static bool DefaultIsTransient(Exception ex) => ex switch
     {
         HttpRequestException http => http.StatusCode is null or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout || (int?)http.StatusCode >= 500,
         System.ClientModel.ClientResultException c => c.Status is 0 or 408 or 429 || c.Status >= 500, // 0: no response at all
-        TimeoutException or IOException => true,
-        _ => false,
+        TimeoutException or IOException or OperationCanceledException or System.Text.Json.JsonException => true,
+        AggregateException aggregate => aggregate.Flatten().InnerExceptions.Any(DefaultIsTransient),
+        _ => ex.InnerException is { } inner && inner is IOException or TimeoutException or System.Net.Sockets.SocketException,
     };
 
     /// <summary>
