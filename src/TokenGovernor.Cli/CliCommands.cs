@@ -22,5 +22,7 @@ internal static class CliCommands
         new ForecastCommand(),
         new SpendCommand(),
         new ReportCommand(),
+        new RouteCommand(),
     ];
+
 }
