@@ -16,8 +16,8 @@ internal static class CliApp
     private const string Header = "tokengov — token counts and costs from the TokenGovernor library";
 
     private const string Footer = """
-          --catalog F   load a LiteLLM-schema price file over the built-in catalog (any command)
-        Exit codes: 0 success (a --usages line that cannot be priced gets an "error" field), 2 bad arguments or unreadable input.
+          --catalog F   load a price file (LiteLLM, genai-prices or prices-import JSON) over the built-in catalog (any command)
+        Exit codes: 0 success, 1 some --usages/--raw line could not be priced (it gets an "error" field), 2 bad arguments or unreadable input.
         """;
 
     private static readonly Dictionary<string, ICliCommand> s_commands = CliCommands.All.ToDictionary(c => c.Name, StringComparer.Ordinal);
@@ -114,7 +114,7 @@ internal static class CliApp
 
         RequireFile(path, "--catalog");
 
-        return PriceCatalog.BuiltIn.ToBuilder().AddLiteLlmFile(path).Build();
+        return PriceCatalog.BuiltIn.ToBuilder().AddPriceFile(path).Build();
     }
 
     /// <summary>Fails with exit code 2 and a message naming the option when its file does not exist.</summary>

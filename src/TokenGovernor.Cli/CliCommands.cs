@@ -15,9 +15,14 @@ internal static class CliCommands
         new CountCommand(),
         new CostCommand(),
         new ModelsCommand(),
+        new PricesCommand(),
         new CalibrateCommand(),
         new ClassifyCommand(),
         new ReplayCommand(),
         new ForecastCommand(),
+        new SpendCommand(),
+        new ReportCommand(),
+        new RouteCommand(),
     ];
+
 }

@@ -15,8 +15,9 @@ internal sealed class ModelsCommand : ICliCommand
 
     /// <inheritdoc />
     public string Usage => """
-          tokengov models [--json]
-              The price catalog (USD per million tokens).
+          tokengov models [--provider P] [--json]
+              The price catalog (USD per million tokens): every model with its source, origin table and date, the
+              catalog's date and whether it is stale.
         """;
 
     /// <inheritdoc />
@@ -25,8 +26,11 @@ internal sealed class ModelsCommand : ICliCommand
         var stdout = context.Stdout;
         var catalog = context.Catalog;
         var json = cli.Flag("json");
+        var provider = cli.String("provider");
         cli.ThrowIfUnknownOptions();
-        var models = catalog.Models.OrderBy(m => m.Provider, StringComparer.Ordinal).ThenBy(m => m.ModelId, StringComparer.Ordinal).ToList();
+        var models = catalog.Models
+            .Where(m => provider is null || string.Equals(m.Provider, provider, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(m => m.Provider, StringComparer.Ordinal).ThenBy(m => m.ModelId, StringComparer.Ordinal).ToList();
         if (json)
         {
             foreach (var m in models)
@@ -40,6 +44,30 @@ internal sealed class ModelsCommand : ICliCommand
                     WriteOptional(w, "cache_write", m.CacheWritePerMillion);
                     w.WriteNumber("output", CliApp.Normalize(m.OutputPerMillion));
                     WriteOptional(w, "reasoning", m.ReasoningPerMillion);
+                    WriteOptional(w, "cache_write_1h", m.CacheWrite1hPerMillion);
+                    WriteOptional(w, "input_audio", m.InputAudioPerMillion);
+                    WriteOptional(w, "output_audio", m.OutputAudioPerMillion);
+                    WriteOptional(w, "input_image", m.InputImagePerMillion);
+                    WriteOptional(w, "output_image", m.OutputImagePerMillion);
+                    WriteOptional(w, "web_search_per_thousand", m.WebSearchPerThousand);
+                    WriteOptional(w, "requests_per_thousand", m.RequestsPerThousand);
+                    if (m.ServiceTiers is { Count: > 0 } tiers)
+                    {
+                        w.WriteStartArray("service_tiers");
+                        foreach (var t in tiers.Keys.Order(StringComparer.Ordinal))
+                        {
+                            w.WriteStringValue(t);
+                        }
+
+                        w.WriteEndArray();
+                    }
+
+                    if (m.EffectiveFrom is { } from)
+                    {
+                        w.WriteString("effective_from", from.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                        w.WriteNumber("earlier_prices", m.EarlierPrices?.Count ?? 0);
+                    }
+
                     if (m.ContextWindow is { } ctx)
                     {
                         w.WriteNumber("context_window", ctx);
@@ -58,6 +86,7 @@ internal sealed class ModelsCommand : ICliCommand
                     }
 
                     w.WriteString("source", m.Source);
+                    w.WriteString("origin", m.Origin);
                     w.WriteString("as_of", m.AsOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
                 }));
             }
@@ -69,15 +98,18 @@ internal sealed class ModelsCommand : ICliCommand
             .AddColumn("model").AddColumn("provider")
             .AddColumn(new TableColumn("input").RightAligned()).AddColumn(new TableColumn("cached").RightAligned())
             .AddColumn(new TableColumn("output").RightAligned()).AddColumn(new TableColumn("context").RightAligned())
-            .AddColumn("as of");
-        table.Title = new TableTitle($"{models.Count} models, USD per million tokens");
+            .AddColumn("as of").AddColumn("origin").AddColumn("source");
+        var asOf = catalog.AsOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "unknown";
+        var stale = catalog.GetAge() is { } age && age.TotalDays > catalog.StaleAfterDays ? FormattableString.Invariant($", STALE: {(int)age.TotalDays} days old") : string.Empty;
+        table.Title = new TableTitle($"{models.Count} models, USD per million tokens, catalog as of {asOf}{stale}");
         foreach (var m in models)
         {
             table.AddRow(
                 Markup.Escape(m.ModelId), Markup.Escape(m.Provider ?? "-"), CliApp.Money(m.InputPerMillion),
                 m.CachedInputPerMillion is { } c ? CliApp.Money(c) : "-", CliApp.Money(m.OutputPerMillion),
                 m.ContextWindow?.ToString("N0", CultureInfo.InvariantCulture) ?? "-",
-                m.AsOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-");
+                m.AsOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-",
+                Markup.Escape(m.Origin ?? "-"), Markup.Escape(m.Source ?? "-"));
         }
 
         CliApp.Render(stdout, table);

@@ -18,7 +18,7 @@ internal static class PriceCatalogFactory
         {
             try
             {
-                builder.AddLiteLlmFile(file);
+                builder.AddPriceFile(file);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

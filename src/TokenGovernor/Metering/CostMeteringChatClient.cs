@@ -35,6 +35,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
     private readonly GovernorInstruments _instruments;
     private readonly string? _defaultModelId;
     private readonly GovernanceServices _services;
+    private readonly ProviderUsageFormat _rawFormat;
 
     /// <summary>Initializes a new metering client.</summary>
     /// <param name="innerClient">The provider client.</param>
@@ -66,7 +67,10 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _instruments = GovernorInstruments.For(meterFactory);
-        _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId ?? _options.DefaultModelId;
+        var metadata = innerClient.GetService<ChatClientMetadata>();
+        _defaultModelId = metadata?.DefaultModelId ?? _options.DefaultModelId;
+        _rawFormat = RawUsagePricing.FormatFor(metadata?.ProviderName);
+        catalog.WarnIfStale(_logger, _time);
         _services = new GovernanceServices(catalog, _tokens, time: _time, sinks: _sinks);
     }
 
@@ -119,7 +123,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         // once anything arrived (a response, or part of a stream), what was received is metered.
         if (outcome.Received && outcome.Response is { } response)
         {
-            Meter(context, admission.Messages, admission.Options, call.Requested, response.Usage, response.ModelId, response.Messages, call.Started);
+            Meter(context, admission.Messages, admission.Options, call.Requested, response, call.Started);
         }
 
         return default;
@@ -149,11 +153,12 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         IList<ChatMessage> messages,
         ChatOptions? options,
         string? requested,
-        UsageDetails? reported,
-        string? answeredModel,
-        IList<ChatMessage> responseMessages,
+        ChatResponse response,
         long started)
     {
+        UsageDetails? reported = response.Usage;
+        string? answeredModel = response.ModelId;
+        var responseMessages = response.Messages;
         var modelId = answeredModel ?? requested;
         ModelPrice? price;
         if (answeredModel is null)
@@ -168,7 +173,14 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
 
         TokenUsage usage;
         var estimated = false;
-        if (reported is not null && (reported.InputTokenCount is not null || reported.OutputTokenCount is not null || reported.TotalTokenCount is not null))
+        var tier = RawUsagePricing.ServiceTierOf(response.AdditionalProperties);
+        if (RawUsagePricing.TryRead(response.RawRepresentation, _rawFormat, out var raw))
+        {
+            // The provider's own usage block: cache-write TTLs, service tier and web searches that UsageDetails does not carry.
+            usage = raw!.Usage;
+            tier = raw.ServiceTier ?? tier;
+        }
+        else if (reported is not null && (reported.InputTokenCount is not null || reported.OutputTokenCount is not null || reported.TotalTokenCount is not null))
         {
             usage = _options.UsageConvention.Normalize(reported);
         }
@@ -183,9 +195,9 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
             usage = default;
         }
 
-        var cost = CostCalculator.Calculate(usage, price);
+        var cost = CostCalculator.CalculateAt(usage, price, tier, _time.GetUtcNow());
         context.AddMetered(modelId, price.ModelId, usage, cost, estimated);
-        Publish(context.Scope, requested, modelId, usage, cost, estimated);
+        Publish(context, requested, modelId, usage, cost, estimated);
     }
 
     private int CountOutput(IList<ChatMessage> messages, string? modelId)
@@ -208,14 +220,15 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         return total;
     }
 
-    private void Publish(GovernanceScope scope, string? requested, string? modelId, TokenUsage usage, CostBreakdown cost, bool estimated)
+    private void Publish(GovernanceContext context, string? requested, string? modelId, TokenUsage usage, CostBreakdown cost, bool estimated)
     {
+        var scope = context.Scope;
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             MeteringLog.CallMetered(_logger, modelId, usage.TotalInputTokens, usage.TotalOutputTokens, cost.Total, estimated);
         }
 
-        if (_instruments.TokenUsage.Enabled)
+        if (_options.EmitTokenUsageMetric && _instruments.TokenUsage.Enabled)
         {
             var tags = new TagList
             {
@@ -246,7 +259,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
             _instruments.Cost.Add((double)cost.Total, tags);
         }
 
-        Activity.Current?.SetTag(TokenGovernorDiagnostics.CostInstrument, (double)cost.Total);
+        GenAiSpanTags.Add(Activity.Current, cost.Total, estimated, context);
     }
 
     /// <summary>One metered call: the requested model and when it started.</summary>

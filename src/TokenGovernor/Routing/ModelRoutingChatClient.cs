@@ -51,6 +51,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
         OptionsValidation.ThrowIfInvalid(new RoutingOptionsValidator(), _options);
         _tiers = [.. _options.Tiers];
         _tierNames = [.. _tiers.Select(t => t.Name)];
+        _options.ResolveLearnedRouter(_tierNames);
         if (_tiers.Length == 0 || _tiers.Any(t => t.Deployments.Count == 0))
         {
             throw new ArgumentException("RoutingOptions.Tiers needs at least one tier, and every tier at least one deployment.", nameof(options));

@@ -31,6 +31,16 @@ public sealed class RoutingOptions
     /// when set it is used instead of <see cref="Classifier"/> for routed calls.</summary>
     public IAsyncComplexityClassifier? AsyncClassifier { get; set; }
 
+    /// <summary>Gets or sets the path of a router file written by <c>tokengov route train</c> (a <see cref="LearnedRouter"/>); when
+    /// set and <see cref="AsyncClassifier"/> is not, the router is loaded when the routing client is built, and its tiers must be
+    /// among <see cref="Tiers"/> (matched by name).</summary>
+    /// <value>Defaults to <see langword="null"/> (the <see cref="Classifier"/> decides).</value>
+    public string? RouterFile { get; set; }
+
+    /// <summary>Gets or sets the embedder a <see cref="RouterFile"/> was trained with, when it was trained with one (for example
+    /// the local MiniLM embedder). Only an embedder given here is used; none is taken from dependency injection.</summary>
+    public IEmbeddingGenerator<string, Embedding<float>>? RouterEmbeddingGenerator { get; set; }
+
     /// <summary>Gets or sets the budget utilisation from which routing prefers one tier cheaper (read from the ledger), or
     /// <see langword="null"/> to ignore budget pressure.</summary>
     /// <value>Defaults to 0.70.</value>
@@ -106,6 +116,23 @@ public sealed class RoutingOptions
             : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
                 ? at - DateTimeOffset.UtcNow is { Ticks: > 0 } wait ? wait : TimeSpan.Zero
                 : null;
+
+    /// <summary>Loads <see cref="RouterFile"/> when no async classifier is set, and checks a learned router's tiers against
+    /// <paramref name="tierNames"/>, so a mismatch fails when the client is built, not on the first call.</summary>
+    internal void ResolveLearnedRouter(IReadOnlyList<string> tierNames)
+    {
+        if (AsyncClassifier is null && RouterFile is { } file)
+        {
+            if (!File.Exists(file))
+            {
+                throw new InvalidOperationException($"RoutingOptions.RouterFile '{file}' does not exist; train one with tokengov route train --labels F.jsonl --out {file}.");
+            }
+
+            AsyncClassifier = LearnedRouter.Load(file, RouterEmbeddingGenerator);
+        }
+
+        (AsyncClassifier as LearnedRouter)?.EnsureTiers(tierNames);
+    }
 
     internal RoutingOptions Clone()
     {
