@@ -1,14 +1,18 @@
 using BenchmarkDotNet.Attributes;
+using TokenGovernor.Sqlite;
 
 namespace TokenGovernor.Benchmarks;
 
 /// <summary>
-/// Reserve + settle on the in-memory ledger for a call covered by three nested policies (tenant › feature › session).
-/// Baseline: the least any ledger must do, three locked decimal additions and subtractions.
+/// Reserve + settle for a call covered by three nested policies (tenant › feature › session). Baseline: the in-memory ledger.
+/// Beside it, the least any ledger must do (three locked decimal additions and subtractions) and the durable SQLite ledger
+/// (two WAL commits per call, synchronous=NORMAL, on a temporary file).
 /// </summary>
 [MemoryDiagnoser]
 public class BudgetLedgerBenchmarks
 {
+    private string _sqlitePath = null!;
+    private SqliteBudgetLedger _sqlite = null!;
     private readonly object[] _locks = [new(), new(), new()];
     private readonly decimal[] _amounts = new decimal[3];
     private InMemoryBudgetLedger _ledger = null!;
@@ -20,9 +24,22 @@ public class BudgetLedgerBenchmarks
         _ledger = new InMemoryBudgetLedger(ThreePolicies());
         _scope = new GovernanceScope { Tenant = "acme", Feature = "support", Session = "s-1" };
         ReserveSettleThreeScopes();
+        _sqlitePath = Path.Combine(Path.GetTempPath(), $"tokengov-bench-{Guid.NewGuid():N}.db");
+        _sqlite = new SqliteBudgetLedger(_sqlitePath, ThreePolicies());
+        SqliteReserveSettleThreeScopes();
     }
 
-    [Benchmark(Baseline = true)]
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _sqlite.Dispose();
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_sqlitePath)!, Path.GetFileName(_sqlitePath) + "*"))
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Benchmark]
     public decimal LockedAddThreeCounters()
     {
         for (var i = 0; i < 3; i++)
@@ -44,11 +61,18 @@ public class BudgetLedgerBenchmarks
         return _amounts[0];
     }
 
-    [Benchmark]
+    [Benchmark(Baseline = true)]
     public decimal ReserveSettleThreeScopes()
     {
         var result = _ledger.ReserveAsync(_scope, 0.0125m, 1_500).Result;
         return _ledger.SettleAsync(result.Reservation, 0.0041m, 900).Result ?? 0;
+    }
+
+    [Benchmark]
+    public decimal SqliteReserveSettleThreeScopes()
+    {
+        var result = _sqlite.ReserveAsync(_scope, 0.0125m, 1_500).Result;
+        return _sqlite.SettleAsync(result.Reservation, 0.0041m, 900).Result ?? 0;
     }
 
     internal static BudgetPolicy[] ThreePolicies() =>

@@ -3,7 +3,13 @@ using TokenGovernor.Benchmarks;
 
 if (args.Length > 0 && args[0] == "--accuracy")
 {
-    Accuracy.Run();
+    Accuracy.Run(args.Length > 1 ? args[1] : null);
+    return;
+}
+
+if (args.Length > 2 && args[0] == "--price-coverage")
+{
+    PriceCoverage.Run(args[1], args[2]);
     return;
 }
 

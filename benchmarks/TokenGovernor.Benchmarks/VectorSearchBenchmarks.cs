@@ -19,6 +19,7 @@ public class VectorSearchBenchmarks
     private float[] _query = null!;
     private VectorIndex<int> _float = null!;
     private VectorIndex<int> _int8 = null!;
+    private VectorIndex<int> _binary = null!;
     private VectorMatch<int>[] _result = null!;
 
     [GlobalSetup]
@@ -33,6 +34,7 @@ public class VectorSearchBenchmarks
 
         _float = Build(_floats, Rows, Dims, quantize: false, parallelThreshold: int.MaxValue);
         _int8 = Build(_floats, Rows, Dims, quantize: true, parallelThreshold: int.MaxValue);
+        _binary = Build(_floats, Rows, Dims, quantize: false, parallelThreshold: int.MaxValue, binary: true);
         _result = new VectorMatch<int>[1];
     }
 
@@ -100,6 +102,10 @@ public class VectorSearchBenchmarks
     [Benchmark]
     public int QuantizedInt8() => _int8.Search("p", _query, _result);
 
+    /// <summary>1-bit codes (48 B per row), Hamming prefilter with popcount, exact float re-rank of the default 256 candidates.</summary>
+    [Benchmark]
+    public int BinaryQuantized() => _binary.Search("p", _query, _result);
+
     /// <summary>Random rows in [-1, 1), and a query that is a perturbed copy of one row, as cache lookups are.</summary>
     internal static (float[] Rows, float[] Query) Data(int rows, int dims, int seed)
     {
@@ -120,15 +126,23 @@ public class VectorSearchBenchmarks
         return (data, query);
     }
 
-    internal static VectorIndex<int> Build(float[] data, int rows, int dims, bool quantize, int parallelThreshold)
+    internal static VectorIndex<int> Build(float[] data, int rows, int dims, bool quantize, int parallelThreshold, bool binary = false, int? rerank = null)
     {
-        var index = new VectorIndex<int>(new VectorIndexOptions
+        var options = new VectorIndexOptions
         {
             Dimensions = dims,
             Quantize = quantize,
             MemoryCapBytes = long.MaxValue,
             ParallelScanThreshold = parallelThreshold,
-        });
+            BinaryQuantize = binary,
+            BinaryQuantizeMinRows = 1024,
+        };
+        if (rerank is { } depth)
+        {
+            options.BinaryRerankCandidates = depth;
+        }
+
+        var index = new VectorIndex<int>(options);
         for (var r = 0; r < rows; r++)
         {
             index.Add("p", data.AsSpan(r * dims, dims), r);

@@ -13,7 +13,8 @@ var clock = new SimulatedClock(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpa
 var report = new GovernanceReport("TokenGovernor demo — governance report");
 var services = new ServiceCollection();
 services.AddSingleton<TimeProvider>(clock);
-services.AddTokenGovernor();
+SpendStoreSection.StartFresh();
+services.AddTokenGovernor().UseSqliteSpendStore(SpendStoreSection.DatabasePath);
 services.AddSingleton<ICostSink>(calls);
 services.AddSingleton<ICostSink>(report);
 services.AddChatClient(provider)
@@ -99,6 +100,7 @@ foreach (var row in byFeature)
 table.AddRow("[bold]total[/]", "", $"[bold]{N(byFeature.Sum(r => r.Calls))}[/]", N(byFeature.Sum(r => r.Input)), N(byFeature.Sum(r => r.Cached)),
     N(byFeature.Sum(r => r.Output)), N(byFeature.Sum(r => r.Reasoning)), $"[bold]{Usd(aggregator.TotalCost)}[/]");
 AnsiConsole.Write(table);
+SpendStoreSection.PrintFeatureTotals(aggregator);
 
 var perTask = new Table().Title("[bold]Cost per user-facing request[/]")
     .AddColumn("feature").AddColumn(new TableColumn("requests").RightAligned()).AddColumn(new TableColumn("provider calls").RightAligned())

@@ -7,6 +7,8 @@ internal sealed class CliArguments
 {
     private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+    private string? _subcommand;
+    private bool _subcommandRead;
 
     private CliArguments(string command)
     {
@@ -14,6 +16,16 @@ internal sealed class CliArguments
     }
 
     public string Command { get; }
+
+    /// <summary>The word after the command, when it is not an option (<c>import</c> in <c>tokengov prices import</c>).</summary>
+    public string? Subcommand
+    {
+        get
+        {
+            _subcommandRead = true;
+            return _subcommand;
+        }
+    }
 
     public static CliArguments Parse(string[] args, IReadOnlySet<string> flags)
     {
@@ -23,7 +35,15 @@ internal sealed class CliArguments
         }
 
         var parsed = new CliArguments(args[0]);
-        for (var i = 1; i < args.Length; i++)
+        var first = 1;
+        if (args.Length > 1 && !args[1].StartsWith('-'))
+        {
+            // A subcommand (tokengov prices import); commands that take none reject it in ThrowIfUnknownOptions.
+            parsed._subcommand = args[1];
+            first = 2;
+        }
+
+        for (var i = first; i < args.Length; i++)
         {
             var arg = args[i];
             if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
@@ -85,6 +105,11 @@ internal sealed class CliArguments
 
     public void ThrowIfUnknownOptions()
     {
+        if (_subcommand is not null && !_subcommandRead)
+        {
+            throw new CliUsageException($"unexpected argument '{_subcommand}'");
+        }
+
         foreach (var name in _options.Keys)
         {
             if (!_read.Contains(name))

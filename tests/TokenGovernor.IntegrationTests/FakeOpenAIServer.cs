@@ -23,6 +23,7 @@ public enum Fault
     Timeout,
     DropStream,
     MalformedJson,
+    Disconnect,
 }
 
 /// <summary>One usage the server reported, to compare with what TokenGovernor metered.</summary>
@@ -117,6 +118,9 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
                 return;
             case Fault.Timeout:
                 await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            case Fault.Disconnect:
+                context.Abort(); // the connection is reset with no response: an I/O error at the client
                 return;
             case Fault.MalformedJson:
                 context.Response.ContentType = "application/json";

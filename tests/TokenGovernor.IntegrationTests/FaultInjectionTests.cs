@@ -59,15 +59,30 @@ public class FaultInjectionTests
     }
 
     [Fact]
-    public async Task Timeout_NetworkTimeoutElapses_FailsCleanlyAndChargesNothing()
+    public async Task Timeout_NetworkTimeoutElapsesWithoutRouting_FailsCleanlyAndChargesNothing()
     {
-        await using var stack = await GovernedStack.StartAsync(networkTimeout: TimeSpan.FromMilliseconds(500));
+        await using var stack = await GovernedStack.StartAsync(networkTimeout: TimeSpan.FromMilliseconds(500),
+            pipeline: p => p.UseLoopGuard().UseResponseCache().UseBudgets().UseCostMetering());
         stack.Server.Inject(Fault.Timeout);
 
         await Assert.ThrowsAnyAsync<Exception>(() => stack.Client.GetResponseAsync("What is 5 plus 5?", s_noCache));
 
         AssertConsistent(stack, reported: 0);
         Assert.Equal(0m, stack.Spent);
+    }
+
+    [Fact]
+    public async Task Timeout_NetworkTimeoutElapsesWithRouting_RecoversByEscalatingAndCountsOnce()
+    {
+        // The SDK's network timeout is a cancellation the caller never asked for: a transient timeout, so routing moves on.
+        await using var stack = await GovernedStack.StartAsync(networkTimeout: TimeSpan.FromMilliseconds(500));
+        stack.Server.Inject(Fault.Timeout);
+
+        var response = await stack.Client.GetResponseAsync("What is 5 plus 5?", s_noCache);
+
+        Assert.Contains("Answer to", response.Text, StringComparison.Ordinal);
+        Assert.Contains("escalated:error", response.GetGovernance()!.Routing!.Reasons);
+        AssertConsistent(stack, reported: 1);
     }
 
     [Theory]

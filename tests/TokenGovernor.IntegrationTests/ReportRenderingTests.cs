@@ -40,8 +40,8 @@ public class ReportRenderingTests
             Assert.Contains("$3.00", dom, StringComparison.Ordinal);       // each feature
             Assert.Contains("$1.50", dom, StringComparison.Ordinal);       // saved
             Assert.Contains("coding-agent", dom, StringComparison.Ordinal);
-            Assert.Equal(4, CountOccurrences(dom, "<svg"));              // spend over time, by feature, by model, savings
-            Assert.Equal(2, CountOccurrences(dom, "No data."));           // no cache lookups, no routing in this sample
+            Assert.Equal(5, CountOccurrences(dom, "<svg"));              // spend over time, by tenant, feature, model; savings measured separately
+            Assert.Equal(5, CountOccurrences(dom, "No data."));           // no budgets, degradations, recorded savings, cache lookups or routing
             Assert.True(new FileInfo(png).Length > 10_000, "the screenshot should show a rendered page");
         }
         finally

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using StackExchange.Redis;
@@ -240,6 +242,127 @@ public class RedisFaultTests
         var ex = await Assert.ThrowsAsync<BudgetExceededException>(() => client.GetResponseAsync("hello", new ChatOptions { ModelId = "gpt-4o-mini" }));
 
         Assert.Equal("budget-ledger-unavailable", ex.Reason);
+    }
+
+    [SkippableFact]
+    public async Task UseRedis_RedisUnreachableAtStartUp_FirstCallRefusedWithinOperationTimeoutNamingRedis()
+    {
+        using var server = StartServer();
+        var endpoint = server.Endpoint;
+        server.Stop(); // nothing listens on the port: a Redis that is down when the app starts
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["TokenGovernor:Budgets:Policies:0:Name"] = "global",
+            ["TokenGovernor:Budgets:Policies:0:CostLimit"] = "1.00",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddTokenGovernor(configuration).UseRedis(endpoint, o =>
+        {
+            o.ShareExactCache = false;
+            o.ShareSemanticCache = false;
+            o.Ledger.OperationTimeout = TimeSpan.FromMilliseconds(300);
+        });
+        services.AddChatClient(Testing.TestChatClient.Answering("hi", "gpt-4o-mini", new UsageDetails { InputTokenCount = 5, OutputTokenCount = 5 }))
+            .UseTokenGovernor(p => p.UseBudgets());
+        using var host = services.BuildServiceProvider();
+        var ledger = host.GetRequiredService<IBudgetLedger>();
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var first = await ledger.ReserveAsync(GovernanceScope.Empty, 0.01m, 0);
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        var ex = await Assert.ThrowsAsync<BudgetExceededException>(() => host.GetRequiredService<IChatClient>().GetResponseAsync("hello", new ChatOptions { ModelId = "gpt-4o-mini" }));
+
+        // Before: the connection was opened synchronously on first use and the call took its 5 s connect timeout (5-10 s seen).
+        Assert.True(first.Denial!.IsLedgerUnavailable);
+        Assert.True(elapsed < TimeSpan.FromMilliseconds(300) + TimeSpan.FromMilliseconds(500), $"the first reserve took {elapsed.TotalMilliseconds:0} ms");
+        Assert.Equal("budget-ledger-unavailable", ex.Reason);
+        Assert.Contains("Redis", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(endpoint, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("RedisBudgetLedgerOptions.FailurePolicy", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("OperationTimeout", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task SlowRedis_OneReserveTimesOut_NextCallerStillReachesRedis()
+    {
+        using var server = StartServer();
+        using var connection = Connect(server);
+        using var admin = Connect(server);
+        var ledger = new RedisBudgetLedger(connection, [s_global], new RedisBudgetLedgerOptions
+        {
+            OperationTimeout = TimeSpan.FromMilliseconds(200),
+            RetryInterval = TimeSpan.FromMinutes(5), // before: one timeout closed the ledger to every caller for this long
+        });
+        await WarmUpAsync(ledger);
+
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "500", "WRITE");
+        var slow = await ledger.ReserveAsync(GovernanceScope.Empty, 0.1m, 0);
+        await Task.Delay(700); // the pause is over
+        var next = await ledger.ReserveAsync(GovernanceScope.Empty, 0.1m, 0);
+
+        Assert.True(slow.Denial!.IsLedgerUnavailable);
+        Assert.False(ledger.IsDegraded);
+        Assert.True(next.IsGranted, "one slow operation must not refuse the next caller");
+    }
+
+    [SkippableFact]
+    public async Task SlowRedis_StopsAnsweringPastRetryInterval_LedgerStopsAskingAndFailsFast()
+    {
+        using var server = StartServer();
+        using var connection = Connect(server);
+        using var admin = Connect(server);
+        var ledger = new RedisBudgetLedger(connection, [s_global], new RedisBudgetLedgerOptions
+        {
+            OperationTimeout = TimeSpan.FromMilliseconds(300),
+            RetryInterval = TimeSpan.FromMilliseconds(900),
+            TimeoutsBeforeBreaking = 3,
+        });
+        await WarmUpAsync(ledger);
+
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "6000", "WRITE");
+        var calls = 0;
+        while (!ledger.IsDegraded && calls < 40)
+        {
+            Assert.True((await ledger.ReserveAsync(GovernanceScope.Empty, 0.1m, 0)).Denial!.IsLedgerUnavailable);
+            calls++;
+        }
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var refused = await ledger.ReserveAsync(GovernanceScope.Empty, 0.1m, 0);
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+
+        Assert.True(ledger.IsDegraded, $"still asking Redis after {calls} timeouts");
+        Assert.True(calls >= 3, $"opened after {calls} timeouts");
+        Assert.True(refused.Denial!.IsLedgerUnavailable);
+        Assert.True(elapsed < TimeSpan.FromMilliseconds(300), $"a call while the ledger skips Redis took {elapsed.TotalMilliseconds:0} ms (its timeout is 300 ms)");
+    }
+
+    [SkippableTheory]
+    [InlineData(RedisFailurePolicy.FailClosed)]
+    [InlineData(RedisFailurePolicy.FailOpen)]
+    public async Task HealthCheck_RedisKilledAndRestarted_ReportsItThenRecovers(RedisFailurePolicy policy)
+    {
+        using var server = StartServer();
+        using var connection = Connect(server);
+        var ledger = Ledger(connection, policy);
+        var services = new ServiceCollection().AddLogging().AddSingleton<IBudgetLedger>(ledger);
+        services.AddHealthChecks().AddTokenGovernorRedis();
+        using var host = services.BuildServiceProvider();
+        var health = host.GetRequiredService<HealthCheckService>();
+
+        var up = await health.CheckHealthAsync();
+        server.Stop();
+        var down = await health.CheckHealthAsync();
+        server.Restart();
+        await WaitConnectedAsync(connection);
+        var back = await health.CheckHealthAsync();
+
+        Assert.Equal(HealthStatus.Healthy, up.Status);
+        var entry = down.Entries["tokengovernor-redis"];
+        Assert.Equal(policy == RedisFailurePolicy.FailOpen ? HealthStatus.Degraded : HealthStatus.Unhealthy, entry.Status);
+        Assert.Contains(server.Endpoint, entry.Description, StringComparison.Ordinal);
+        Assert.Equal(server.Endpoint, entry.Data["endpoint"]);
+        Assert.Equal(HealthStatus.Healthy, back.Status);
     }
 
     private static RedisServer StartServer()

@@ -11,10 +11,28 @@ namespace TokenGovernor.Cli;
 /// F1 of the semantic cache's own decision (the embedder's similarity, then the guard the cache uses with that embedder) at
 /// thresholds 0.50–0.99, the lowest threshold reaching the target, and the threshold the cache uses by default.
 /// </summary>
-internal static class CalibrateCommand
+internal sealed class CalibrateCommand : ICliCommand
 {
-    public static async Task<int> RunAsync(CliArguments cli, TextWriter stdout)
+    /// <inheritdoc />
+    public string Name => "calibrate";
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> Flags { get; } = ["json"];
+
+    /// <inheritdoc />
+    public string Usage => """
+          tokengov calibrate --pairs F.jsonl [--embedder hashing|minilm] [--target-precision 0.95] [--json]
+              Precision, recall and F1 of the semantic cache's decision (similarity, then the guard) at thresholds 0.50-0.99
+              on pairs {"a","b","label"} (1 = same meaning) or {"a","b","score"} (STS 0-5: >= 4 same, <= 3 different, the
+              middle dropped), the lowest threshold reaching the target, and default_threshold: what UseSemanticCache uses
+              with that embedder. --embedder minilm (default: all-MiniLM-L6-v2, local) or hashing.
+
+        """;
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliArguments cli, CliContext context)
     {
+        var stdout = context.Stdout;
         var path = cli.String("pairs") ?? throw new CliUsageException("calibrate needs --pairs F.jsonl");
         var embedderName = (cli.String("embedder") ?? "minilm").ToLowerInvariant();
         if (embedderName is not ("minilm" or "hashing"))

@@ -4,10 +4,27 @@ using System.Text.Json;
 namespace TokenGovernor.Cli;
 
 /// <summary><c>tokengov forecast --history F.csv [--months 3,6,12] [--scenarios name=low-high,...] [--json]</c>.</summary>
-internal static class ForecastCommand
+internal sealed class ForecastCommand : ICliCommand
 {
-    public static async Task<int> RunAsync(CliArguments cli, TextWriter stdout)
+    /// <inheritdoc />
+    public string Name => "forecast";
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<string> Flags { get; } = ["json"];
+
+    /// <inheritdoc />
+    public string Usage => """
+          tokengov forecast --history F.csv [--months 3,6,12] [--scenarios name=low-high,...] [--json]
+              Daily spend per feature (CSV: date,feature,spend[,outcomes]) → run-rate and the spend of the next months under
+              growth scenarios (default conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much
+              over 12 months), and cost per outcome where outcomes were recorded.
+
+        """;
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliArguments cli, CliContext context)
     {
+        var stdout = context.Stdout;
         var path = cli.String("history") ?? throw new CliUsageException("forecast needs --history F.csv (rows: date,feature,spend[,outcomes])");
         var months = cli.String("months");
         var scenarios = cli.String("scenarios");

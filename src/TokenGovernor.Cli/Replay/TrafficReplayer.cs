@@ -29,8 +29,21 @@ internal static class TrafficReplayer
     /// <returns>The report.</returns>
     public static async Task<ReplayReport> RunAsync(IEnumerable<TrafficLogEntry> log, IConfiguration configuration, CancellationToken cancellationToken = default)
     {
+        using var setup = ReplaySetup.Read(configuration, Directory.GetCurrentDirectory());
+        return await RunAsync(log, configuration, setup, cancellationToken);
+    }
+
+    /// <summary>Replays a log with layers and options already read from the configuration.</summary>
+    /// <param name="log">The recorded calls, in order.</param>
+    /// <param name="configuration">The configuration (its <c>TokenGovernor</c> section is given to <c>AddTokenGovernor</c>).</param>
+    /// <param name="setup">The layers and their options.</param>
+    /// <param name="cancellationToken">Cancels the replay.</param>
+    /// <returns>The report.</returns>
+    public static async Task<ReplayReport> RunAsync(IEnumerable<TrafficLogEntry> log, IConfiguration configuration, ReplaySetup setup, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(setup);
         var entries = log as IReadOnlyList<TrafficLogEntry> ?? [.. log];
         if (entries.Count == 0)
         {
@@ -48,36 +61,35 @@ internal static class TrafficReplayer
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton<ITokenEstimator>(estimator);
         services.AddTokenGovernor(configuration);
-        var pipeline = configuration.GetSection("TokenGovernor:Pipeline");
         services.AddChatClient(provider).UseTokenGovernor(p =>
         {
-            if (Flag(pipeline, "LoopGuard", false))
+            if (setup.LoopGuard)
             {
-                p.UseLoopGuard();
+                p.UseLoopGuard(setup.Loop);
             }
 
-            if (Flag(pipeline, "OutputBudgetHints", false))
+            if (setup.OutputBudgetHints)
             {
-                p.UseOutputBudgetHints();
+                p.UseOutputBudgetHints(setup.Hints);
             }
 
-            if (Flag(pipeline, "SemanticCache", false))
+            if (setup.SemanticCache)
             {
-                p.UseSemanticCache();
+                p.UseSemanticCache(setup.Cache, setup.CacheEmbedder);
             }
-            else if (Flag(pipeline, "ResponseCache", false))
+            else if (setup.ResponseCache)
             {
-                p.UseResponseCache();
-            }
-
-            if (Flag(pipeline, "ModelRouting", false))
-            {
-                p.UseModelRouting();
+                p.UseResponseCache(setup.Cache);
             }
 
-            if (Flag(pipeline, "Budgets", true))
+            if (setup.ModelRouting)
             {
-                p.UseBudgets();
+                p.UseModelRouting(setup.Routing);
+            }
+
+            if (setup.Budgets)
+            {
+                p.UseBudgets(setup.Budget);
             }
 
             p.UseCostMetering();
@@ -117,13 +129,6 @@ internal static class TrafficReplayer
         return tally.Report(entries.Count);
     }
 
-    private static bool Flag(IConfigurationSection section, string key, bool fallback) =>
-        section[key] is not { } text
-            ? fallback
-            : bool.TryParse(text, out var value)
-                ? value
-                : throw new FormatException($"Configuration key '{section.Path}:{key}' has value '{text}'; use true or false.");
-
     // A prompt of about n tokens, distinct per line so the exact cache never matches synthetic prompts to each other.
     private static List<ChatMessage> Synthesize(int tokens, int line)
     {
@@ -141,7 +146,8 @@ internal static class TrafficReplayer
     {
         private readonly Dictionary<string, int> _degradations = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (int Calls, decimal Recorded, decimal Replayed)> _features = new(StringComparer.Ordinal);
-        private decimal _recordedCost, _replayedCost, _cacheSavings, _routingSavings, _refusalSavings;
+        private readonly Dictionary<string, int> _tiers = new(StringComparer.Ordinal);
+        private decimal _recordedCost, _replayedCost, _cacheSavings, _routingSavings, _refusalSavings, _degradationSavings, _otherSavings;
         private int _recordedCalls, _recordedHits, _recordedRefusals, _replayedCalls, _replayedHits, _replayedRefusals;
         private TokenUsage _recordedUsage, _replayedUsage;
 
@@ -166,7 +172,6 @@ internal static class TrafficReplayer
             _replayedUsage += record.Usage;
             _replayedCalls += record.ProviderCalls > 0 ? 1 : 0;
             _replayedHits += record.Cache != CacheStatus.None ? 1 : 0;
-            _cacheSavings += record.CostAvoided;
             if (record.Refusal is not null)
             {
                 _replayedRefusals++; // a refusal answered with a fallback reply
@@ -177,9 +182,35 @@ internal static class TrafficReplayer
                 _degradations[step] = _degradations.GetValueOrDefault(step) + 1;
             }
 
-            if (record.ProviderCalls > 0 && entry.Usage is not null && !string.Equals(record.ModelId, entry.AnsweredModelId ?? entry.ModelId, StringComparison.OrdinalIgnoreCase))
+            if (record.Routing is { } routing)
             {
-                _routingSavings += recordedCost - cost;
+                _tiers[routing.Tier] = _tiers.GetValueOrDefault(routing.Tier) + 1;
+            }
+
+            // Each call's saving (recorded cost - replayed cost) goes to exactly one mechanism, so the parts add up to the total:
+            // a cache hit; a refusal; a call routing sent to another model; a budget degradation (its cheaper-model step, a
+            // capped output, reasoning off: the budget's doing, not routing's); anything else (a different usage estimate).
+            var saving = recordedCost - cost;
+            var modelChanged = record.ProviderCalls > 0 && !string.Equals(record.ModelId, entry.AnsweredModelId ?? entry.ModelId, StringComparison.OrdinalIgnoreCase);
+            if (record.Cache != CacheStatus.None)
+            {
+                _cacheSavings += saving;
+            }
+            else if (record.Refusal is not null)
+            {
+                _refusalSavings += saving;
+            }
+            else if (record.Routing is not null && modelChanged)
+            {
+                _routingSavings += saving;
+            }
+            else if (record.Degradations.Count > 0)
+            {
+                _degradationSavings += saving;
+            }
+            else
+            {
+                _otherSavings += saving;
             }
 
             Feature(entry, recordedCost, cost);
@@ -188,10 +219,7 @@ internal static class TrafficReplayer
         public void Refused(TrafficLogEntry entry, decimal recordedCost)
         {
             _replayedRefusals++;
-            if (entry.Refusal is null)
-            {
-                _refusalSavings += recordedCost;
-            }
+            _refusalSavings += recordedCost;
 
             Feature(entry, recordedCost, 0);
         }
@@ -204,6 +232,9 @@ internal static class TrafficReplayer
             CacheSavings = _cacheSavings,
             RoutingSavings = _routingSavings,
             RefusalSavings = _refusalSavings,
+            DegradationSavings = _degradationSavings,
+            OtherSavings = _otherSavings,
+            TierMix = new SortedDictionary<string, int>(_tiers, StringComparer.Ordinal),
             Degradations = new SortedDictionary<string, int>(_degradations, StringComparer.Ordinal),
             ByFeature = [.. _features.OrderByDescending(f => f.Value.Recorded).Select(f => new ReplayFeatureRow(f.Key, f.Value.Calls, f.Value.Recorded, f.Value.Replayed))],
         };

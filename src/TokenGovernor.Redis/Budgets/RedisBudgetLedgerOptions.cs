@@ -37,9 +37,18 @@ public sealed class RedisBudgetLedgerOptions
     [Range(0.0, 1.0)]
     public double FailOpenLimitFraction { get; set; } = 0.1;
 
-    /// <summary>Gets or sets how long after a failure the ledger goes straight to the failure policy before it tries Redis again
-    /// (so an outage costs one timeout per interval, not one per call).</summary>
+    /// <summary>Gets or sets how long after a lost connection (or <see cref="TimeoutsBeforeBreaking"/> timeouts in a row) the ledger
+    /// goes straight to the failure policy before it tries Redis again (so an outage costs one timeout per interval, not one per call).</summary>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Gets or sets how many operations in a row must time out, with no success between them, before the ledger stops asking Redis
+    /// for <see cref="RetryInterval"/>. One slow reply (a busy host, a pause) then fails only its own call instead of closing the
+    /// ledger to every caller; a lost connection stops it at once whatever this is.
+    /// </summary>
+    /// <value>5.</value>
+    [Range(1, 1000)]
+    public int TimeoutsBeforeBreaking { get; set; } = 5;
 
     /// <summary>
     /// Gets or sets how long a counter's utilisation, as last seen in a reply from Redis, answers <see cref="IBudgetLedger.GetUtilisation"/>

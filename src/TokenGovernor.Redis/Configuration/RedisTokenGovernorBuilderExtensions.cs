@@ -14,8 +14,11 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class RedisTokenGovernorBuilderExtensions
 {
     /// <summary>
-    /// Keeps budgets, the exact response cache and semantic-cache entries in Redis. The connection is opened on first use and
-    /// does not abort when Redis is down at start-up (the ledger's failure policy applies instead).
+    /// Keeps budgets, the exact response cache and semantic-cache entries in Redis. The connection is opened asynchronously when
+    /// the host starts (or when the ledger is first built, without a host), with a connect timeout of at most
+    /// <see cref="MaxConnectTimeout"/>; nothing waits for it synchronously. When Redis is down at start-up the connection keeps
+    /// retrying in the background, and each ledger call waits at most <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>
+    /// before the failure policy applies.
     /// </summary>
     /// <param name="builder">The builder from <c>AddTokenGovernor</c>.</param>
     /// <param name="connectionString">A StackExchange.Redis configuration string, such as <c>localhost:6379</c>.</param>
@@ -29,8 +32,14 @@ public static class RedisTokenGovernorBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var config = ConfigurationOptions.Parse(connectionString);
         config.AbortOnConnectFail = false;
-        return builder.UseRedis(_ => ConnectionMultiplexer.Connect(config), configure);
+        config.ConnectTimeout = Math.Min(config.ConnectTimeout, (int)MaxConnectTimeout.TotalMilliseconds);
+        builder.Services.TryAddSingleton(_ => RedisConnectionSource.Open(config.Clone())); // owned (disposed) by the container
+        builder.Services.TryAddSingleton(sp => sp.GetRequiredService<RedisConnectionSource>().ConnectAsync().GetAwaiter().GetResult());
+        return builder.UseRedisCore(configure);
     }
+
+    /// <summary>The longest a connection opened from a connection string tries one connect before it retries in the background.</summary>
+    public static TimeSpan MaxConnectTimeout { get; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Keeps budgets, the exact response cache and semantic-cache entries in Redis, through a connection the app owns.</summary>
     /// <param name="builder">The builder from <c>AddTokenGovernor</c>.</param>
@@ -44,10 +53,11 @@ public static class RedisTokenGovernorBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(connection);
         builder.Services.TryAddSingleton(connection); // an instance registration: the container never disposes the app's connection
-        return builder.UseRedis(connect: null, configure);
+        builder.Services.TryAddSingleton(_ => RedisConnectionSource.Existing(connection));
+        return builder.UseRedisCore(configure);
     }
 
-    private static TokenGovernorBuilder UseRedis(this TokenGovernorBuilder builder, Func<IServiceProvider, IConnectionMultiplexer>? connect, Action<RedisGovernanceOptions>? configure)
+    private static TokenGovernorBuilder UseRedisCore(this TokenGovernorBuilder builder, Action<RedisGovernanceOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = new RedisGovernanceOptions();
@@ -58,15 +68,12 @@ public static class RedisTokenGovernorBuilderExtensions
         RedisOptionsValidation.Validate(options.SemanticCache);
 
         var services = builder.Services;
-        if (connect is not null)
-        {
-            services.TryAddSingleton(connect); // opened and owned (disposed) by the container
-        }
+        services.AddHostedService<RedisConnectionStarter>();
 
         if (options.ShareBudgets)
         {
             services.Replace(ServiceDescriptor.Singleton<IBudgetLedger>(sp => new RedisBudgetLedger(
-                sp.GetRequiredService<IConnectionMultiplexer>(),
+                sp.GetRequiredService<RedisConnectionSource>(),
                 sp.GetRequiredService<ConfiguredBudgetPolicies>().Policies,
                 options.Ledger,
                 sp.GetService<TimeProvider>(),
@@ -82,7 +89,7 @@ public static class RedisTokenGovernorBuilderExtensions
                 new RedisCache(Options.Options.Create(new RedisCacheOptions
                 {
                     InstanceName = "{" + options.KeyPrefix + "}:exact:",
-                    ConnectionMultiplexerFactory = () => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>()),
+                    ConnectionMultiplexerFactory = () => sp.GetRequiredService<RedisConnectionSource>().ConnectAsync(),
                 }))));
         }
 

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,7 +19,7 @@ namespace TokenGovernor;
 /// <see cref="BudgetOptions.MinimumUsefulOutputTokens"/>. The strict no-overspend guarantee holds when the provider honours
 /// <c>MaxOutputTokens</c>; a call that costs more than it reserved is settled at its real cost and logged.</para>
 /// </remarks>
-public sealed class BudgetChatClient : DelegatingChatClient
+public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<BudgetChatClient.Plan>
 {
     private readonly IBudgetLedger _ledger;
     private readonly CostEstimator _estimator;
@@ -29,6 +28,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
     private readonly ILogger _logger;
     private readonly string? _defaultModelId;
     private readonly GovernorInstruments _instruments;
+    private readonly GovernanceServices _services;
 
     /// <summary>Initializes a new budget client.</summary>
     /// <param name="innerClient">The client below (normally <see cref="CostMeteringChatClient"/>).</param>
@@ -52,50 +52,16 @@ public sealed class BudgetChatClient : DelegatingChatClient
         _logger = logger ?? NullLogger.Instance;
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _instruments = GovernorInstruments.For(meterFactory);
+        _services = new GovernanceServices(estimator.Catalog, estimator.Tokens, ledger, _time, estimator: estimator);
     }
 
     /// <inheritdoc />
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: false, out var owner);
-        var plan = await PrepareAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
-        if (plan.Refusal is not null)
-        {
-            return Refuse(context, owner, plan);
-        }
-
-        var before = context.Mark();
-        ChatResponse response;
-        try
-        {
-            using (GovernanceContext.Enter(context))
-            {
-                response = await base.GetResponseAsync(messages, plan.Options, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch
-        {
-            await FinishAsync(context, plan, before, usage: null, modelId: null).ConfigureAwait(false);
-            throw;
-        }
-
-        await FinishAsync(context, plan, before, response.Usage, response.ModelId).ConfigureAwait(false);
-        if (owner)
-        {
-            response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
-        }
-
-        return response;
-    }
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetResponseAsync<BudgetChatClient, Plan>(this, InnerClient, messages, options, cancellationToken);
 
     /// <inheritdoc />
-    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: true, out var owner);
-        return StreamAsync(messages, options, context, owner, cancellationToken);
-    }
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetStreamingResponseAsync<BudgetChatClient, Plan>(this, InnerClient, messages, options, cancellationToken);
 
     /// <inheritdoc />
     public override object? GetService(Type serviceType, object? serviceKey = null)
@@ -104,59 +70,18 @@ public sealed class BudgetChatClient : DelegatingChatClient
         return serviceKey is null && serviceType == typeof(IBudgetLedger) ? _ledger : base.GetService(serviceType, serviceKey);
     }
 
-    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IEnumerable<ChatMessage> messages, ChatOptions? options,
-        GovernanceContext context, bool owner, [EnumeratorCancellation] CancellationToken cancellationToken)
+    GovernanceServices IGovernedLayer<Plan>.Services => _services;
+
+    async ValueTask<Admission<Plan>> IGovernedLayer<Plan>.AdmitAsync(GovernanceContext context, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         var plan = await PrepareAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
-        if (plan.Refusal is not null)
-        {
-            foreach (var update in Refuse(context, owner, plan).ToChatResponseUpdates())
-            {
-                yield return update;
-            }
-
-            yield break;
-        }
-
-        var before = context.Mark();
-        UsageDetails? usage = null;
-        string? modelId = null, responseId = null;
-        var completed = false;
-        IAsyncEnumerable<ChatResponseUpdate> stream;
-        using (GovernanceContext.Enter(context))
-        {
-            stream = base.GetStreamingResponseAsync(messages, plan.Options, cancellationToken);
-        }
-
-        try
-        {
-            await foreach (var update in stream.ConfigureAwait(false))
-            {
-                modelId ??= update.ModelId;
-                responseId ??= update.ResponseId;
-                foreach (var content in update.Contents)
-                {
-                    if (content is UsageContent u)
-                    {
-                        (usage ??= new UsageDetails()).Add(u.Details);
-                    }
-                }
-
-                yield return update;
-            }
-
-            completed = true;
-        }
-        finally
-        {
-            await FinishAsync(context, plan, before, usage, modelId).ConfigureAwait(false);
-        }
-
-        if (completed && owner)
-        {
-            yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), responseId, modelId);
-        }
+        return plan.Refusal is not null
+            ? Admission<Plan>.Answered(Refuse(context, plan), plan)
+            : Admission<Plan>.Send(messages, plan.Options, plan, collectStream: true);
     }
+
+    ValueTask IGovernedLayer<Plan>.CompleteAsync(GovernanceContext context, Admission<Plan> admission, CallOutcome outcome) =>
+        FinishAsync(context, admission.State, outcome.Metered, outcome.Response?.Usage, outcome.Response?.ModelId);
 
     private async ValueTask<Plan> PrepareAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, GovernanceContext context, CancellationToken cancellationToken)
     {
@@ -266,11 +191,10 @@ public sealed class BudgetChatClient : DelegatingChatClient
         return room <= 0 ? 0 : (int)Math.Min(int.MaxValue, decimal.Floor(room / perToken));
     }
 
-    private async ValueTask FinishAsync(GovernanceContext context, Plan plan, GovernanceContext.MeteredMark before, UsageDetails? usage, string? modelId)
+    private async ValueTask FinishAsync(GovernanceContext context, Plan plan, MeteredSince metered, UsageDetails? usage, string? modelId)
     {
         decimal? actual = null;
         long tokens = 0;
-        var metered = context.Since(before);
         if (metered.Metered)
         {
             // Metering below priced every provider call of this attempt: settle exactly what it recorded.
@@ -305,7 +229,7 @@ public sealed class BudgetChatClient : DelegatingChatClient
         }
     }
 
-    private ChatResponse Refuse(GovernanceContext context, bool owner, Plan plan)
+    private ChatResponse Refuse(GovernanceContext context, Plan plan)
     {
         var reason = plan.Refusal!;
         context.Refusal = reason;
@@ -318,25 +242,20 @@ public sealed class BudgetChatClient : DelegatingChatClient
         BudgetLog.Refused(_logger, context.Scope, reason);
         if (_options.FallbackResponse is not { } fallback)
         {
-            var usage = _ledger.GetUsage(context.Scope);
+            // An unavailable ledger cannot be read either: don't wait on it a second time for the message.
+            var usage = plan.Denial is { IsLedgerUnavailable: true } ? [] : _ledger.GetUsage(context.Scope);
             var binding = plan.Denial is { } d
                 ? usage.FirstOrDefault(u => u.Policy == d.Policy && u.Key == d.Key)
                 : usage.OrderByDescending(u => u.Utilisation).FirstOrDefault();
-            throw new BudgetExceededException(context.Scope, binding, reason);
+            throw new BudgetExceededException(context.Scope, binding, reason, plan.Denial);
         }
 
-        var response = new ChatResponse([.. fallback.Messages])
+        return new ChatResponse([.. fallback.Messages])
         {
             ModelId = fallback.ModelId,
             FinishReason = fallback.FinishReason,
             AdditionalProperties = fallback.AdditionalProperties?.Clone(),
         };
-        if (owner)
-        {
-            response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
-        }
-
-        return response;
     }
 
     private void CountStep(string step)
@@ -347,6 +266,6 @@ public sealed class BudgetChatClient : DelegatingChatClient
         }
     }
 
-    private readonly record struct Plan(ChatOptions Options, BudgetReservation Reservation, CostEstimate? Estimate, string? Refusal, BudgetDenial? Denial);
+    internal readonly record struct Plan(ChatOptions Options, BudgetReservation Reservation, CostEstimate? Estimate, string? Refusal, BudgetDenial? Denial);
 
 }

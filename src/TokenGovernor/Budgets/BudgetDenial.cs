@@ -36,4 +36,10 @@ public sealed record BudgetDenial
     /// <see cref="Reserved"/> are then zero, as they are unknown.
     /// </summary>
     public bool IsLedgerUnavailable { get; init; }
+
+    /// <summary>
+    /// Gets, when <see cref="IsLedgerUnavailable"/>, what could not be reached and which setting to change (the Redis ledger names
+    /// Redis, its endpoint, the failure and <c>RedisBudgetLedgerOptions.FailurePolicy</c>); otherwise <see langword="null"/>.
+    /// </summary>
+    public string? Detail { get; init; }
 }

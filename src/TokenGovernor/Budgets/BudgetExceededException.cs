@@ -15,6 +15,23 @@ public sealed class BudgetExceededException : InvalidOperationException
         Reason = reason;
     }
 
+    /// <summary>Initializes a new instance for a refusal by the ledger, naming what it could not reach when it was unavailable.</summary>
+    /// <param name="scope">The scope of the refused call.</param>
+    /// <param name="usage">The budget that refused it, or <see langword="null"/> when unknown.</param>
+    /// <param name="reason">Why: <c>budget-exhausted</c>, <c>budget-ledger-unavailable</c>, or a custom step's reason.</param>
+    /// <param name="denial">The ledger's denial; its <see cref="BudgetDenial.Detail"/> ends the message.</param>
+    public BudgetExceededException(GovernanceScope scope, BudgetUsage? usage, string reason, BudgetDenial? denial)
+        : base(BuildMessage(scope, usage, reason) + (denial?.Detail is { Length: > 0 } detail ? " " + Capitalize(detail) : string.Empty))
+    {
+        Scope = scope;
+        Usage = usage;
+        Reason = reason;
+        Denial = denial;
+    }
+
+    /// <summary>Gets the ledger's denial, when the ledger refused the call (null for a refusal by a degradation step).</summary>
+    public BudgetDenial? Denial { get; }
+
     /// <summary>Gets the scope of the refused call.</summary>
     public GovernanceScope Scope { get; }
 
@@ -35,6 +52,8 @@ public sealed class BudgetExceededException : InvalidOperationException
 
     /// <summary>Gets when the refusing budget's window resets, or <see langword="null"/> for lifetime budgets.</summary>
     public DateTimeOffset? WindowResetsAt => Usage?.WindowResetsAt;
+
+    private static string Capitalize(string text) => char.ToUpperInvariant(text[0]) + text[1..];
 
     private static string BuildMessage(GovernanceScope scope, BudgetUsage? usage, string reason)
     {

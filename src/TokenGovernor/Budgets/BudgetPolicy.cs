@@ -82,52 +82,62 @@ public sealed record BudgetPolicy
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
     {
-        var errors = new List<string>();
+        var errors = Errors();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"Budget policy '{Name}' is invalid: {string.Join("; ", errors.Select(e => e.Message))}.");
+        }
+    }
+
+    // Every invalid setting: the member at fault (so configuration can name its full key) and what is wrong with it.
+    internal List<(string Member, string Message)> Errors()
+    {
+        var errors = new List<(string Member, string Message)>();
         if (CostLimit is null && TokenLimit is null)
         {
-            errors.Add("set CostLimit (USD) or TokenLimit (tokens), or both");
+            errors.Add((nameof(CostLimit), "set CostLimit (USD) or TokenLimit (tokens), or both"));
         }
 
         if (CostLimit is < 0)
         {
-            errors.Add($"CostLimit is {CostLimit}; it must not be negative");
+            errors.Add((nameof(CostLimit), $"CostLimit is {CostLimit}; it must not be negative"));
         }
 
         if (TokenLimit is < 0)
         {
-            errors.Add($"TokenLimit is {TokenLimit}; it must not be negative");
+            errors.Add((nameof(TokenLimit), $"TokenLimit is {TokenLimit}; it must not be negative"));
         }
 
         if (!Enum.IsDefined(Window))
         {
-            errors.Add($"Window is {(int)Window}; use Minute, Hour, Day, Week, Month, Sliding or Lifetime");
+            errors.Add((nameof(Window), $"Window is {(int)Window}; use Minute, Hour, Day, Week, Month, Sliding or Lifetime"));
         }
 
         if (Window == BudgetWindow.Sliding && SlidingWindow < TimeSpan.FromSeconds(1))
         {
-            errors.Add($"SlidingWindow is {SlidingWindow}; it must be at least one second");
+            errors.Add((nameof(SlidingWindow), $"SlidingWindow is {SlidingWindow}; it must be at least one second"));
         }
 
         if (Level is { } level && !Enum.IsDefined(level))
         {
-            errors.Add($"Level is {(int)level}; use Tenant, Feature, Session, Run or leave it empty for a global policy");
+            errors.Add((nameof(Level), $"Level is {(int)level}; use Tenant, Feature, Session, Run or leave it empty for a global policy"));
         }
 
         if (Key is not null && Level is null)
         {
-            errors.Add("Key is set but Level is not; a key names a tenant, feature, session or run, so set Level too");
+            errors.Add((nameof(Key), "Key is set but Level is not; a key names a tenant, feature, session or run, so set Level too"));
         }
 
         if (!Enum.IsDefined(Mode))
         {
-            errors.Add($"Mode is {(int)Mode}; use Strict or Optimistic");
+            errors.Add((nameof(Mode), $"Mode is {(int)Mode}; use Strict or Optimistic"));
         }
 
         foreach (var t in SoftThresholds ?? [])
         {
             if (t is <= 0 or > 1 || double.IsNaN(t))
             {
-                errors.Add($"SoftThresholds contains {t}; each must be in (0, 1]");
+                errors.Add((nameof(SoftThresholds), $"SoftThresholds contains {t}; each must be in (0, 1]"));
             }
         }
 
@@ -137,12 +147,9 @@ public sealed record BudgetPolicy
         }
         catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
         {
-            errors.Add($"TimeZoneId '{TimeZoneId}' is not a known time zone; use an IANA id such as 'Europe/Berlin' or 'UTC'");
+            errors.Add((nameof(TimeZoneId), $"TimeZoneId '{TimeZoneId}' is not a known time zone; use an IANA id such as 'Europe/Berlin' or 'UTC'"));
         }
 
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException($"Budget policy '{Name}' is invalid: {string.Join("; ", errors)}.");
-        }
+        return errors;
     }
 }

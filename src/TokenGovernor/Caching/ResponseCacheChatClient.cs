@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
@@ -26,7 +25,7 @@ namespace TokenGovernor;
 /// Exact keys are 128-bit hashes, and a hit compares the full canonical request, so colliding inputs never share an answer.</para>
 /// <para>Streaming requests are answered from the cache as a stream. Thread-safe.</para>
 /// </remarks>
-public sealed class ResponseCacheChatClient : DelegatingChatClient
+public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLayer<ResponseCacheChatClient.Lookup>
 {
     private const string KeyPrefix = "tokengovernor:exact:";
     private readonly ResponseCacheOptions _options;
@@ -48,6 +47,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
     private readonly string? _defaultModelId;
     private readonly ISemanticCacheReplicator? _replicator;
     private readonly IDisposable? _subscription;
+    private readonly GovernanceServices _services;
 
     /// <summary>Initializes a new caching client.</summary>
     /// <param name="innerClient">The client below (routing, budgets, metering, provider).</param>
@@ -104,6 +104,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         _logger = logger ?? NullLogger.Instance;
         _instruments = GovernorInstruments.For(meterFactory);
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+        _services = new GovernanceServices(catalog, time: _time, sinks: _sinks);
         if (_options.EnableSemantic && replicator is not null)
         {
             _replicator = replicator;
@@ -112,39 +113,33 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
     }
 
     /// <inheritdoc />
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: false, out var owner);
-        var list = messages as IList<ChatMessage> ?? messages.ToList();
-        var lookup = await LookupAsync(list, options, context, cancellationToken).ConfigureAwait(false);
-        if (lookup.Hit is { } hit)
-        {
-            return Serve(context, owner, hit);
-        }
-
-        var before = context.Mark();
-        ChatResponse response;
-        using (GovernanceContext.Enter(context))
-        {
-            response = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
-        }
-
-        await StoreAsync(lookup, response, CostOf(context, before, response.Usage, response.ModelId ?? lookup.Model), cancellationToken).ConfigureAwait(false);
-        if (owner)
-        {
-            response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
-        }
-
-        return response;
-    }
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetResponseAsync<ResponseCacheChatClient, Lookup>(this, InnerClient, messages, options, cancellationToken);
 
     /// <inheritdoc />
-    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetStreamingResponseAsync<ResponseCacheChatClient, Lookup>(this, InnerClient, messages, options, cancellationToken);
+
+    GovernanceServices IGovernedLayer<Lookup>.Services => _services;
+
+    async ValueTask<Admission<Lookup>> IGovernedLayer<Lookup>.AdmitAsync(GovernanceContext context, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(messages);
-        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: true, out var owner);
-        return StreamAsync(messages as IList<ChatMessage> ?? messages.ToList(), options, context, owner, cancellationToken);
+        context.AddSinks(_sinks, _logger);
+        var lookup = await LookupAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
+        lookup.CancellationToken = cancellationToken;
+        return lookup.Hit is { } hit
+            ? Admission<Lookup>.Answered(Serve(context, hit), lookup)
+            : Admission<Lookup>.Send(messages, options, lookup, collectStream: lookup.Storable);
+    }
+
+    async ValueTask IGovernedLayer<Lookup>.CompleteAsync(GovernanceContext context, Admission<Lookup> admission, CallOutcome outcome)
+    {
+        // Only a call that ran to its end is stored: never a failure, a cancellation or an abandoned stream.
+        if (outcome.Completed && outcome.Failure is null && outcome.Response is { } response)
+        {
+            var lookup = admission.State;
+            await StoreAsync(lookup, response, CostOf(outcome.Metered, response.Usage, response.ModelId ?? lookup.Model), lookup.CancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
@@ -157,56 +152,6 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         }
 
         base.Dispose(disposing);
-    }
-
-    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IList<ChatMessage> list, ChatOptions? options, GovernanceContext context, bool owner,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var lookup = await LookupAsync(list, options, context, cancellationToken).ConfigureAwait(false);
-        if (lookup.Hit is { } hit)
-        {
-            var served = Serve(context, owner: false, hit);
-            foreach (var update in served.ToChatResponseUpdates())
-            {
-                yield return update;
-            }
-
-            if (owner)
-            {
-                yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), served.ResponseId, served.ModelId);
-            }
-
-            yield break;
-        }
-
-        var before = context.Mark();
-        var updates = lookup.Storable ? new List<ChatResponseUpdate>() : null;
-        IAsyncEnumerable<ChatResponseUpdate> stream;
-        using (GovernanceContext.Enter(context))
-        {
-            stream = base.GetStreamingResponseAsync(list, options, cancellationToken);
-        }
-
-        await foreach (var update in stream.ConfigureAwait(false))
-        {
-            updates?.Add(update);
-            yield return update;
-        }
-
-        // Only a stream that ran to its end is stored; an abandoned or failed one never reaches this line.
-        string? responseId = null, modelId = null;
-        if (updates is not null)
-        {
-            var response = updates.ToChatResponse();
-            responseId = response.ResponseId;
-            modelId = response.ModelId;
-            await StoreAsync(lookup, response, CostOf(context, before, response.Usage, response.ModelId ?? lookup.Model), cancellationToken).ConfigureAwait(false);
-        }
-
-        if (owner)
-        {
-            yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), responseId, modelId);
-        }
     }
 
     private async ValueTask<Lookup> LookupAsync(IList<ChatMessage> messages, ChatOptions? options, GovernanceContext context, CancellationToken cancellationToken)
@@ -416,9 +361,8 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         index.Add(entry.Partition, entry.Vector.Span, new SemanticEntry(entry.Text, entry.Response, entry.Cost), entry.ExpiresAt);
     }
 
-    private decimal CostOf(GovernanceContext context, GovernanceContext.MeteredMark before, UsageDetails? usage, string? model)
+    private decimal CostOf(MeteredSince metered, UsageDetails? usage, string? model)
     {
-        var metered = context.Since(before);
         if (metered.Metered)
         {
             return metered.Cost;
@@ -429,12 +373,15 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
             : 0m;
     }
 
-    private ChatResponse Serve(GovernanceContext context, bool owner, Hit hit)
+    private ChatResponse Serve(GovernanceContext context, Hit hit)
     {
         context.Cache = hit.Status;
         context.CacheSimilarity = hit.Similarity;
         context.CostAvoided += hit.Cost;
-        var record = context.ToRecord(_time.GetUtcNow());
+
+        // The record names the model that produced the served answer and the catalog price it was billed at, not the model asked for.
+        var answeredBy = hit.Response.ModelId;
+        context.AddServed(answeredBy, answeredBy is not null && _services.Catalog.TryGetPrice(answeredBy, out var price) ? price.ModelId : null);
         var mechanism = hit.Status == CacheStatus.Exact ? "cache.exact" : "cache.semantic";
         if (_instruments.Savings.Enabled)
         {
@@ -447,15 +394,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
         }
 
         Activity.Current?.SetTag("token_governor.cache", mechanism);
-        CostSinks.Publish(_sinks, record, _logger);
-
-        var response = CachedResponses.Copy(hit.Response, zeroUsage: true);
-        if (owner)
-        {
-            response.SetGovernance(record);
-        }
-
-        return response;
+        return CachedResponses.Copy(hit.Response, zeroUsage: true);
     }
 
     private void Count(string result, string kind)
@@ -506,12 +445,13 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient
 
     private sealed record ExactEntry(byte[] Key, ChatResponse Response, decimal Cost);
 
-    private sealed record SemanticEntry(string Text, ChatResponse Response, decimal Cost);
+    internal sealed record SemanticEntry(string Text, ChatResponse Response, decimal Cost);
 
-    private readonly record struct Hit(CacheStatus Status, double Similarity, ChatResponse Response, decimal Cost);
+    internal readonly record struct Hit(CacheStatus Status, double Similarity, ChatResponse Response, decimal Cost);
 
-    private struct Lookup
+    internal struct Lookup
     {
+        public CancellationToken CancellationToken;
         public bool Storable;
         public GovernanceContext? Context;
         public string? Model;

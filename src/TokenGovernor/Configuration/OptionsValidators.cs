@@ -34,3 +34,6 @@ internal sealed partial class OutputBudgetOptionsValidator : IValidateOptions<Ou
 
 [OptionsValidator]
 internal sealed partial class RoutingOptionsValidator : IValidateOptions<RoutingOptions>;
+
+[OptionsValidator]
+internal sealed partial class SpendStoreSinkOptionsValidator : IValidateOptions<SpendStoreSinkOptions>;

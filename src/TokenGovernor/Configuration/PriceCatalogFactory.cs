@@ -18,7 +18,7 @@ internal static class PriceCatalogFactory
         {
             try
             {
-                builder.AddLiteLlmFile(file);
+                builder.AddPriceFile(file);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -67,15 +67,24 @@ internal static class PriceCatalogFactory
         {
             foreach (var p in section.GetSection("Budgets:Policies").GetChildren())
             {
-                list.Add(BudgetPolicyConfiguration.Read(p));
+                var configured = BudgetPolicyConfiguration.Read(p);
+                var errors = configured.Errors();
+                if (errors.Count > 0)
+                {
+                    // Name each setting by its full key (TokenGovernor:Budgets:Policies:0:CostLimit), where the user can find it.
+                    throw new FormatException(string.Join("; ", errors.Select(e => $"Configuration key '{p.Path}:{e.Member}' of budget policy '{configured.Name}': {e.Message}")) + ".");
+                }
+
+                list.Add(configured);
             }
         }
 
-        list.AddRange(options.Budgets);
-        foreach (var policy in list)
+        foreach (var policy in options.Budgets)
         {
             policy.Validate();
         }
+
+        list.AddRange(options.Budgets);
 
         var duplicate = list.GroupBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)

@@ -64,6 +64,14 @@ public sealed class TokenGovernorOptions
     /// <value>Defaults to 10 minutes.</value>
     public TimeSpan ReservationLease { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Gets or sets what start-up does with a key under the <c>TokenGovernor</c> section that no setting reads (a typo such as
+    /// <c>Budget</c> for <c>Budgets</c>, or <c>CostLimt</c>): fail, naming the key and the nearest valid one, or log a warning.
+    /// </summary>
+    /// <value>Defaults to <see cref="UnknownConfigurationKeyHandling.Fail"/>.</value>
+    [EnumDataType(typeof(UnknownConfigurationKeyHandling))]
+    public UnknownConfigurationKeyHandling UnknownKeys { get; set; } = UnknownConfigurationKeyHandling.Fail;
+
     /// <summary>Gets or sets how many per-message token counts the estimator memoizes.</summary>
     /// <value>Defaults to 16,384.</value>
     [Range(0, 10_000_000)]

@@ -1,14 +1,32 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace TokenGovernor;
 
 /// <summary>Validates <see cref="TokenGovernorOptions"/> at start-up: data annotations, then a trial build of the price catalog,
 /// so that a bad price, a missing price file or a dangling alias fails the host's start with a message that names the setting.</summary>
-internal sealed class TokenGovernorOptionsValidator(IConfiguration? section) : IValidateOptions<TokenGovernorOptions>
+internal sealed class TokenGovernorOptionsValidator(IConfiguration? section, IEnumerable<TokenGovernorConfigurationSection>? extraSections = null, ILogger? logger = null)
+    : IValidateOptions<TokenGovernorOptions>
 {
     public ValidateOptionsResult Validate(string? name, TokenGovernorOptions options)
     {
+        if (section is not null)
+        {
+            var unknown = Schema(extraSections).FindUnknownKeys(section, (section as IConfigurationSection)?.Path ?? TokenGovernorOptions.SectionName);
+            if (unknown.Count > 0 && options.UnknownKeys == UnknownConfigurationKeyHandling.Fail)
+            {
+                return ValidateOptionsResult.Fail(unknown.Select(e => e.ToString() +
+                    " (set TokenGovernor:UnknownKeys to Warn to log unknown keys instead of failing)"));
+            }
+
+            foreach (var error in unknown)
+            {
+                ConfigurationLog.UnknownKey(logger ?? NullLogger.Instance, error.ToString());
+            }
+        }
+
         var data = new TokenGovernorOptionsDataValidator().Validate(name, options);
         if (data.Failed)
         {
@@ -39,5 +57,25 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section) : I
         {
             return ValidateOptionsResult.Fail($"TokenGovernor budgets: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// The keys the <c>TokenGovernor</c> section accepts: every property of <see cref="TokenGovernorOptions"/> (by reflection, so
+    /// new options are accepted without a change here), with the sections whose configuration shape differs from the options'
+    /// (<c>Budgets:Policies</c>, <c>Prices</c>), replay's <c>Pipeline</c>, and the sections features register in DI.
+    /// </summary>
+    internal static ConfigurationSchema Schema(IEnumerable<TokenGovernorConfigurationSection>? extraSections = null)
+    {
+        var schema = ConfigurationSchema.FromType(typeof(TokenGovernorOptions))
+            .With(nameof(TokenGovernorOptions.Budgets), ConfigurationSchema.Section(
+                [new("Policies", ConfigurationSchema.AnyKeyOf(ConfigurationSchema.FromType(typeof(BudgetPolicy))))]))
+            .With(nameof(TokenGovernorOptions.Prices), ConfigurationSchema.AnyKeyOf(ConfigurationSchema.FromType(typeof(ConfiguredPriceKeys))))
+            .With("Pipeline", ConfigurationSchema.FromType(typeof(ReplayPipelineKeys)));
+        foreach (var extra in extraSections ?? [])
+        {
+            schema = schema.With(extra.Name, ConfigurationSchema.FromType(extra.OptionsType));
+        }
+
+        return schema;
     }
 }

@@ -37,7 +37,8 @@ public static class TokenGovernorServiceCollectionExtensions
         }
 
         optionsBuilder.ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TokenGovernorOptions>>(new TokenGovernorOptionsValidator(section));
+        services.AddSingleton<IValidateOptions<TokenGovernorOptions>>(sp => new TokenGovernorOptionsValidator(
+            section, sp.GetServices<TokenGovernorConfigurationSection>(), sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(TokenGovernorOptions))));
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => PriceCatalogFactory.Create(
@@ -67,6 +68,7 @@ public static class TokenGovernorServiceCollectionExtensions
         services.TryAddSingleton<OutcomeTracker>();
         services.TryAddSingleton<RoutingSavingsTracker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, OutcomeTrackerSink>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, BudgetUtilisationGauge>(sp => new BudgetUtilisationGauge(sp.GetRequiredService<IBudgetLedger>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>())));
         services.TryAddSingleton(sp => new Governor(
             sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<InMemoryCostAggregator>(), sp.GetRequiredService<PriceCatalog>(),
             sp.GetRequiredService<OutcomeTracker>()));
@@ -80,6 +82,13 @@ public static class TokenGovernorServiceCollectionExtensions
             o.UnknownModelPolicy = Enum.TryParse<UnknownModelPolicy>(policy, ignoreCase: true, out var p) && Enum.IsDefined(p)
                 ? p
                 : throw new FormatException($"Configuration key '{section.Path}:{nameof(o.UnknownModelPolicy)}' has value '{policy}'; use Throw, UseFallbackPrice or Zero.");
+        }
+
+        if (section[nameof(o.UnknownKeys)] is { } unknownKeys)
+        {
+            o.UnknownKeys = Enum.TryParse<UnknownConfigurationKeyHandling>(unknownKeys, ignoreCase: true, out var u) && Enum.IsDefined(u)
+                ? u
+                : throw new FormatException($"Configuration key '{section.Path}:{nameof(o.UnknownKeys)}' has value '{unknownKeys}'; use Fail or Warn.");
         }
 
         o.FallbackModelId = section[nameof(o.FallbackModelId)] ?? o.FallbackModelId;

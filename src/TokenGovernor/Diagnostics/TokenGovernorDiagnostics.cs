@@ -37,4 +37,36 @@ public static class TokenGovernorDiagnostics
 
     /// <summary>The savings counter, in US dollars, tagged <c>token_governor.mechanism</c> (for example <c>cache.exact</c>, <c>cache.semantic</c>).</summary>
     public const string SavingsInstrument = "token_governor.savings";
+
+    /// <summary>The budget utilisation gauge: (spent + reserved) / limit of each budget seen recently, tagged
+    /// <c>token_governor.budget.policy</c> and <c>token_governor.budget.key</c>, observed when the meter is collected.</summary>
+    public const string BudgetWindowUtilisationInstrument = "token_governor.budget.window_utilisation";
+
+    /// <summary>Span tag: the cost of the call(s) the span covers, in <see cref="CostCurrencyTag"/> (proposed GenAI convention).</summary>
+    public const string CostAmountTag = "gen_ai.usage.cost.amount";
+
+    /// <summary>Span tag: the currency of <see cref="CostAmountTag"/>, always <c>USD</c>.</summary>
+    public const string CostCurrencyTag = "gen_ai.usage.cost.currency";
+
+    /// <summary>Span tag: where the cost comes from: <c>provider_usage</c> (the provider's reported usage, priced), <c>estimated</c>
+    /// (tokenizer estimate, the provider reported none) or <c>mixed</c>.</summary>
+    public const string CostSourceTag = "gen_ai.usage.cost.source";
+
+    /// <summary>Span and metric tag: the tenant of the call's scope.</summary>
+    public const string TenantTag = "token_governor.tenant";
+
+    /// <summary>Span and metric tag: the feature of the call's scope.</summary>
+    public const string FeatureTag = "token_governor.feature";
+
+    /// <summary>Span tag: <c>miss</c>, <c>exact</c> or <c>semantic</c>.</summary>
+    public const string CacheStatusTag = "token_governor.cache.status";
+
+    /// <summary>Span tag: the routing tier that answered.</summary>
+    public const string RoutedTierTag = "token_governor.routing.tier";
+
+    /// <summary>Span tag: the degradation steps applied, comma-separated.</summary>
+    public const string DegradationsTag = "token_governor.degradations";
+
+    /// <summary>Span tag: the utilisation of the tightest budget before the call.</summary>
+    public const string BudgetUtilisationTag = "token_governor.budget.utilisation";
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace TokenGovernor;
 
@@ -13,6 +14,9 @@ internal sealed class GovernanceContext
     private readonly object _gate = new();
     private List<string>? _shadow;
     private List<string>? _degradations;
+    private ICostSink[]? _sinks;
+    private ILogger? _sinkLogger;
+    private bool _published;
 
     public GovernanceContext(GovernanceScope scope, DateTimeOffset start, bool streaming)
     {
@@ -49,6 +53,12 @@ internal sealed class GovernanceContext
 
     public RoutingDecision? Routing { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether a metering layer is pricing the call in flight (a nested one passes through).</summary>
+    public bool InMetering { get; set; }
+
+    /// <summary>Gets or sets the loop guard's run state after this call (step, tokens and cost so far in the run), or <see langword="null"/>.</summary>
+    public (int Step, long Tokens, decimal Cost)? Run { get; set; }
+
     // Accumulated over every provider call below the owner.
     public string? ModelId { get; private set; }
 
@@ -73,11 +83,17 @@ internal sealed class GovernanceContext
         };
     }
 
+    /// <summary>Makes <paramref name="context"/> current until the returned scope is disposed (free when it already is).</summary>
     public static Entered Enter(GovernanceContext context)
     {
         var previous = s_current.Value;
+        if (ReferenceEquals(previous, context))
+        {
+            return default;
+        }
+
         s_current.Value = context;
-        return new Entered(previous);
+        return new Entered(previous, restore: true);
     }
 
     /// <summary>Marks what has been metered so far, so a layer can later read what the calls below it added.</summary>
@@ -90,11 +106,11 @@ internal sealed class GovernanceContext
     }
 
     /// <summary>What the metering layer recorded since <paramref name="mark"/>; <c>Metered</c> is false when no provider call was metered.</summary>
-    public (bool Metered, decimal Cost, TokenUsage Usage) Since(MeteredMark mark)
+    public MeteredSince Since(MeteredMark mark)
     {
         lock (_gate)
         {
-            return (ProviderCalls > mark.Calls, Cost.Total - mark.Cost, Usage - mark.Usage);
+            return new MeteredSince(ProviderCalls > mark.Calls, Cost.Total - mark.Cost, Usage - mark.Usage, ModelId, PricedModelId);
         }
     }
 
@@ -144,42 +160,111 @@ internal sealed class GovernanceContext
         }
     }
 
+    /// <summary>Records an answer served without a provider call (a cache hit): the model and price of the answer it serves.</summary>
+    public void AddServed(string? modelId, string? pricedModelId)
+    {
+        lock (_gate)
+        {
+            ModelId ??= modelId;
+            PricedModelId ??= pricedModelId;
+        }
+    }
+
+    /// <summary>The one record of the whole call, as it stands at <paramref name="end"/>.</summary>
     public GovernanceRecord ToRecord(DateTimeOffset end)
     {
         lock (_gate)
         {
-            return new GovernanceRecord
-            {
-                Timestamp = Start,
-                Duration = end - Start,
-                Scope = Scope,
-                Streaming = Streaming,
-                RequestedModelId = RequestedModelId,
-                ModelId = ModelId ?? RequestedModelId,
-                PricedModelId = PricedModelId,
-                Estimate = Estimate,
-                Usage = Usage,
-                UsageEstimated = UsageEstimated,
-                Cost = Cost,
-                ProviderCalls = ProviderCalls,
-                Cache = Cache,
-                CacheSimilarity = CacheSimilarity,
-                CostAvoided = CostAvoided,
-                BudgetReserved = BudgetReserved,
-                BudgetSettled = BudgetSettled,
-                BudgetUtilisation = BudgetUtilisation,
-                Refusal = Refusal,
-                Routing = Routing,
-                Degradations = _degradations is null ? [] : _degradations.ToArray(),
-                ShadowActions = _shadow is null ? [] : _shadow.ToArray(),
-            };
+            return Build(Start, end - Start, ModelId ?? RequestedModelId, PricedModelId, Usage, Cost, UsageEstimated, ProviderCalls);
         }
     }
 
+    /// <summary>Adds sinks that receive this call's record when it finishes (each distinct sink once).</summary>
+    public void AddSinks(ICostSink[] sinks, ILogger logger)
+    {
+        if (sinks.Length == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _sinkLogger ??= logger;
+            if (_sinks is null)
+            {
+                _sinks = sinks;
+                return;
+            }
+
+            if (!ReferenceEquals(_sinks, sinks))
+            {
+                _sinks = [.. _sinks.Union(sinks)];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Builds the call's one record and delivers it to the sinks, once: the outermost governed layer calls it when the call
+    /// ends (completed, or failed or abandoned after spending).
+    /// </summary>
+    public GovernanceRecord Finish(DateTimeOffset end)
+    {
+        var record = ToRecord(end);
+        ICostSink[]? sinks;
+        lock (_gate)
+        {
+            sinks = _published ? null : _sinks;
+            _published = true;
+        }
+
+        if (sinks is not null)
+        {
+            CostSinks.Publish(sinks, record, _sinkLogger!);
+        }
+
+        return record;
+    }
+
+    private GovernanceRecord Build(DateTimeOffset start, TimeSpan duration, string? modelId, string? pricedModelId, TokenUsage usage, CostBreakdown cost,
+        bool estimated, int providerCalls) => new()
+    {
+        Timestamp = start,
+        Duration = duration,
+        Scope = Scope,
+        Streaming = Streaming,
+        RequestedModelId = RequestedModelId,
+        ModelId = modelId,
+        PricedModelId = pricedModelId,
+        Estimate = Estimate,
+        Usage = usage,
+        UsageEstimated = estimated,
+        Cost = cost,
+        ProviderCalls = providerCalls,
+        Cache = Cache,
+        CacheSimilarity = CacheSimilarity,
+        CostAvoided = CostAvoided,
+        BudgetReserved = BudgetReserved,
+        BudgetSettled = BudgetSettled,
+        BudgetUtilisation = BudgetUtilisation,
+        Refusal = Refusal,
+        Routing = Routing,
+        RunStep = Run?.Step,
+        RunTokens = Run?.Tokens,
+        RunCost = Run?.Cost,
+        Degradations = _degradations is null ? [] : _degradations.ToArray(),
+        ShadowActions = _shadow is null ? [] : _shadow.ToArray(),
+    };
+
     internal readonly record struct MeteredMark(int Calls, decimal Cost, TokenUsage Usage);
 
-    internal readonly struct Entered(GovernanceContext? previous) : IDisposable
+    internal readonly struct Entered(GovernanceContext? previous, bool restore) : IDisposable
     {
-        public void Dispose() => s_current.Value = previous;
+        public void Dispose()
+        {
+            if (restore)
+            {
+                s_current.Value = previous;
+            }
+        }
     }
 }

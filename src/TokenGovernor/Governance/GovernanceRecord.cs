@@ -69,6 +69,16 @@ public sealed record GovernanceRecord
     /// <summary>Gets what routing decided (tier, model, score, reasons, escalations, top-tier cost), or <see langword="null"/> without routing.</summary>
     public RoutingDecision? Routing { get; init; }
 
+    /// <summary>Gets the loop guard's run step after this call (model calls made so far in the run, this one included), or
+    /// <see langword="null"/> when no loop guard tracked a run for the call.</summary>
+    public int? RunStep { get; init; }
+
+    /// <summary>Gets the tokens used so far in the run, this call included, or <see langword="null"/> without a tracked run.</summary>
+    public long? RunTokens { get; init; }
+
+    /// <summary>Gets the cost so far in the run, this call included, in US dollars, or <see langword="null"/> without a tracked run.</summary>
+    public decimal? RunCost { get; init; }
+
     /// <summary>Gets why the call was refused (for example <c>budget-exhausted</c> or <c>cache-only</c>), or <see langword="null"/>.</summary>
     public string? Refusal { get; init; }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
@@ -24,11 +23,12 @@ namespace TokenGovernor;
 /// note telling the model it repeats itself; two more repeats stop the run. Time comes from the <see cref="TimeProvider"/>.
 /// Thread-safe; parallel runs never share counters.</para>
 /// </remarks>
-public sealed class LoopGuardChatClient : DelegatingChatClient
+public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<LoopGuardChatClient.Call>
 {
     private readonly LoopGuardOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly GovernanceServices _services;
     private readonly ConcurrentDictionary<string, RunState> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Queue<long>> _failures = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Circuit> _circuits = new(StringComparer.Ordinal);
@@ -45,6 +45,7 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
         OptionsValidation.ThrowIfInvalid(new LoopGuardOptionsValidator(), _options);
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        _services = new GovernanceServices(time: _time);
     }
 
     /// <summary>Raised on every cost circuit breaker transition.</summary>
@@ -68,97 +69,36 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
     }
 
     /// <inheritdoc />
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: false, out var owner);
-        var list = messages as IList<ChatMessage> ?? messages.ToList();
-        var call = Prepare(list, options, context);
-        if (call.Final is { } final)
-        {
-            return final;
-        }
-
-        var before = context.Mark();
-        ChatResponse response;
-        try
-        {
-            using (GovernanceContext.Enter(context))
-            {
-                response = await base.GetResponseAsync(call.Messages, call.Options, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            Failed(call);
-            throw;
-        }
-
-        Completed(call, context, before, response.Messages, response.Usage);
-        if (owner)
-        {
-            response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
-        }
-
-        return response;
-    }
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetResponseAsync<LoopGuardChatClient, Call>(this, InnerClient, messages, options, cancellationToken);
 
     /// <inheritdoc />
-    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: true, out var owner);
-        return StreamAsync(messages as IList<ChatMessage> ?? messages.ToList(), options, context, owner, cancellationToken);
-    }
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetStreamingResponseAsync<LoopGuardChatClient, Call>(this, InnerClient, messages, options, cancellationToken);
 
-    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IList<ChatMessage> messages, ChatOptions? options, GovernanceContext context, bool owner,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    GovernanceServices IGovernedLayer<Call>.Services => _services;
+
+    ValueTask<Admission<Call>> IGovernedLayer<Call>.AdmitAsync(GovernanceContext context, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         var call = Prepare(messages, options, context);
-        if (call.Final is { } final)
-        {
-            foreach (var update in final.ToChatResponseUpdates())
-            {
-                yield return update;
-            }
+        return new(call.Final is { } final ? Admission<Call>.Answered(final, call) : Admission<Call>.Send(call.Messages, call.Options, call, collectStream: true));
+    }
 
-            yield break;
+    ValueTask IGovernedLayer<Call>.CompleteAsync(GovernanceContext context, Admission<Call> admission, CallOutcome outcome)
+    {
+        // What came back counts, partial streams too: the steps, tokens and calls they used are spent.
+        if (outcome.Received && outcome.Response is { } response)
+        {
+            Completed(admission.State, context, outcome.Metered, response.Messages, response.Usage);
         }
 
-        var before = context.Mark();
-        var updates = new List<ChatResponseUpdate>();
-        IAsyncEnumerable<ChatResponseUpdate> stream;
-        using (GovernanceContext.Enter(context))
+        // A failure the caller did not ask for (its own cancellation is not one) feeds the retry-storm detector.
+        if (outcome.Failure is not null && !outcome.Cancelled)
         {
-            stream = base.GetStreamingResponseAsync(call.Messages, call.Options, cancellationToken);
+            Failed(admission.State);
         }
 
-        var failed = true;
-        try
-        {
-            await foreach (var update in stream.ConfigureAwait(false))
-            {
-                updates.Add(update);
-                yield return update;
-            }
-
-            failed = false;
-        }
-        finally
-        {
-            // Partial streams count too: the steps, tokens and calls they used are spent.
-            var response = updates.ToChatResponse();
-            Completed(call, context, before, response.Messages, response.Usage);
-            if (failed && !cancellationToken.IsCancellationRequested)
-            {
-                Failed(call);
-            }
-        }
-
-        if (owner)
-        {
-            yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), null, null);
-        }
+        return default;
     }
 
     private Call Prepare(IList<ChatMessage> messages, ChatOptions? options, GovernanceContext context)
@@ -331,9 +271,8 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
         return f;
     }
 
-    private void Completed(Call call, GovernanceContext context, GovernanceContext.MeteredMark before, IList<ChatMessage> responseMessages, UsageDetails? usage)
+    private void Completed(Call call, GovernanceContext context, MeteredSince metered, IList<ChatMessage> responseMessages, UsageDetails? usage)
     {
-        var metered = context.Since(before);
         var cost = metered.Cost;
         var tokens = metered.Usage.TotalTokens;
         if (tokens == 0 && usage is not null)
@@ -373,6 +312,8 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
                     Repeat(run, "text:" + text.Trim(), "You have given this same reply", "repeated-message");
                 }
             }
+
+            context.Run = (run.Steps, run.Tokens, run.Cost);
         }
     }
 
@@ -633,9 +574,9 @@ public sealed class LoopGuardChatClient : DelegatingChatClient
         }
     }
 
-    private sealed record Call(IList<ChatMessage> Messages, ChatOptions? Options, RunState? Run, string? BreakerKey, ChatResponse? Final);
+    internal sealed record Call(IList<ChatMessage> Messages, ChatOptions? Options, RunState? Run, string? BreakerKey, ChatResponse? Final);
 
-    private sealed class RunState(DateTimeOffset started)
+    internal sealed class RunState(DateTimeOffset started)
     {
         public DateTimeOffset Started { get; } = started;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -26,7 +24,7 @@ namespace TokenGovernor;
 /// the tokenizer and flagged.</para>
 /// <para>Thread-safe: one instance serves concurrent calls.</para>
 /// </remarks>
-public sealed class CostMeteringChatClient : DelegatingChatClient
+public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLayer<CostMeteringChatClient.MeteringCall>
 {
     private readonly PriceCatalog _catalog;
     private readonly CostMeteringOptions _options;
@@ -36,6 +34,8 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
     private readonly ILogger _logger;
     private readonly GovernorInstruments _instruments;
     private readonly string? _defaultModelId;
+    private readonly GovernanceServices _services;
+    private readonly ProviderUsageFormat _rawFormat;
 
     /// <summary>Initializes a new metering client.</summary>
     /// <param name="innerClient">The provider client.</param>
@@ -67,36 +67,25 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _instruments = GovernorInstruments.For(meterFactory);
-        _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId ?? _options.DefaultModelId;
+        var metadata = innerClient.GetService<ChatClientMetadata>();
+        _defaultModelId = metadata?.DefaultModelId ?? _options.DefaultModelId;
+        _rawFormat = RawUsagePricing.FormatFor(metadata?.ProviderName);
+        catalog.WarnIfStale(_logger, _time);
+        _services = new GovernanceServices(catalog, _tokens, time: _time, sinks: _sinks);
     }
+
+    /// <summary>Gets the services this layer shares with its pipeline.</summary>
+    GovernanceServices IGovernedLayer<MeteringCall>.Services => _services;
 
     /// <inheritdoc />
-    public override async Task<ChatResponse> GetResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var outer = GovernanceContext.Current;
-        var requested = ResolveRequestedModel(options);
-        var started = _time.GetTimestamp();
-        var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        var record = Meter(outer, messages, options, requested, response.Usage, response.ModelId, response.Messages, null, streaming: false, started);
-        if (outer is null)
-        {
-            response.SetGovernance(record);
-        }
-
-        return response;
-    }
+    public override Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetResponseAsync<CostMeteringChatClient, MeteringCall>(this, InnerClient, messages, options, cancellationToken);
 
     /// <inheritdoc />
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var outer = GovernanceContext.Current;
-        var requested = ResolveRequestedModel(options);
-        return StreamAsync(messages, options, outer, requested, cancellationToken);
-    }
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetStreamingResponseAsync<CostMeteringChatClient, MeteringCall>(this, InnerClient, messages, options, cancellationToken);
 
     /// <inheritdoc />
     public override object? GetService(Type serviceType, object? serviceKey = null)
@@ -105,61 +94,39 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         return serviceKey is null && serviceType == typeof(PriceCatalog) ? _catalog : base.GetService(serviceType, serviceKey);
     }
 
-    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options, GovernanceContext? outer, string? requested,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    ValueTask<Admission<MeteringCall>> IGovernedLayer<MeteringCall>.AdmitAsync(GovernanceContext context, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        var started = _time.GetTimestamp();
-        UsageDetails? usage = null;
-        string? modelId = null, responseId = null;
-        StringBuilder? text = null;
-        GovernanceRecord? record = null;
-        var completed = false;
-        var received = false;
-        try
+        // A second metering layer below the first (a deployment client built with its own UseCostMetering) passes through:
+        // every provider call is metered once.
+        if (context.InMetering)
         {
-            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
-            {
-                received = true;
-                modelId ??= update.ModelId;
-                responseId ??= update.ResponseId;
-                var contents = update.Contents;
-                for (var i = 0; i < contents.Count; i++)
-                {
-                    switch (contents[i])
-                    {
-                        case UsageContent u:
-                            (usage ??= new UsageDetails()).Add(u.Details);
-                            break;
-                        case TextContent t when _options.EstimateMissingUsage:
-                            (text ??= new StringBuilder()).Append(t.Text);
-                            break;
-                        case FunctionCallContent call when _options.EstimateMissingUsage:
-                            (text ??= new StringBuilder()).Append(call.Name).Append(' ').Append(call.Arguments?.Count ?? 0);
-                            break;
-                    }
-                }
-
-                yield return update;
-            }
-
-            completed = true;
-        }
-        finally
-        {
-            // Runs on completion, provider error, cancellation and when the consumer stops enumerating early. A stream that
-            // failed before its first update was rejected by the provider (HTTP error, rate limit) and, like a failed
-            // non-streaming call, is not billed; once anything arrived, what was received is metered.
-            if (received || completed)
-            {
-                record = Meter(outer, messages, options, requested, usage, modelId, null, text, streaming: true, started);
-            }
+            return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(null, 0, PassThrough: true)));
         }
 
-        if (completed && outer is null)
+        var requested = ResolveRequestedModel(options);
+        context.InMetering = true;
+        context.AddSinks(_sinks, _logger);
+        return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(requested, _time.GetTimestamp(), PassThrough: false), collectStream: true));
+    }
+
+    ValueTask IGovernedLayer<MeteringCall>.CompleteAsync(GovernanceContext context, Admission<MeteringCall> admission, CallOutcome outcome)
+    {
+        var call = admission.State;
+        if (call.PassThrough)
         {
-            yield return GovernanceExtensions.CreateGovernanceUpdate(record!, responseId, modelId);
+            return default;
         }
+
+        context.InMetering = false;
+
+        // A call that failed before anything arrived was rejected by the provider (HTTP error, rate limit) and is not billed;
+        // once anything arrived (a response, or part of a stream), what was received is metered.
+        if (outcome.Received && outcome.Response is { } response)
+        {
+            Meter(context, admission.Messages, admission.Options, call.Requested, response, call.Started);
+        }
+
+        return default;
     }
 
     private string? ResolveRequestedModel(ChatOptions? options)
@@ -181,18 +148,17 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         return requested;
     }
 
-    private GovernanceRecord Meter(
-        GovernanceContext? outer,
-        IEnumerable<ChatMessage> messages,
+    private void Meter(
+        GovernanceContext context,
+        IList<ChatMessage> messages,
         ChatOptions? options,
         string? requested,
-        UsageDetails? reported,
-        string? answeredModel,
-        IList<ChatMessage>? responseMessages,
-        StringBuilder? streamedText,
-        bool streaming,
+        ChatResponse response,
         long started)
     {
+        UsageDetails? reported = response.Usage;
+        string? answeredModel = response.ModelId;
+        var responseMessages = response.Messages;
         var modelId = answeredModel ?? requested;
         ModelPrice? price;
         if (answeredModel is null)
@@ -207,7 +173,14 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
 
         TokenUsage usage;
         var estimated = false;
-        if (reported is not null && (reported.InputTokenCount is not null || reported.OutputTokenCount is not null || reported.TotalTokenCount is not null))
+        var tier = RawUsagePricing.ServiceTierOf(response.AdditionalProperties);
+        if (RawUsagePricing.TryRead(response.RawRepresentation, _rawFormat, out var raw))
+        {
+            // The provider's own usage block: cache-write TTLs, service tier and web searches that UsageDetails does not carry.
+            usage = raw!.Usage;
+            tier = raw.ServiceTier ?? tier;
+        }
+        else if (reported is not null && (reported.InputTokenCount is not null || reported.OutputTokenCount is not null || reported.TotalTokenCount is not null))
         {
             usage = _options.UsageConvention.Normalize(reported);
         }
@@ -215,38 +188,16 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         {
             estimated = true;
             MeteringLog.UsageMissing(_logger, modelId);
-            var input = _tokens.CountPromptTokens(messages, options, modelId);
-            var output = streamedText is not null
-                ? _tokens.CountTokens(streamedText.ToString(), modelId)
-                : responseMessages is null ? 0 : CountOutput(responseMessages, modelId);
-            usage = new TokenUsage(input, 0, 0, output, 0);
+            usage = new TokenUsage(_tokens.CountPromptTokens(messages, options, modelId), 0, 0, CountOutput(responseMessages, modelId), 0);
         }
         else
         {
             usage = default;
         }
 
-        var cost = CostCalculator.Calculate(usage, price);
-        var elapsed = _time.GetElapsedTime(started);
-        var record = new GovernanceRecord
-        {
-            Timestamp = _time.GetUtcNow() - elapsed,
-            Duration = elapsed,
-            Scope = outer?.Scope ?? GovernanceScope.Resolve(options),
-            Streaming = streaming,
-            RequestedModelId = requested,
-            ModelId = modelId,
-            PricedModelId = price.ModelId,
-            Estimate = outer?.Estimate,
-            Usage = usage,
-            UsageEstimated = estimated,
-            Cost = cost,
-            ProviderCalls = 1,
-        };
-
-        outer?.AddMetered(modelId, price.ModelId, usage, cost, estimated);
-        Publish(record, requested);
-        return record;
+        var cost = CostCalculator.CalculateAt(usage, price, tier, _time.GetUtcNow());
+        context.AddMetered(modelId, price.ModelId, usage, cost, estimated);
+        Publish(context, requested, modelId, usage, cost, estimated);
     }
 
     private int CountOutput(IList<ChatMessage> messages, string? modelId)
@@ -269,25 +220,26 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
         return total;
     }
 
-    private void Publish(GovernanceRecord record, string? requested)
+    private void Publish(GovernanceContext context, string? requested, string? modelId, TokenUsage usage, CostBreakdown cost, bool estimated)
     {
+        var scope = context.Scope;
         if (_logger.IsEnabled(LogLevel.Debug))
         {
-            MeteringLog.CallMetered(_logger, record.ModelId, record.Usage.TotalInputTokens, record.Usage.TotalOutputTokens, record.Cost.Total, record.UsageEstimated);
+            MeteringLog.CallMetered(_logger, modelId, usage.TotalInputTokens, usage.TotalOutputTokens, cost.Total, estimated);
         }
 
-        if (_instruments.TokenUsage.Enabled)
+        if (_options.EmitTokenUsageMetric && _instruments.TokenUsage.Enabled)
         {
             var tags = new TagList
             {
                 { "gen_ai.operation.name", "chat" },
                 { "gen_ai.request.model", requested },
-                { "gen_ai.response.model", record.ModelId },
+                { "gen_ai.response.model", modelId },
                 { "gen_ai.token.type", "input" },
             };
-            _instruments.TokenUsage.Record(record.Usage.TotalInputTokens, tags);
+            _instruments.TokenUsage.Record(usage.TotalInputTokens, tags);
             tags[3] = new("gen_ai.token.type", "output");
-            _instruments.TokenUsage.Record(record.Usage.TotalOutputTokens, tags);
+            _instruments.TokenUsage.Record(usage.TotalOutputTokens, tags);
         }
 
         if (_instruments.Cost.Enabled)
@@ -295,20 +247,21 @@ public sealed class CostMeteringChatClient : DelegatingChatClient
             var tags = new TagList
             {
                 { "gen_ai.request.model", requested },
-                { "gen_ai.response.model", record.ModelId },
-                { "token_governor.usage_estimated", record.UsageEstimated },
+                { "gen_ai.response.model", modelId },
+                { "token_governor.usage_estimated", estimated },
             };
             if (_options.IncludeScopeInMetrics)
             {
-                tags.Add("token_governor.tenant", record.Scope.Tenant);
-                tags.Add("token_governor.feature", record.Scope.Feature);
+                tags.Add("token_governor.tenant", scope.Tenant);
+                tags.Add("token_governor.feature", scope.Feature);
             }
 
-            _instruments.Cost.Add((double)record.Cost.Total, tags);
+            _instruments.Cost.Add((double)cost.Total, tags);
         }
 
-        Activity.Current?.SetTag(TokenGovernorDiagnostics.CostInstrument, (double)record.Cost.Total);
-
-        CostSinks.Publish(_sinks, record, _logger);
+        GenAiSpanTags.Add(Activity.Current, cost.Total, estimated, context);
     }
+
+    /// <summary>One metered call: the requested model and when it started.</summary>
+    internal readonly record struct MeteringCall(string? Requested, long Started, bool PassThrough);
 }

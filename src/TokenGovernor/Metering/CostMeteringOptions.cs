@@ -24,6 +24,12 @@ public sealed class CostMeteringOptions
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool IncludeScopeInMetrics { get; set; } = true;
 
+    /// <summary>Gets or sets a value indicating whether metering also records <c>gen_ai.client.token.usage</c>. M.E.AI's
+    /// <c>UseOpenTelemetry()</c> already records it, so turning this on in a pipeline that has it double-counts tokens on dashboards;
+    /// turn it on only in apps without <c>UseOpenTelemetry()</c>.</summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool EmitTokenUsageMetric { get; set; }
+
     /// <summary>Gets the sinks that receive every metered call, in addition to those registered in DI.</summary>
     public IList<ICostSink> Sinks { get; } = [];
 
@@ -35,6 +41,7 @@ public sealed class CostMeteringOptions
             UsageConvention = UsageConvention,
             EstimateMissingUsage = EstimateMissingUsage,
             IncludeScopeInMetrics = IncludeScopeInMetrics,
+            EmitTokenUsageMetric = EmitTokenUsageMetric,
         };
 
         foreach (var sink in Sinks)

@@ -15,6 +15,7 @@ public static class CostCalculator
 {
     // Multiplying by 10^-6 is exact in decimal and much cheaper than dividing by 10^6.
     private const decimal PerToken = 0.000001m;
+    private const decimal PerThousand = 0.001m;
 
     /// <summary>Prices M.E.AI usage reported in <paramref name="convention"/> (default: <see cref="UsageConvention.OpenAI"/>).</summary>
     /// <param name="usage">The usage the provider reported.</param>
@@ -27,15 +28,38 @@ public static class CostCalculator
         return Calculate((convention ?? UsageConvention.OpenAI).Normalize(usage), price);
     }
 
-    /// <summary>Prices normalised token counts.</summary>
+    /// <summary>Prices normalised token counts at the model's current, standard-tier rates.</summary>
     /// <param name="usage">Disjoint token counts.</param>
     /// <param name="price">The price of the model that answered.</param>
     /// <returns>The cost.</returns>
-    public static CostBreakdown Calculate(in TokenUsage usage, ModelPrice price)
+    public static CostBreakdown Calculate(in TokenUsage usage, ModelPrice price) => CalculateAt(usage, price, serviceTier: null, time: null);
+
+    /// <summary>Prices normalised token counts with the rates in force at <paramref name="time"/> for the service tier the provider
+    /// reported.</summary>
+    /// <param name="usage">Disjoint token counts.</param>
+    /// <param name="price">The price of the model that answered.</param>
+    /// <param name="serviceTier">The tier the response reports (<c>flex</c>, <c>priority</c>, <c>batch</c>, <c>default</c>…), or
+    /// <see langword="null"/> for the standard rates. A tier the price does not list is billed at the standard rates.</param>
+    /// <param name="time">When the call was made, for prices that changed over time; <see langword="null"/> for the current rates.</param>
+    /// <returns>The cost.</returns>
+    public static CostBreakdown CalculateAt(in TokenUsage usage, ModelPrice price, string? serviceTier, DateTimeOffset? time)
     {
         ArgumentNullException.ThrowIfNull(price);
+        if (time is { } t)
+        {
+            price = price.PriceAt(t);
+        }
+
+        var tiered = price.ForServiceTier(serviceTier);
+        var appliedTier = ReferenceEquals(tiered, price) ? null : serviceTier!.ToLowerInvariant();
+        price = tiered;
+
         decimal input = price.InputPerMillion, cached = price.EffectiveCachedInputPerMillion, write = price.EffectiveCacheWritePerMillion,
-            output = price.OutputPerMillion, reasoning = price.EffectiveReasoningPerMillion;
+            write1h = price.EffectiveCacheWrite1hPerMillion, output = price.OutputPerMillion, reasoning = price.EffectiveReasoningPerMillion;
+        decimal inputAudio = price.InputAudioPerMillion ?? input, cachedAudio = price.CachedInputAudioPerMillion ?? cached,
+            inputImage = price.InputImagePerMillion ?? input, outputAudio = price.OutputAudioPerMillion ?? output,
+            outputImage = price.OutputImagePerMillion ?? output;
+        long? threshold = null;
 
         if (price.LongContext is { } lc && usage.TotalInputTokens > lc.ThresholdTokens)
         {
@@ -43,16 +67,53 @@ public static class CostCalculator
             var outputScale = price.OutputPerMillion == 0 ? 1m : lc.OutputPerMillion / price.OutputPerMillion;
             cached = lc.CachedInputPerMillion ?? cached * inputScale;
             write = lc.CacheWritePerMillion ?? write * inputScale;
+            write1h = lc.CacheWrite1hPerMillion ?? (price.CacheWrite1hPerMillion is null ? write : write1h * inputScale);
             reasoning = lc.ReasoningPerMillion ?? reasoning * outputScale;
+            inputAudio *= inputScale;
+            cachedAudio *= inputScale;
+            inputImage *= inputScale;
+            outputAudio *= outputScale;
+            outputImage *= outputScale;
             input = lc.InputPerMillion;
             output = lc.OutputPerMillion;
+            threshold = lc.ThresholdTokens;
         }
 
-        return new CostBreakdown(
-            usage.UncachedInputTokens * input * PerToken,
-            usage.CachedInputTokens * cached * PerToken,
-            usage.CacheWriteTokens * write * PerToken,
-            usage.OutputTokens * output * PerToken,
+        // The split counts are parts of their category; clamp them so an inconsistent report never bills a negative amount.
+        var audioIn = Clamp(usage.InputAudioTokens, usage.UncachedInputTokens);
+        var imageIn = Clamp(usage.InputImageTokens, usage.UncachedInputTokens - audioIn);
+        var audioCached = Clamp(usage.CachedInputAudioTokens, usage.CachedInputTokens);
+        var oneHour = Clamp(usage.CacheWrite1hTokens, usage.CacheWriteTokens);
+        var audioOut = Clamp(usage.OutputAudioTokens, usage.OutputTokens);
+        var imageOut = Clamp(usage.OutputImageTokens, usage.OutputTokens - audioOut);
+
+        var breakdown = new CostBreakdown(
+            (usage.UncachedInputTokens - audioIn - imageIn) * input * PerToken,
+            audioCached == 0 ? usage.CachedInputTokens * cached * PerToken : ((usage.CachedInputTokens - audioCached) * cached + audioCached * cachedAudio) * PerToken,
+            (usage.CacheWriteTokens - oneHour) * write * PerToken,
+            (usage.OutputTokens - audioOut - imageOut) * output * PerToken,
             usage.ReasoningTokens * reasoning * PerToken);
+
+        // Most calls carry none of the split dimensions: skip their arithmetic (this is on the hot path of every estimate).
+        if ((oneHour | audioIn | imageIn | audioOut | imageOut | usage.WebSearchCalls) == 0 && price.RequestsPerThousand is null
+            && appliedTier is null && threshold is null)
+        {
+            return breakdown;
+        }
+
+        return breakdown with
+        {
+            CacheWrite1h = oneHour * write1h * PerToken,
+            InputAudio = audioIn * inputAudio * PerToken,
+            InputImage = imageIn * inputImage * PerToken,
+            OutputAudio = audioOut * outputAudio * PerToken,
+            OutputImage = imageOut * outputImage * PerToken,
+            WebSearch = price.WebSearchPerThousand is { } ws ? Math.Max(0, usage.WebSearchCalls) * ws * PerThousand : 0m,
+            Requests = price.RequestsPerThousand is { } rq ? rq * PerThousand : 0m,
+            ServiceTier = appliedTier,
+            LongContextThresholdTokens = threshold,
+        };
     }
+
+    private static long Clamp(long part, long whole) => Math.Clamp(part, 0, Math.Max(0, whole));
 }

@@ -37,6 +37,9 @@ public sealed record LongContextPrice
     /// <summary>Gets the USD price per million cache-write tokens in this tier, or <see langword="null"/> to scale the base rate.</summary>
     public decimal? CacheWritePerMillion { get; init; }
 
+    /// <summary>Gets the USD price per million one-hour cache-write tokens in this tier, or <see langword="null"/> to scale the base rate.</summary>
+    public decimal? CacheWrite1hPerMillion { get; init; }
+
     /// <summary>Gets the USD price per million output tokens in this tier.</summary>
     public decimal OutputPerMillion { get; init; }
 

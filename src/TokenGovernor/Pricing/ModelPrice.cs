@@ -69,6 +69,106 @@ public sealed record ModelPrice
     /// <summary>Gets the date on which the price was read from <see cref="Source"/>.</summary>
     public DateOnly? AsOf { get; init; }
 
+    /// <summary>Gets the USD price per million input tokens written to the prompt cache with a one-hour lifetime (Anthropic's
+    /// <c>ephemeral_1h</c> writes).</summary>
+    /// <value>Defaults to <see langword="null"/>, which bills one-hour writes at <see cref="EffectiveCacheWritePerMillion"/>.</value>
+    public decimal? CacheWrite1hPerMillion { get; init; }
+
+    /// <summary>Gets the USD price per million uncached audio input tokens.</summary>
+    /// <value>Defaults to <see langword="null"/>, which bills audio input at <see cref="InputPerMillion"/>.</value>
+    public decimal? InputAudioPerMillion { get; init; }
+
+    /// <summary>Gets the USD price per million audio input tokens read from the prompt cache.</summary>
+    /// <value>Defaults to <see langword="null"/>, which bills cached audio at <see cref="EffectiveCachedInputPerMillion"/>.</value>
+    public decimal? CachedInputAudioPerMillion { get; init; }
+
+    /// <summary>Gets the USD price per million image input tokens.</summary>
+    /// <value>Defaults to <see langword="null"/>, which bills image input at <see cref="InputPerMillion"/>.</value>
+    public decimal? InputImagePerMillion { get; init; }
+
+    /// <summary>Gets the USD price per million audio output tokens.</summary>
+    /// <value>Defaults to <see langword="null"/>, which bills audio output at <see cref="OutputPerMillion"/>.</value>
+    public decimal? OutputAudioPerMillion { get; init; }
+
+    /// <summary>Gets the USD price per million image output tokens.</summary>
+    /// <value>Defaults to <see langword="null"/>, which bills image output at <see cref="OutputPerMillion"/>.</value>
+    public decimal? OutputImagePerMillion { get; init; }
+
+    /// <summary>Gets the USD price per thousand web-search tool calls the provider ran for the call.</summary>
+    /// <value>Defaults to <see langword="null"/> (web searches are not billed apart).</value>
+    public decimal? WebSearchPerThousand { get; init; }
+
+    /// <summary>Gets the USD price per thousand requests, billed once per call on top of tokens.</summary>
+    /// <value>Defaults to <see langword="null"/> (no per-request fee).</value>
+    public decimal? RequestsPerThousand { get; init; }
+
+    /// <summary>Gets the moment from which these rates apply; earlier calls are priced with <see cref="EarlierPrices"/>.</summary>
+    /// <value>Defaults to <see langword="null"/> (the rates always applied).</value>
+    public DateTimeOffset? EffectiveFrom { get; init; }
+
+    /// <summary>Gets the rates that applied before <see cref="EffectiveFrom"/>, oldest first, each with its own
+    /// <see cref="EffectiveFrom"/> (the oldest may have none). <see cref="PriceAt"/> picks the one in force at a call's time.</summary>
+    /// <value>Defaults to <see langword="null"/> (no price change is known).</value>
+    public IReadOnlyList<ModelPrice>? EarlierPrices { get; init; }
+
+    /// <summary>Gets rates that apply only during a daily UTC time window (for example DeepSeek's peak hours).</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public IReadOnlyList<DailyPriceWindow>? DailyWindows { get; init; }
+
+    /// <summary>Gets the rates of the provider's service tiers (<c>flex</c>, <c>priority</c>, <c>batch</c>), keyed case-insensitively.
+    /// A response that reports a tier listed here is priced with that tier's rates; any other tier (<c>default</c>, <c>standard</c>,
+    /// <c>auto</c>) is priced with these base rates.</summary>
+    /// <value>Defaults to <see langword="null"/> (one rate for every tier).</value>
+    public IReadOnlyDictionary<string, ModelPrice>? ServiceTiers { get; init; }
+
+    /// <summary>Gets the display name the source gives the model.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Gets the table the price was generated from (for example <c>genai-prices 0.1.8</c> or <c>LiteLLM</c>).</summary>
+    public string? Origin { get; init; }
+
+    /// <summary>Gets the rates in force at <paramref name="time"/>: a dated earlier price for calls made before
+    /// <see cref="EffectiveFrom"/>, a daily window's rates inside its window, else these rates.</summary>
+    /// <param name="time">When the call was made.</param>
+    /// <returns>The price that applied; this instance when nothing else did.</returns>
+    public ModelPrice PriceAt(DateTimeOffset time)
+    {
+        var price = this;
+        if (EffectiveFrom is { } from && time < from && EarlierPrices is { Count: > 0 } earlier)
+        {
+            price = earlier[0];
+            for (var i = earlier.Count - 1; i >= 0; i--)
+            {
+                if (earlier[i].EffectiveFrom is not { } f || time >= f)
+                {
+                    price = earlier[i];
+                    break;
+                }
+            }
+        }
+
+        if (price.DailyWindows is { Count: > 0 } windows)
+        {
+            var tod = TimeOnly.FromTimeSpan(time.UtcDateTime.TimeOfDay);
+            foreach (var w in windows)
+            {
+                if (w.Contains(tod))
+                {
+                    return w.Price;
+                }
+            }
+        }
+
+        return price;
+    }
+
+    /// <summary>Gets the rates of the service tier the provider reported for a call.</summary>
+    /// <param name="serviceTier">The tier as the response reports it (<c>flex</c>, <c>priority</c>, <c>batch</c>, <c>default</c>…), or
+    /// <see langword="null"/>.</param>
+    /// <returns>The tier's price when <see cref="ServiceTiers"/> lists it; otherwise this instance.</returns>
+    public ModelPrice ForServiceTier(string? serviceTier) =>
+        serviceTier is not null && ServiceTiers is { Count: > 0 } tiers && tiers.TryGetValue(serviceTier, out var tier) ? tier : this;
+
     /// <summary>Gets the cached-input rate that applies, falling back to <see cref="InputPerMillion"/>.</summary>
     public decimal EffectiveCachedInputPerMillion => CachedInputPerMillion ?? InputPerMillion;
 
@@ -77,4 +177,7 @@ public sealed record ModelPrice
 
     /// <summary>Gets the reasoning rate that applies, falling back to <see cref="OutputPerMillion"/>.</summary>
     public decimal EffectiveReasoningPerMillion => ReasoningPerMillion ?? OutputPerMillion;
+
+    /// <summary>Gets the one-hour cache-write rate that applies, falling back to <see cref="EffectiveCacheWritePerMillion"/>.</summary>
+    public decimal EffectiveCacheWrite1hPerMillion => CacheWrite1hPerMillion ?? EffectiveCacheWritePerMillion;
 }

@@ -9,8 +9,31 @@ namespace TokenGovernor;
 /// <param name="CacheWriteTokens">Input tokens written to the provider's prompt cache.</param>
 /// <param name="OutputTokens">Output tokens other than reasoning tokens.</param>
 /// <param name="ReasoningTokens">Reasoning (thinking) tokens.</param>
+/// <remarks>The five positional counts are disjoint and add up to <see cref="TotalTokens"/>. The other counts say how a category
+/// splits further and are each a part of the category named in their documentation, so totals never change when they are set.</remarks>
 public readonly record struct TokenUsage(long UncachedInputTokens, long CachedInputTokens, long CacheWriteTokens, long OutputTokens, long ReasoningTokens)
 {
+    /// <summary>Gets the part of <see cref="CacheWriteTokens"/> written with a one-hour lifetime (the rest are five-minute writes).</summary>
+    public long CacheWrite1hTokens { get; init; }
+
+    /// <summary>Gets the part of <see cref="UncachedInputTokens"/> that is audio.</summary>
+    public long InputAudioTokens { get; init; }
+
+    /// <summary>Gets the part of <see cref="UncachedInputTokens"/> that is images.</summary>
+    public long InputImageTokens { get; init; }
+
+    /// <summary>Gets the part of <see cref="CachedInputTokens"/> that is audio.</summary>
+    public long CachedInputAudioTokens { get; init; }
+
+    /// <summary>Gets the part of <see cref="OutputTokens"/> that is audio.</summary>
+    public long OutputAudioTokens { get; init; }
+
+    /// <summary>Gets the part of <see cref="OutputTokens"/> that is images.</summary>
+    public long OutputImageTokens { get; init; }
+
+    /// <summary>Gets the number of web-search tool calls the provider ran (billed per call, not per token).</summary>
+    public long WebSearchCalls { get; init; }
+
     /// <summary>Gets every prompt token: uncached, cached and cache-write input.</summary>
     public long TotalInputTokens => UncachedInputTokens + CachedInputTokens + CacheWriteTokens;
 
@@ -29,7 +52,16 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         left.CachedInputTokens + right.CachedInputTokens,
         left.CacheWriteTokens + right.CacheWriteTokens,
         left.OutputTokens + right.OutputTokens,
-        left.ReasoningTokens + right.ReasoningTokens);
+        left.ReasoningTokens + right.ReasoningTokens)
+    {
+        CacheWrite1hTokens = left.CacheWrite1hTokens + right.CacheWrite1hTokens,
+        InputAudioTokens = left.InputAudioTokens + right.InputAudioTokens,
+        InputImageTokens = left.InputImageTokens + right.InputImageTokens,
+        CachedInputAudioTokens = left.CachedInputAudioTokens + right.CachedInputAudioTokens,
+        OutputAudioTokens = left.OutputAudioTokens + right.OutputAudioTokens,
+        OutputImageTokens = left.OutputImageTokens + right.OutputImageTokens,
+        WebSearchCalls = left.WebSearchCalls + right.WebSearchCalls,
+    };
 
     /// <summary>Subtracts one usage from another category by category.</summary>
     /// <param name="left">The usage.</param>
@@ -40,7 +72,16 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         left.CachedInputTokens - right.CachedInputTokens,
         left.CacheWriteTokens - right.CacheWriteTokens,
         left.OutputTokens - right.OutputTokens,
-        left.ReasoningTokens - right.ReasoningTokens);
+        left.ReasoningTokens - right.ReasoningTokens)
+    {
+        CacheWrite1hTokens = left.CacheWrite1hTokens - right.CacheWrite1hTokens,
+        InputAudioTokens = left.InputAudioTokens - right.InputAudioTokens,
+        InputImageTokens = left.InputImageTokens - right.InputImageTokens,
+        CachedInputAudioTokens = left.CachedInputAudioTokens - right.CachedInputAudioTokens,
+        OutputAudioTokens = left.OutputAudioTokens - right.OutputAudioTokens,
+        OutputImageTokens = left.OutputImageTokens - right.OutputImageTokens,
+        WebSearchCalls = left.WebSearchCalls - right.WebSearchCalls,
+    };
 
     /// <summary>Adds two usages category by category.</summary>
     /// <param name="left">The first usage.</param>

@@ -14,14 +14,27 @@ namespace TokenGovernor;
 /// </summary>
 public static class TrafficLog
 {
-    /// <summary>Reads a log.</summary>
+    /// <summary>Reads a log. A last line cut off mid-write (a process that stopped while recording) is skipped silently; use
+    /// <see cref="Read(TextReader, Action{string})"/> to hear about it.</summary>
     /// <param name="reader">The log's text.</param>
     /// <returns>The entries, in order.</returns>
-    /// <exception cref="FormatException">A line is not a valid entry; the message names the line and the field.</exception>
+    /// <exception cref="FormatException">A line other than the last is not a valid entry; the message names the line and the field.</exception>
     public static IEnumerable<TrafficLogEntry> Read(TextReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        return ReadCore(reader);
+        return ReadCore(reader, null);
+    }
+
+    /// <summary>Reads a log, skipping a last line that is cut off mid-write (not complete JSON) and reporting it.</summary>
+    /// <param name="reader">The log's text.</param>
+    /// <param name="onSkippedLastLine">Told, in one sentence naming the line, when the last line was skipped.</param>
+    /// <returns>The entries, in order.</returns>
+    /// <exception cref="FormatException">A line other than the last is not a valid entry; the message names the line and the field.</exception>
+    public static IEnumerable<TrafficLogEntry> Read(TextReader reader, Action<string> onSkippedLastLine)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(onSkippedLastLine);
+        return ReadCore(reader, onSkippedLastLine);
     }
 
     /// <summary>Parses one line.</summary>
@@ -119,7 +132,7 @@ public static class TrafficLog
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    private static IEnumerable<TrafficLogEntry> ReadCore(TextReader reader)
+    private static IEnumerable<TrafficLogEntry> ReadCore(TextReader reader, Action<string>? onSkippedLastLine)
     {
         var number = 0;
         while (reader.ReadLine() is { } line)
@@ -134,6 +147,24 @@ public static class TrafficLog
             try
             {
                 entry = Parse(line);
+            }
+            catch (FormatException ex) when (ex.InnerException is JsonException)
+            {
+                // The last line of a log whose writer stopped mid-line is cut off (not even JSON): skip it, and only it.
+                string? rest;
+                do
+                {
+                    rest = reader.ReadLine();
+                }
+                while (rest is not null && string.IsNullOrWhiteSpace(rest));
+
+                if (rest is null)
+                {
+                    onSkippedLastLine?.Invoke($"traffic log line {number} (the last) is not a complete entry and was skipped: {ex.Message}");
+                    yield break;
+                }
+
+                throw new FormatException($"Traffic log line {number}: {ex.Message}", ex);
             }
             catch (FormatException ex)
             {

@@ -15,6 +15,7 @@ public sealed class TrafficRecordingChatClient : DelegatingChatClient
     private readonly TimeProvider _time;
     private readonly bool _recordMessages;
     private readonly ITokenEstimator? _tokens;
+    private readonly bool _ownsWriter;
 
     /// <summary>Initializes a new recorder.</summary>
     /// <param name="innerClient">The client below (usually the whole governed stack).</param>
@@ -31,6 +32,27 @@ public sealed class TrafficRecordingChatClient : DelegatingChatClient
         _recordMessages = recordMessages;
         _tokens = recordMessages ? tokens : tokens ?? new TiktokenTokenEstimator();
         _time = timeProvider ?? TimeProvider.System;
+    }
+
+    // A recorder that owns its writer (UseTrafficRecording(path)): it flushes each line and disposes the writer with itself.
+    internal TrafficRecordingChatClient(IChatClient innerClient, TextWriter writer, bool recordMessages, ITokenEstimator? tokens, TimeProvider? timeProvider, bool ownsWriter)
+        : this(innerClient, writer, recordMessages, tokens, timeProvider)
+    {
+        _ownsWriter = ownsWriter;
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _ownsWriter)
+        {
+            lock (_writer)
+            {
+                _writer.Dispose();
+            }
+        }
+
+        base.Dispose(disposing);
     }
 
     /// <inheritdoc />
@@ -117,6 +139,10 @@ public sealed class TrafficRecordingChatClient : DelegatingChatClient
         lock (_writer)
         {
             _writer.WriteLine(line);
+            if (_ownsWriter)
+            {
+                _writer.Flush(); // a line is on disk when its call returns: a crash loses at most the line being written
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ namespace TokenGovernor;
 /// <para>Interoperates with M.E.AI: deployments may be any <see cref="IChatClient"/>, including M.E.AI's own routing or failover
 /// clients. Thread-safe.</para>
 /// </remarks>
-public sealed class ModelRoutingChatClient : DelegatingChatClient
+public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLayer<ModelRoutingChatClient.Route>
 {
     private readonly RoutingOptions _options;
     private readonly ModelTier[] _tiers;
@@ -31,6 +31,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
     private readonly RoutingSavingsTracker? _savings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly GovernanceServices _services;
 
     /// <summary>Initializes a new router.</summary>
     /// <param name="innerClient">The shared client for deployments without their own client (normally budgets → metering → provider).</param>
@@ -49,6 +50,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         OptionsValidation.ThrowIfInvalid(new RoutingOptionsValidator(), _options);
         _tiers = [.. _options.Tiers];
         _tierNames = [.. _tiers.Select(t => t.Name)];
+        _options.ResolveLearnedRouter(_tierNames);
         if (_tiers.Length == 0 || _tiers.Any(t => t.Deployments.Count == 0))
         {
             throw new ArgumentException("RoutingOptions.Tiers needs at least one tier, and every tier at least one deployment.", nameof(options));
@@ -60,6 +62,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
         _savings = savings;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        _services = new GovernanceServices(_catalog, _tokens, _ledger, _time);
     }
 
     /// <summary>Decides the starting tier of a request without calling anything (for previews and tests).</summary>
@@ -127,61 +130,66 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
     }
 
     /// <inheritdoc />
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetResponseAsync<ModelRoutingChatClient, Route>(this, InnerClient, messages, options, cancellationToken);
+
+    /// <inheritdoc />
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GovernedCall.GetStreamingResponseAsync<ModelRoutingChatClient, Route>(this, InnerClient, messages, options, cancellationToken);
+
+    GovernanceServices IGovernedLayer<Route>.Services => _services;
+
+    async ValueTask<Admission<Route>> IGovernedLayer<Route>.AdmitAsync(GovernanceContext context, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(messages);
-        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: false, out var owner);
-        var list = messages as IList<ChatMessage> ?? messages.ToList();
         if (PinnedModel(options) is { } model)
         {
-            return await PassThroughPinned(list, options, model, context, owner, cancellationToken).ConfigureAwait(false);
+            var pinned = new Route(options, -1, new ComplexityAssessment(0, 0, false, []), ["pinned-model"]) { ModelId = model };
+            return Admission<Route>.Send(messages, WithModel(options, model), pinned, collectStream: true);
         }
 
-        var (tier, assessment, reasons) = await DecideAsync(list, options, cancellationToken).ConfigureAwait(false);
+        var (tier, assessment, reasons) = await DecideAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        var route = new Route(options, tier, assessment, reasons) { ModelId = _tiers[tier].Deployments[0].ModelId };
         if (_options.Shadow)
         {
             // Shadow mode: record the model routing would have chosen; the request goes through as the application sent it.
-            context.AddShadow("routing:" + _tiers[tier].Deployments[0].ModelId);
-            ChatResponse passed;
-            using (GovernanceContext.Enter(context))
-            {
-                passed = await base.GetResponseAsync(list, options, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (owner)
-            {
-                passed.SetGovernance(context.ToRecord(_time.GetUtcNow()));
-            }
-
-            return passed;
+            context.AddShadow("routing:" + route.ModelId);
+            return Admission<Route>.Send(messages, options, route with { Shadow = true });
         }
-        var escalations = 0;
+
+        return Admission<Route>.Send(messages, options, route, collectStream: true);
+    }
+
+    async Task<ChatResponse> IGovernedLayer<Route>.SendAsync(IChatClient inner, GovernanceContext context, Admission<Route> admission, CancellationToken cancellationToken)
+    {
+        var route = admission.State;
+        if (route.Shadow || route.Tier < 0)
+        {
+            return await inner.GetResponseAsync(admission.Messages, admission.Options, cancellationToken).ConfigureAwait(false);
+        }
+
+        var list = admission.Messages;
+        var options = admission.Options;
         while (true)
         {
-            var before = context.Mark();
             ChatResponse? response = null;
             Exception? failure = null;
-            string modelId = _tiers[tier].Deployments[0].ModelId;
-            for (var d = 0; d < _tiers[tier].Deployments.Count; d++)
+            var deployments = _tiers[route.Tier].Deployments;
+            for (var d = 0; d < deployments.Count; d++)
             {
-                var deployment = _tiers[tier].Deployments[d];
-                modelId = deployment.ModelId;
+                var deployment = deployments[d];
+                route.ModelId = deployment.ModelId;
                 try
                 {
-                    using (GovernanceContext.Enter(context))
-                    {
-                        response = await (deployment.Client ?? InnerClient).GetResponseAsync(list, Options(options, deployment, tier, assessment), cancellationToken).ConfigureAwait(false);
-                    }
-
+                    response = await (deployment.Client ?? inner).GetResponseAsync(list, Options(options, deployment, route.Tier, route.Assessment), cancellationToken).ConfigureAwait(false);
                     failure = null;
                     break;
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested && _options.IsTransient(ex))
                 {
                     failure = ex;
-                    reasons.Add("failover:" + deployment.ModelId);
+                    route.Reasons.Add("failover:" + deployment.ModelId);
                     RoutingLog.FailedOver(_logger, deployment.ModelId, ex.Message);
-                    if (d < _tiers[tier].Deployments.Count - 1 && _options.RetryAfter(ex) is { } wait && wait > TimeSpan.Zero)
+                    if (d < deployments.Count - 1 && _options.RetryAfter(ex) is { } wait && wait > TimeSpan.Zero)
                     {
                         await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken).ConfigureAwait(false);
                     }
@@ -189,12 +197,12 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
             }
 
             var why = failure is not null ? "error" : Deficiency(response!);
-            if (why is not null && escalations < _options.MaxEscalations && tier < _tiers.Length - 1)
+            if (why is not null && route.Escalations < _options.MaxEscalations && route.Tier < _tiers.Length - 1)
             {
-                escalations++;
-                tier++;
-                reasons.Add("escalated:" + why);
-                RoutingLog.Escalated(_logger, _tiers[tier].Name, why);
+                route.Escalations++;
+                route.Tier++;
+                route.Reasons.Add("escalated:" + why);
+                RoutingLog.Escalated(_logger, _tiers[route.Tier].Name, why);
                 continue;
             }
 
@@ -203,67 +211,37 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
                 throw failure;
             }
 
-            Record(context, options, response!, tier, modelId, assessment, reasons, escalations, before);
-            if (owner)
-            {
-                response!.SetGovernance(context.ToRecord(_time.GetUtcNow()));
-            }
-
             return response!;
         }
     }
 
-    /// <inheritdoc />
-    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var context = GovernanceContext.JoinOrCreate(options, _time, streaming: true, out var owner);
-        return StreamAsync(messages as IList<ChatMessage> ?? messages.ToList(), options, context, owner, cancellationToken);
-    }
+    IAsyncEnumerable<ChatResponseUpdate> IGovernedLayer<Route>.SendStreamingAsync(IChatClient inner, GovernanceContext context, Admission<Route> admission, CancellationToken cancellationToken) =>
+        admission.State.Shadow || admission.State.Tier < 0
+            ? inner.GetStreamingResponseAsync(admission.Messages, admission.Options, cancellationToken)
+            : StreamWithFailoverAsync(inner, admission, cancellationToken);
 
-    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(IList<ChatMessage> list, ChatOptions? options, GovernanceContext context, bool owner,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    ValueTask IGovernedLayer<Route>.CompleteAsync(GovernanceContext context, Admission<Route> admission, CallOutcome outcome)
     {
-        var pinnedModel = PinnedModel(options);
-        var (tier, assessment, reasons) = pinnedModel is null ? await DecideAsync(list, options, cancellationToken).ConfigureAwait(false) : (0, new ComplexityAssessment(0, 0, false, []), new List<string> { "pinned-model" });
-        if (_options.Shadow && pinnedModel is null)
+        var route = admission.State;
+        if (!route.Shadow && outcome.Received && outcome.Response is { } response)
         {
-            context.AddShadow("routing:" + _tiers[tier].Deployments[0].ModelId);
-            IAsyncEnumerable<ChatResponseUpdate> passed;
-            using (GovernanceContext.Enter(context))
-            {
-                passed = base.GetStreamingResponseAsync(list, options, cancellationToken);
-            }
-
-            string? passedModel = null;
-            await foreach (var update in passed.WithCancellation(cancellationToken))
-            {
-                passedModel ??= update.ModelId;
-                yield return update;
-            }
-
-            if (owner)
-            {
-                yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), null, passedModel);
-            }
-
-            yield break;
+            Record(context, route, response, outcome.Metered);
         }
 
-        var deployments = pinnedModel is null ? _tiers[tier].Deployments : [new ModelDeployment(pinnedModel)];
-        var before = context.Mark();
-        var updates = new List<ChatResponseUpdate>();
-        string modelId = deployments[0].ModelId;
+        return default;
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamWithFailoverAsync(IChatClient inner, Admission<Route> admission,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var route = admission.State;
+        var deployments = _tiers[route.Tier].Deployments;
         for (var d = 0; d < deployments.Count; d++)
         {
-            modelId = deployments[d].ModelId;
-            IAsyncEnumerator<ChatResponseUpdate> enumerator;
-            using (GovernanceContext.Enter(context))
-            {
-                var chatOptions = pinnedModel is null ? Options(options, deployments[d], tier, assessment) : WithModel(options, pinnedModel);
-                enumerator = (deployments[d].Client ?? InnerClient).GetStreamingResponseAsync(list, chatOptions, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            }
-
+            route.ModelId = deployments[d].ModelId;
+            var enumerator = (deployments[d].Client ?? inner)
+                .GetStreamingResponseAsync(admission.Messages, Options(admission.Options, deployments[d], route.Tier, route.Assessment), cancellationToken)
+                .GetAsyncEnumerator(cancellationToken);
             bool first;
             try
             {
@@ -273,7 +251,8 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && _options.IsTransient(ex) && d < deployments.Count - 1)
             {
                 await enumerator.DisposeAsync().ConfigureAwait(false);
-                reasons.Add("failover:" + modelId);
+                route.Reasons.Add("failover:" + route.ModelId);
+                RoutingLog.FailedOver(_logger, route.ModelId, ex.Message);
                 if (_options.RetryAfter(ex) is { } wait && wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken).ConfigureAwait(false);
@@ -288,7 +267,6 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
                 {
                     do
                     {
-                        updates.Add(enumerator.Current);
                         yield return enumerator.Current;
                     }
                     while (await enumerator.MoveNextAsync().ConfigureAwait(false));
@@ -299,32 +277,8 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
                 await enumerator.DisposeAsync().ConfigureAwait(false);
             }
 
-            break;
+            yield break;
         }
-
-        Record(context, options, updates.ToChatResponse(), tier, modelId, assessment, reasons, 0, before);
-        if (owner)
-        {
-            yield return GovernanceExtensions.CreateGovernanceUpdate(context.ToRecord(_time.GetUtcNow()), null, modelId);
-        }
-    }
-
-    private async Task<ChatResponse> PassThroughPinned(IList<ChatMessage> list, ChatOptions? options, string model, GovernanceContext context, bool owner, CancellationToken cancellationToken)
-    {
-        var before = context.Mark();
-        ChatResponse response;
-        using (GovernanceContext.Enter(context))
-        {
-            response = await InnerClient.GetResponseAsync(list, WithModel(options, model), cancellationToken).ConfigureAwait(false);
-        }
-
-        Record(context, options, response, -1, model, new ComplexityAssessment(0, 0, false, []), ["pinned-model"], 0, before);
-        if (owner)
-        {
-            response.SetGovernance(context.ToRecord(_time.GetUtcNow()));
-        }
-
-        return response;
     }
 
     private ChatOptions Options(ChatOptions? options, ModelDeployment deployment, int tier, ComplexityAssessment assessment)
@@ -380,16 +334,27 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient
     private static string? PinnedModel(ChatOptions? options) =>
         options?.AdditionalProperties?.TryGetValue(RoutingOptions.PinModelKey, out var value) == true ? value?.ToString() : null;
 
-    private void Record(GovernanceContext context, ChatOptions? options, ChatResponse response, int tier, string modelId, ComplexityAssessment assessment,
-        List<string> reasons, int escalations, GovernanceContext.MeteredMark before)
+    private void Record(GovernanceContext context, Route route, ChatResponse response, MeteredSince metered)
     {
-        var metered = context.Since(before);
         var usage = metered.Metered ? metered.Usage : response.Usage is { } u ? UsageConvention.OpenAI.Normalize(u) : default;
         var actual = metered.Metered ? metered.Cost
-            : _catalog.TryGetPrice(modelId, out var p) ? CostCalculator.Calculate(usage, p).Total : 0m;
+            : _catalog.TryGetPrice(route.ModelId, out var p) ? CostCalculator.Calculate(usage, p).Total : 0m;
         var top = _tiers[^1].Deployments[0].ModelId;
         var topCost = _catalog.TryGetPrice(top, out var topPrice) ? CostCalculator.Calculate(usage, topPrice).Total : actual;
-        context.Routing = new RoutingDecision(options?.ModelId, tier < 0 ? "pinned" : _tiers[tier].Name, modelId, assessment.Score, reasons, escalations, topCost);
-        _savings?.Add(context.Scope.Feature, tier < 0 ? "pinned" : _tiers[tier].Name, actual, topCost);
+        var tierName = route.Tier < 0 ? "pinned" : _tiers[route.Tier].Name;
+        context.Routing = new RoutingDecision(route.Requested?.ModelId, tierName, route.ModelId, route.Assessment.Score, route.Reasons, route.Escalations, topCost);
+        _savings?.Add(context.Scope.Feature, tierName, actual, topCost);
+    }
+
+    /// <summary>One routed call: the tier it is on (−1 when pinned to a model), why, and the model of the attempt in flight.</summary>
+    internal sealed record Route(ChatOptions? Requested, int Tier, ComplexityAssessment Assessment, List<string> Reasons)
+    {
+        public int Tier { get; set; } = Tier;
+
+        public string ModelId { get; set; } = "";
+
+        public int Escalations { get; set; }
+
+        public bool Shadow { get; init; }
     }
 }

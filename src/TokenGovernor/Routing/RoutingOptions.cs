@@ -31,6 +31,16 @@ public sealed class RoutingOptions
     /// when set it is used instead of <see cref="Classifier"/> for routed calls.</summary>
     public IAsyncComplexityClassifier? AsyncClassifier { get; set; }
 
+    /// <summary>Gets or sets the path of a router file written by <c>tokengov route train</c> (a <see cref="LearnedRouter"/>); when
+    /// set and <see cref="AsyncClassifier"/> is not, the router is loaded when the routing client is built, and its tiers must be
+    /// among <see cref="Tiers"/> (matched by name).</summary>
+    /// <value>Defaults to <see langword="null"/> (the <see cref="Classifier"/> decides).</value>
+    public string? RouterFile { get; set; }
+
+    /// <summary>Gets or sets the embedder a <see cref="RouterFile"/> was trained with, when it was trained with one (for example
+    /// the local MiniLM embedder). Only an embedder given here is used; none is taken from dependency injection.</summary>
+    public IEmbeddingGenerator<string, Embedding<float>>? RouterEmbeddingGenerator { get; set; }
+
     /// <summary>Gets or sets the budget utilisation from which routing prefers one tier cheaper (read from the ledger), or
     /// <see langword="null"/> to ignore budget pressure.</summary>
     /// <value>Defaults to 0.70.</value>
@@ -68,14 +78,29 @@ public sealed class RoutingOptions
     public TimeSpan MaxFailoverDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets which exceptions are transient (fail over to the next deployment, then escalate).</summary>
-    /// <value>Defaults to HTTP 408/429/5xx and connection failures (from <see cref="HttpRequestException"/> or the OpenAI/Azure
-    /// SDKs' <c>ClientResultException</c>), I/O errors and timeouts.</value>
-    public Func<Exception, bool> IsTransient { get; set; } = static ex => ex switch
+    /// <value>
+    /// Defaults to HTTP 408/429/5xx and connection failures (from <see cref="HttpRequestException"/> or the OpenAI/Azure SDKs'
+    /// <c>ClientResultException</c>), I/O errors and timeouts, and:
+    /// <list type="bullet">
+    /// <item>an <see cref="AggregateException"/> (the SDKs' "Retry failed after N tries" once their own retries run out) when
+    /// any exception inside it is transient;</item>
+    /// <item>an <see cref="OperationCanceledException"/> (the SDKs' <c>NetworkTimeout</c> surfaces as a
+    /// <see cref="TaskCanceledException"/>): routing asks only when the caller's token was not cancelled, so such a cancellation
+    /// is a timeout, not the caller giving up;</item>
+    /// <item>a <see cref="System.Text.Json.JsonException"/> (a 200 response whose body is not valid JSON, such as one cut off by a
+    /// proxy or a dropped connection): the request reached a deployment that did not deliver a usable answer, so another one is
+    /// tried. The provider may have billed the broken attempt; its usage is unknown, so it is not metered.</item>
+    /// </list>
+    /// </value>
+    public Func<Exception, bool> IsTransient { get; set; } = DefaultIsTransient;
+
+    private static bool DefaultIsTransient(Exception ex) => ex switch
     {
         HttpRequestException http => http.StatusCode is null or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout || (int?)http.StatusCode >= 500,
         System.ClientModel.ClientResultException c => c.Status is 0 or 408 or 429 || c.Status >= 500, // 0: no response at all
-        TimeoutException or IOException => true,
-        _ => false,
+        TimeoutException or IOException or OperationCanceledException or System.Text.Json.JsonException => true,
+        AggregateException aggregate => aggregate.Flatten().InnerExceptions.Any(DefaultIsTransient),
+        _ => ex.InnerException is { } inner && inner is IOException or TimeoutException or System.Net.Sockets.SocketException,
     };
 
     /// <summary>
@@ -91,6 +116,23 @@ public sealed class RoutingOptions
             : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
                 ? at - DateTimeOffset.UtcNow is { Ticks: > 0 } wait ? wait : TimeSpan.Zero
                 : null;
+
+    /// <summary>Loads <see cref="RouterFile"/> when no async classifier is set, and checks a learned router's tiers against
+    /// <paramref name="tierNames"/>, so a mismatch fails when the client is built, not on the first call.</summary>
+    internal void ResolveLearnedRouter(IReadOnlyList<string> tierNames)
+    {
+        if (AsyncClassifier is null && RouterFile is { } file)
+        {
+            if (!File.Exists(file))
+            {
+                throw new InvalidOperationException($"RoutingOptions.RouterFile '{file}' does not exist; train one with tokengov route train --labels F.jsonl --out {file}.");
+            }
+
+            AsyncClassifier = LearnedRouter.Load(file, RouterEmbeddingGenerator);
+        }
+
+        (AsyncClassifier as LearnedRouter)?.EnsureTiers(tierNames);
+    }
 
     internal RoutingOptions Clone()
     {

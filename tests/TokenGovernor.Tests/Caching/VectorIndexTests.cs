@@ -232,4 +232,150 @@ public class VectorIndexTests
 
         await Task.WhenAll([writers, .. readers]);
     }
+
+    /// <summary>Rows shaped like sentence embeddings: a shared direction, topics of 32, groups of 4 near-paraphrases.</summary>
+    private static float[][] ClusteredRows(Random random, int count, int dims)
+    {
+        var common = RandomVector(random, dims);
+        var topics = Enumerable.Range(0, (count / 32) + 1).Select(_ => RandomVector(random, dims)).ToArray();
+        var groups = Enumerable.Range(0, (count / 4) + 1).Select(_ => RandomVector(random, dims)).ToArray();
+        return Enumerable.Range(0, count).Select(i =>
+        {
+            var own = RandomVector(random, dims);
+            return Enumerable.Range(0, dims).Select(d => (0.4f * common[d]) + (0.6f * topics[i / 32][d]) + (0.55f * groups[i / 4][d]) + (0.45f * own[d])).ToArray();
+        }).ToArray();
+    }
+
+    private static VectorIndex<int> BinaryIndex(float[][] rows, int minRows = 1024, int parallel = int.MaxValue, TimeProvider? time = null, TimeSpan? ttl = null)
+    {
+        var index = new VectorIndex<int>(new VectorIndexOptions
+        {
+            Dimensions = rows[0].Length,
+            BinaryQuantize = true,
+            BinaryQuantizeMinRows = minRows,
+            ParallelScanThreshold = parallel,
+            TimeToLive = ttl,
+        }, time);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            index.Add("p", rows[i], i);
+        }
+
+        return index;
+    }
+
+    [Fact]
+    public void Search_Binary_RecallAt1AgainstExactFloatIsAtLeast99PercentWithExactScores()
+    {
+        var random = new Random(21);
+        var rows = ClusteredRows(random, 4_096, 384);
+        var exact = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 384, BinaryQuantize = false });
+        for (var i = 0; i < rows.Length; i++)
+        {
+            exact.Add("p", rows[i], i);
+        }
+
+        var binary = BinaryIndex(rows);
+        var agree = 0;
+        const int queries = 300;
+        for (var q = 0; q < queries; q++)
+        {
+            var query = rows[random.Next(rows.Length)].Select(x => x + (((float)random.NextDouble() - 0.5f) * 0.1f)).ToArray();
+            var e = exact.Search("p", query)[0];
+            var b = binary.Search("p", query)[0];
+            agree += e.Payload == b.Payload ? 1 : 0;
+            Assert.Equal(TensorPrimitives.CosineSimilarity(query, rows[b.Payload]), b.Score, 1e-5f);
+        }
+
+        Assert.True(agree >= queries * 0.99, $"recall@1 {agree}/{queries}");
+    }
+
+    [Fact]
+    public void Add_ReachingBinaryMinRows_CountsCodeBytesInMemory()
+    {
+        var random = new Random(22);
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 64, BinaryQuantizeMinRows = 1024 });
+        for (var i = 0; i < 1023; i++)
+        {
+            index.Add("p", RandomVector(random, 64), i);
+        }
+
+        Assert.Equal(1023 * VectorIndex<int>.BytesPerEntry(64, quantize: false), index.MemoryBytes);
+        index.Add("p", RandomVector(random, 64), 1023);
+        index.Add("p", RandomVector(random, 64), 1024);
+
+        Assert.Equal(1025 * VectorIndex<int>.BytesPerEntry(64, quantize: false, binary: true), index.MemoryBytes);
+        Assert.Equal(8, VectorIndex<int>.BytesPerEntry(64, false, true) - VectorIndex<int>.BytesPerEntry(64, false));
+    }
+
+    [Fact]
+    public void Search_BinaryAfterRemovals_EveryRemainingRowFindsItself()
+    {
+        var random = new Random(23);
+        var rows = ClusteredRows(random, 2_048, 96);
+        var index = BinaryIndex(rows);
+        for (var i = 1; i < rows.Length; i += 3)
+        {
+            Assert.True(index.Remove(i + 1)); // ids start at 1: this removes payload i
+        }
+
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var match = index.Search("p", rows[i])[0];
+            Assert.NotEqual(1, match.Payload % 3);
+            if (i % 3 != 1)
+            {
+                Assert.Equal(i, match.Payload);
+                Assert.Equal(1f, match.Score, 1e-5f);
+            }
+        }
+    }
+
+    [Fact]
+    public void Search_BinaryExpiredEntries_AreNotReturned()
+    {
+        var time = new FakeTimeProvider();
+        var random = new Random(24);
+        var rows = ClusteredRows(random, 1_500, 64);
+        var index = BinaryIndex(rows[..1_200], time: time, ttl: TimeSpan.FromMinutes(10));
+        time.Advance(TimeSpan.FromMinutes(6));
+        for (var i = 1_200; i < rows.Length; i++)
+        {
+            index.Add("p", rows[i], i);
+        }
+
+        time.Advance(TimeSpan.FromMinutes(6));
+
+        foreach (var row in rows.Take(50))
+        {
+            Assert.All(index.Search("p", row, k: 5), m => Assert.True(m.Payload >= 1_200, $"expired row {m.Payload} returned"));
+        }
+    }
+
+    [Fact]
+    public void Search_BinaryParallelScan_FindsSameAsSerial()
+    {
+        var random = new Random(25);
+        var rows = ClusteredRows(random, 3_000, 64);
+        var serial = BinaryIndex(rows);
+        var parallel = BinaryIndex(rows, parallel: 1024);
+        for (var q = 0; q < 30; q++)
+        {
+            var query = RandomVector(random, 64);
+            Assert.Equal(serial.Search("p", query, k: 3).Select(m => m.Payload), parallel.Search("p", query, k: 3).Select(m => m.Payload));
+        }
+    }
+
+    [Fact]
+    public void Search_BinaryRerankCoversAllRows_ReturnsTheExactBest()
+    {
+        // A re-rank depth as large as the partition: the exact float score alone decides.
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 8, BinaryQuantizeMinRows = 1024, BinaryRerankCandidates = 2_000 });
+        for (var i = 0; i < 2_000; i++)
+        {
+            index.Add("p", [1f + (i * 0.001f), 1, 1, 1, -1, -1, -1, -1], i);
+        }
+
+        Assert.Equal(1_999, index.Search("p", [3f, 1, 1, 1, -1, -1, -1, -1])[0].Payload);
+    }
 }

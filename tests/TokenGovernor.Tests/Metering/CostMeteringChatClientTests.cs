@@ -361,7 +361,9 @@ public class CostMeteringChatClientTests
         listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => cost += value);
         listener.Start();
 
-        using var client = new CostMeteringChatClient(TestChatClient.Answering("ok", "gpt-4o", s_usage), PriceCatalog.BuiltIn, meterFactory: meter);
+        // Token usage is opt-in (UseOpenTelemetry records it); the cost counter is always on.
+        using var client = new CostMeteringChatClient(TestChatClient.Answering("ok", "gpt-4o", s_usage), PriceCatalog.BuiltIn,
+            new CostMeteringOptions { EmitTokenUsageMetric = true }, meterFactory: meter);
         await client.GetResponseAsync("hi", new ChatOptions { ModelId = "gpt-4o" });
 
         Assert.Contains((10_000L, "input"), tokens);

@@ -6,15 +6,16 @@ namespace TokenGovernor.Tests.Pricing;
 public class PriceCatalogTests
 {
     [Fact]
-    public void BuiltIn_Always_HasAtLeastFortyModelsWithSourceAndDate()
+    public void BuiltIn_Always_HasTwoThousandModelsWithSourceOriginAndDate()
     {
         var models = PriceCatalog.BuiltIn.Models;
-        Assert.True(models.Count >= 40, $"only {models.Count} models");
+        Assert.True(models.Count >= 2000, $"only {models.Count} models");
         Assert.All(models, m =>
         {
             Assert.False(string.IsNullOrWhiteSpace(m.Source), m.ModelId);
+            Assert.False(string.IsNullOrWhiteSpace(m.Origin), m.ModelId);
             Assert.NotNull(m.AsOf);
-            Assert.True(m.InputPerMillion > 0 && m.OutputPerMillion > 0, m.ModelId);
+            Assert.True(m.InputPerMillion >= 0 && m.OutputPerMillion >= 0, m.ModelId);
         });
     }
 
@@ -48,18 +49,18 @@ public class PriceCatalogTests
     [InlineData("gpt-4o-2024-08-06", "gpt-4o")]
     [InlineData("GPT-4O", "gpt-4o")]
     [InlineData("gpt-4o-mini-2024-07-18", "gpt-4o-mini")]
-    [InlineData("azure/gpt-4.1-2025-04-14", "gpt-4.1")]
+    [InlineData("azure/gpt-4.1-2025-04-14", "azure/gpt-4.1-2025-04-14")]
     [InlineData("gpt-4-0613", "gpt-4")]
     [InlineData("claude-3-5-sonnet-20241022", "claude-3-5-sonnet")]
     [InlineData("claude-3-5-sonnet-latest", "claude-3-5-sonnet")]
-    [InlineData("anthropic/claude-sonnet-4-20250514", "claude-sonnet-4")]
-    [InlineData("claude-sonnet-4@20250514", "claude-sonnet-4")]
-    [InlineData("us.anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4")]
+    [InlineData("anthropic/claude-sonnet-4-20250514", "claude-sonnet-4-0")]
+    [InlineData("claude-sonnet-4@20250514", "google/claude-4-sonnet")]
+    [InlineData("us.anthropic.claude-sonnet-4-20250514-v1:0", "aws/regional.anthropic.claude-sonnet-4-20250514-v1:0")]
     [InlineData("gemini/gemini-2.5-pro", "gemini-2.5-pro")]
     [InlineData("gemini-1.5-pro-002", "gemini-1.5-pro")]
     [InlineData("mistral/mistral-large-latest", "mistral-large")]
-    [InlineData("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "meta-llama/Llama-3.3-70B-Instruct-Turbo")]
-    [InlineData("groq/qwen/qwen3-32b", "qwen/qwen3-32b")]
+    [InlineData("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo")]
+    [InlineData("groq/qwen/qwen3-32b", "groq/qwen/qwen3-32b")]
     public void TryGetPrice_DecoratedId_ResolvesToBaseModel(string requested, string expected)
     {
         Assert.True(PriceCatalog.BuiltIn.TryGetPrice(requested, out var price));

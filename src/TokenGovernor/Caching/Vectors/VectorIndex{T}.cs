@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 
@@ -25,7 +26,11 @@ public sealed class VectorIndex<T>
     private readonly ConcurrentDictionary<long, Partition> _owners = new();
     private readonly object _evictLock = new();
     private long _nextId;
+    /// <summary>One entry of a partition's id → row dictionary: key, value, hash code and next index.</summary>
+    private const int RowMapBytes = sizeof(long) + (3 * sizeof(int)) + sizeof(int);
+    private readonly long _codeBytesPerRow;
     private long _rows;
+    private long _codedRows;
 
     /// <summary>Initializes a new index.</summary>
     /// <param name="options">The options (copied), or <see langword="null"/> for the defaults.</param>
@@ -41,11 +46,15 @@ public sealed class VectorIndex<T>
             TimeToLive = o.TimeToLive,
             MemoryCapBytes = o.MemoryCapBytes,
             ParallelScanThreshold = o.ParallelScanThreshold,
+            BinaryQuantize = o.BinaryQuantize,
+            BinaryQuantizeMinRows = o.BinaryQuantizeMinRows,
+            BinaryRerankCandidates = o.BinaryRerankCandidates,
         };
         OptionsValidation.ThrowIfInvalid(new VectorIndexOptionsValidator(), _options);
         _time = timeProvider ?? TimeProvider.System;
         _dims = _options.Dimensions;
         _bytesPerRow = BytesPerEntry(_dims, _options.Quantize);
+        _codeBytesPerRow = VectorMath.CodeWords(_dims) * sizeof(ulong);
     }
 
     /// <summary>Gets the vector dimension.</summary>
@@ -54,15 +63,25 @@ public sealed class VectorIndex<T>
     /// <summary>Gets the number of entries.</summary>
     public long Count => Interlocked.Read(ref _rows);
 
-    /// <summary>Gets the bytes the rows use now (vectors, int8 copies and bookkeeping; payload objects not included).</summary>
-    public long MemoryBytes => Count * _bytesPerRow;
+    /// <summary>Gets the bytes the rows use now (vectors, int8 copies, binary codes where a partition has them, and bookkeeping;
+    /// payload objects not included).</summary>
+    public long MemoryBytes => (Count * _bytesPerRow) + (Interlocked.Read(ref _codedRows) * _codeBytesPerRow);
 
-    /// <summary>Gets the bytes one entry uses: the float row, the int8 row and its scale when quantised, and 32 bytes of bookkeeping.</summary>
+    /// <summary>Gets the bytes one entry uses: the float row, the int8 row and its scale when quantised, and 56 bytes of bookkeeping
+    /// (id, expiry, last access, payload reference, and the id → row map that makes removal O(1)).</summary>
     /// <param name="dimensions">The vector dimension.</param>
     /// <param name="quantize">Whether rows are also kept as int8.</param>
     /// <returns>Bytes per entry.</returns>
     public static long BytesPerEntry(int dimensions, bool quantize) =>
-        (dimensions * sizeof(float)) + (quantize ? dimensions + sizeof(float) : 0) + (3 * sizeof(long)) + IntPtr.Size;
+        (dimensions * sizeof(float)) + (quantize ? dimensions + sizeof(float) : 0) + (3 * sizeof(long)) + IntPtr.Size + RowMapBytes;
+
+    /// <summary>Gets the bytes one entry uses, with or without its binary code (<see cref="VectorIndexOptions.BinaryQuantize"/>).</summary>
+    /// <param name="dimensions">The vector dimension.</param>
+    /// <param name="quantize">Whether rows are also kept as int8.</param>
+    /// <param name="binary">Whether the row has a 1-bit code (<c>ceil(dimensions / 64) × 8</c> bytes).</param>
+    /// <returns>Bytes per entry.</returns>
+    public static long BytesPerEntry(int dimensions, bool quantize, bool binary) =>
+        BytesPerEntry(dimensions, quantize) + (binary ? VectorMath.CodeWords(dimensions) * sizeof(ulong) : 0);
 
     /// <summary>Adds a vector. It is L2-normalised; the caller's span is not changed.</summary>
     /// <param name="partition">The partition to add to (searches only see their own partition).</param>
@@ -92,11 +111,12 @@ public sealed class VectorIndex<T>
         var now = _time.GetUtcNow().UtcTicks;
         var expires = expiresAt is { } at ? at.UtcTicks : _options.TimeToLive is { } ttl ? now + ttl.Ticks : long.MaxValue;
         var id = Interlocked.Increment(ref _nextId);
-        var p = _partitions.GetOrAdd(partition, static (_, s) => new Partition(s._dims, s._options.Quantize), this);
+        var p = _partitions.GetOrAdd(partition, static (_, s) => new Partition(s._dims, s._options), this);
+        int coded;
         p.Lock.EnterWriteLock();
         try
         {
-            p.Append(id, normalised, payload, now, expires);
+            coded = p.Append(id, normalised, payload, now, expires);
         }
         finally
         {
@@ -104,7 +124,9 @@ public sealed class VectorIndex<T>
         }
 
         _owners[id] = p;
-        if (Interlocked.Increment(ref _rows) * _bytesPerRow > _options.MemoryCapBytes)
+        Interlocked.Add(ref _codedRows, coded);
+        Interlocked.Increment(ref _rows);
+        if (MemoryBytes > _options.MemoryCapBytes)
         {
             EvictLeastRecentlyUsed();
         }
@@ -122,10 +144,11 @@ public sealed class VectorIndex<T>
             return false;
         }
 
+        bool coded;
         p.Lock.EnterWriteLock();
         try
         {
-            if (!p.RemoveById(id))
+            if (!p.RemoveById(id, out coded))
             {
                 return false;
             }
@@ -136,6 +159,11 @@ public sealed class VectorIndex<T>
         }
 
         Interlocked.Decrement(ref _rows);
+        if (coded)
+        {
+            Interlocked.Decrement(ref _codedRows);
+        }
+
         return true;
     }
 
@@ -211,7 +239,11 @@ public sealed class VectorIndex<T>
             Span<int> rows = stackalloc int[k];
             Span<float> scores = stackalloc float[k];
             int found;
-            if (_options.Quantize)
+            if (p.HasCodes)
+            {
+                found = SearchBinary(p, q, rows, scores, now);
+            }
+            else if (_options.Quantize)
             {
                 var candidates = Math.Min(p.Count, Math.Max(k, _options.RerankCandidates));
                 Span<int> candidateRows = candidates <= 1024 ? stackalloc int[candidates] : new int[candidates];
@@ -273,7 +305,7 @@ public sealed class VectorIndex<T>
         try
         {
             RemoveExpired();
-            var capRows = _options.MemoryCapBytes / _bytesPerRow;
+            var capRows = _options.MemoryCapBytes / (_bytesPerRow + (_options.BinaryQuantize ? _codeBytesPerRow : 0));
             if (Count <= capRows)
             {
                 return;
@@ -281,7 +313,8 @@ public sealed class VectorIndex<T>
 
             // Evict down to 15/16 of the cap in one pass, so eviction cost is amortised over many inserts.
             var target = Count - (capRows - (capRows / 16));
-            var candidates = new List<(long Access, long Id)>();
+            var access = new List<long>((int)Math.Min(Count + 64, int.MaxValue));
+            var ids = new List<long>(access.Capacity);
             foreach (var p in _partitions.Values)
             {
                 p.Lock.EnterReadLock();
@@ -289,7 +322,8 @@ public sealed class VectorIndex<T>
                 {
                     for (var i = 0; i < p.Count; i++)
                     {
-                        candidates.Add((Volatile.Read(ref p.LastAccess[i]), p.Ids[i]));
+                        access.Add(Volatile.Read(ref p.LastAccess[i]));
+                        ids.Add(p.Ids[i]);
                     }
                 }
                 finally
@@ -298,15 +332,47 @@ public sealed class VectorIndex<T>
                 }
             }
 
-            candidates.Sort((a, b) => a.Access.CompareTo(b.Access));
-            for (var i = 0; i < target && i < candidates.Count; i++)
+            // Primitive keys sorted with their ids: no comparison delegate, no tuple compares.
+            var keys = access.ToArray();
+            var victims = ids.ToArray();
+            Array.Sort(keys, victims);
+            for (var i = 0; i < target && i < victims.Length; i++)
             {
-                Remove(candidates[i].Id);
+                Remove(victims[i]);
             }
         }
         finally
         {
             Monitor.Exit(_evictLock);
+        }
+    }
+
+    /// <summary>Hamming prefilter on the partition's binary codes, then an exact float re-rank of the nearest candidates.</summary>
+    private int SearchBinary(Partition p, ReadOnlySpan<float> q, Span<int> rows, Span<float> scores, long now)
+    {
+        var words = VectorMath.CodeWords(_dims);
+        Span<ulong> code = words <= 256 ? stackalloc ulong[words] : new ulong[words];
+        VectorMath.Binarize(q, p.Centre, code);
+        var candidates = Math.Min(p.Count, Math.Max(rows.Length, _options.BinaryRerankCandidates));
+        var rented = candidates > 1024 ? ArrayPool<int>.Shared.Rent(candidates) : null;
+        try
+        {
+            var candidateRows = rented is null ? stackalloc int[candidates] : rented.AsSpan(0, candidates);
+            var c = p.NearestByHamming(code, candidateRows, now, parallel: p.Count >= _options.ParallelScanThreshold);
+            var found = 0;
+            for (var i = 0; i < c; i++)
+            {
+                found = TopK.Insert(rows, scores, found, candidateRows[i], TensorPrimitives.Dot(q, p.Row(candidateRows[i])));
+            }
+
+            return found;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
         }
     }
 
@@ -334,12 +400,20 @@ public sealed class VectorIndex<T>
         }
     }
 
-    private sealed class Partition(int dims, bool quantize)
+    private sealed class Partition(int dims, VectorIndexOptions options)
     {
-        private float[] _floats = new float[dims * 16];
-        private sbyte[] _bytes = quantize ? new sbyte[dims * 16] : [];
-        private float[] _scales = quantize ? new float[16] : [];
+        /// <summary>Rows scored per block: the scores of a block are computed in one tight kernel loop, then filtered into the top k.</summary>
+        private const int BlockRows = 64;
+
+        private readonly bool _quantize = options.Quantize;
+        private readonly int _codeAt = options.BinaryQuantize ? options.BinaryQuantizeMinRows : int.MaxValue;
+        private readonly int _words = VectorMath.CodeWords(dims);
+        private readonly AlignedRows<float> _floats = new(dims * 16);
+        private readonly AlignedRows<sbyte> _bytes = new(options.Quantize ? dims * 16 : 0);
+        private float[] _scales = options.Quantize ? new float[16] : [];
+        private ulong[] _codes = [];
         private long[] _expires = new long[16];
+        private readonly Dictionary<long, int> _rowOf = [];
 
         public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
 
@@ -351,20 +425,32 @@ public sealed class VectorIndex<T>
 
         public long[] LastAccess = new long[16];
 
-        public ReadOnlySpan<float> Row(int row) => _floats.AsSpan(row * dims, dims);
+        /// <summary>Gets whether rows have binary codes (the partition reached <see cref="VectorIndexOptions.BinaryQuantizeMinRows"/>).</summary>
+        public bool HasCodes => Centre.Length != 0;
+
+        /// <summary>Gets the mean row the binary codes are signs against (empty until codes are built).</summary>
+        public float[] Centre { get; private set; } = [];
+
+        public ReadOnlySpan<float> Row(int row) => _floats.Slice(row * dims, dims);
 
         public void Touch(int row, long now) => Volatile.Write(ref LastAccess[row], now);
 
-        public void Append(long id, ReadOnlySpan<float> normalised, T payload, long now, long expires)
+        /// <summary>Appends a row; returns how many rows got binary codes by it (0, 1, or all rows when codes are first built).</summary>
+        public int Append(long id, ReadOnlySpan<float> normalised, T payload, long now, long expires)
         {
             if (Count == Ids.Length)
             {
                 var capacity = Ids.Length * 2;
-                Array.Resize(ref _floats, capacity * dims);
-                if (quantize)
+                _floats.Resize(capacity * dims);
+                if (_quantize)
                 {
-                    Array.Resize(ref _bytes, capacity * dims);
+                    _bytes.Resize(capacity * dims);
                     Array.Resize(ref _scales, capacity);
+                }
+
+                if (HasCodes)
+                {
+                    Array.Resize(ref _codes, capacity * _words);
                 }
 
                 var ids = Ids;
@@ -378,23 +464,37 @@ public sealed class VectorIndex<T>
             }
 
             var row = Count;
-            normalised.CopyTo(_floats.AsSpan(row * dims, dims));
-            if (quantize)
+            normalised.CopyTo(_floats.Slice(row * dims, dims));
+            if (_quantize)
             {
-                _scales[row] = VectorMath.Quantize(normalised, _bytes.AsSpan(row * dims, dims));
+                _scales[row] = VectorMath.Quantize(normalised, _bytes.Slice(row * dims, dims));
             }
 
             Ids[row] = id;
+            _rowOf[id] = row;
             Payloads[row] = payload;
             LastAccess[row] = now;
             _expires[row] = expires;
             Count++;
+            if (HasCodes)
+            {
+                VectorMath.Binarize(normalised, Centre, _codes.AsSpan(row * _words, _words));
+                return 1;
+            }
+
+            if (Count >= _codeAt)
+            {
+                BuildCodes();
+                return Count;
+            }
+
+            return 0;
         }
 
-        public bool RemoveById(long id)
+        public bool RemoveById(long id, out bool coded)
         {
-            var row = Array.IndexOf(Ids, id, 0, Count);
-            if (row < 0)
+            coded = HasCodes;
+            if (!_rowOf.Remove(id, out var row))
             {
                 return false;
             }
@@ -402,14 +502,20 @@ public sealed class VectorIndex<T>
             var last = Count - 1;
             if (row != last)
             {
-                _floats.AsSpan(last * dims, dims).CopyTo(_floats.AsSpan(row * dims, dims));
-                if (quantize)
+                _floats.Slice(last * dims, dims).CopyTo(_floats.Slice(row * dims, dims));
+                if (_quantize)
                 {
-                    _bytes.AsSpan(last * dims, dims).CopyTo(_bytes.AsSpan(row * dims, dims));
+                    _bytes.Slice(last * dims, dims).CopyTo(_bytes.Slice(row * dims, dims));
                     _scales[row] = _scales[last];
                 }
 
+                if (coded)
+                {
+                    _codes.AsSpan(last * _words, _words).CopyTo(_codes.AsSpan(row * _words, _words));
+                }
+
                 Ids[row] = Ids[last];
+                _rowOf[Ids[row]] = row;
                 Payloads[row] = Payloads[last];
                 LastAccess[row] = LastAccess[last];
                 _expires[row] = _expires[last];
@@ -445,15 +551,15 @@ public sealed class VectorIndex<T>
         public int ScanFloat(ReadOnlySpan<float> q, int from, int to, Span<int> rows, Span<float> scores, long now)
         {
             var found = 0;
-            var data = _floats;
+            var data = _floats.Array;
+            var offset = _floats.Offset;
             var expires = _expires;
-            for (var i = from; i < to; i++)
+            Span<float> block = stackalloc float[BlockRows];
+            for (var start = from; start < to; start += BlockRows)
             {
-                var score = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(data, i * dims, dims));
-                if ((found < rows.Length || score > scores[found - 1]) && expires[i] > now)
-                {
-                    found = TopK.Insert(rows, scores, found, i, score);
-                }
+                var n = Math.Min(BlockRows, to - start);
+                VectorMath.DotRows(q, new ReadOnlySpan<float>(data, offset + (start * dims), n * dims), block[..n]);
+                found = Filter(block[..n], start, rows, scores, found, expires, now);
             }
 
             return found;
@@ -462,18 +568,25 @@ public sealed class VectorIndex<T>
         public int ScanInt8(ReadOnlySpan<sbyte> q, int from, int to, Span<int> rows, Span<float> scores, long now)
         {
             var found = 0;
-            var data = _bytes;
+            var data = _bytes.Array;
+            var offset = _bytes.Offset;
             var rowScales = _scales;
             var expires = _expires;
-            for (var i = from; i < to; i++)
+            Span<int> dots = stackalloc int[BlockRows];
+            Span<float> block = stackalloc float[BlockRows];
+            for (var start = from; start < to; start += BlockRows)
             {
+                var n = Math.Min(BlockRows, to - start);
+                VectorMath.DotRowsInt8(q, new ReadOnlySpan<sbyte>(data, offset + (start * dims), n * dims), dots[..n]);
+
                 // Approximate cosine up to the query's scale (common to every row): integer dot product times the row's scale.
                 // It only picks candidates; the exact float re-rank orders them.
-                var score = VectorMath.DotInt8(new ReadOnlySpan<sbyte>(data, i * dims, dims), q) * rowScales[i];
-                if ((found < rows.Length || score > scores[found - 1]) && expires[i] > now)
+                for (var j = 0; j < n; j++)
                 {
-                    found = TopK.Insert(rows, scores, found, i, score);
+                    block[j] = dots[j] * rowScales[start + j];
                 }
+
+                found = Filter(block[..n], start, rows, scores, found, expires, now);
             }
 
             return found;
@@ -489,6 +602,131 @@ public sealed class VectorIndex<T>
         {
             var query = q.ToArray();
             return ScanParallel((from, to, r, s) => ScanInt8(query, from, to, r, s, now), rows, scores);
+        }
+
+        /// <summary>
+        /// Writes into <paramref name="candidates"/> the live rows nearest to <paramref name="code"/> by Hamming distance (ties
+        /// at the cut-off taken in row order) and returns how many. Two passes: distances and their histogram (distances are
+        /// small integers), then every row below the cut-off distance the histogram gives; no sorting, no per-row branching on a
+        /// heap.
+        /// </summary>
+        public int NearestByHamming(ReadOnlySpan<ulong> code, Span<int> candidates, long now, bool parallel)
+        {
+            var n = Count;
+            var maxDistance = _words * 64;
+            var distances = ArrayPool<int>.Shared.Rent(n);
+            var histogram = ArrayPool<int>.Shared.Rent(maxDistance + 1);
+            try
+            {
+                Array.Clear(histogram, 0, maxDistance + 1);
+                if (parallel)
+                {
+                    var query = code.ToArray();
+                    var chunks = Chunks();
+                    var partial = new int[chunks.Length][];
+                    Parallel.For(0, chunks.Length, c =>
+                    {
+                        var h = new int[maxDistance + 1];
+                        Distances(query, chunks[c].From, chunks[c].To, distances, h, now);
+                        partial[c] = h;
+                    });
+                    foreach (var h in partial)
+                    {
+                        for (var d = 0; d <= maxDistance; d++)
+                        {
+                            histogram[d] += h[d];
+                        }
+                    }
+                }
+                else
+                {
+                    Distances(code, 0, n, distances, histogram, now);
+                }
+
+                var want = candidates.Length;
+                var cut = 0;
+                var below = 0;
+                for (; cut <= maxDistance && below + histogram[cut] < want; cut++)
+                {
+                    below += histogram[cut];
+                }
+
+                var ties = cut <= maxDistance ? want - below : 0;
+                var taken = 0;
+                for (var i = 0; i < n && taken < want; i++)
+                {
+                    var d = distances[i];
+                    if (d < cut || (d == cut && ties-- > 0))
+                    {
+                        candidates[taken++] = i;
+                    }
+                }
+
+                return taken;
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(distances);
+                ArrayPool<int>.Shared.Return(histogram);
+            }
+        }
+
+        /// <summary>Hamming distances of rows [from, to) into <paramref name="distances"/>; expired rows get int.MaxValue and no histogram count.</summary>
+        private void Distances(ReadOnlySpan<ulong> code, int from, int to, int[] distances, int[] histogram, long now)
+        {
+            var codes = _codes;
+            var expires = _expires;
+            var words = _words;
+            for (var i = from; i < to; i++)
+            {
+                if (expires[i] <= now)
+                {
+                    distances[i] = int.MaxValue;
+                    continue;
+                }
+
+                var d = VectorMath.Hamming(new ReadOnlySpan<ulong>(codes, i * words, words), code);
+                distances[i] = d;
+                histogram[d]++;
+            }
+        }
+
+        private void BuildCodes()
+        {
+            // The partition's mean row: neural embeddings share a common direction, so signs against zero would be mostly equal
+            // across rows and carry little information; signs against the mean split every dimension about evenly.
+            var centre = new float[dims];
+            for (var i = 0; i < Count; i++)
+            {
+                TensorPrimitives.Add(centre, Row(i), centre);
+            }
+
+            TensorPrimitives.Divide(centre, Count, centre);
+            _codes = new ulong[Ids.Length * _words];
+            for (var i = 0; i < Count; i++)
+            {
+                VectorMath.Binarize(Row(i), centre, _codes.AsSpan(i * _words, _words));
+            }
+
+            Centre = centre;
+        }
+
+        /// <summary>Merges a block of scores for rows [start, start + block.Length) into the best-first top list.</summary>
+        private static int Filter(ReadOnlySpan<float> block, int start, Span<int> rows, Span<float> scores, int found, long[] expires, long now)
+        {
+            var k = rows.Length;
+            var worst = found < k ? float.NegativeInfinity : scores[found - 1];
+            for (var j = 0; j < block.Length; j++)
+            {
+                var score = block[j];
+                if ((found < k || score > worst) && expires[start + j] > now)
+                {
+                    found = TopK.Insert(rows, scores, found, start + j, score);
+                    worst = found < k ? float.NegativeInfinity : scores[found - 1];
+                }
+            }
+
+            return found;
         }
 
         /// <summary>Scans contiguous chunks of rows on all cores, each keeping its own top k, then merges them.</summary>

@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+
+namespace TokenGovernor;
+
+/// <summary>
+/// Growable row storage whose first element is 64-byte aligned, so 512-bit loads of rows whose byte length is a multiple of 64
+/// (384 floats, 384 bytes) never straddle two cache lines. The array lives on the pinned object heap, where it never moves, so
+/// the offset found once stays right; the GC still frees it when it is no longer referenced.
+/// </summary>
+/// <typeparam name="TElement">The element type.</typeparam>
+internal sealed class AlignedRows<TElement>
+    where TElement : unmanaged
+{
+    private const int Alignment = 64;
+    private TElement[] _array;
+    private int _offset;
+
+    public AlignedRows(int length) => (_array, _offset, Length) = Allocate(length);
+
+    /// <summary>Gets the usable length.</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Gets the backing array (elements start at <see cref="Offset"/>).</summary>
+    public TElement[] Array => _array;
+
+    /// <summary>Gets the index of the first, aligned, element in <see cref="Array"/>.</summary>
+    public int Offset => _offset;
+
+    public Span<TElement> Span => _array.AsSpan(_offset, Length);
+
+    public Span<TElement> Slice(int start, int length) => _array.AsSpan(_offset + start, length);
+
+    /// <summary>Grows to <paramref name="length"/> elements, keeping the contents.</summary>
+    public void Resize(int length)
+    {
+        var (array, offset, usable) = Allocate(length);
+        Span[..Math.Min(Length, usable)].CopyTo(array.AsSpan(offset, usable));
+        (_array, _offset, Length) = (array, offset, usable);
+    }
+
+    private static (TElement[] Array, int Offset, int Length) Allocate(int length)
+    {
+        var size = Marshal.SizeOf<TElement>();
+        var array = GC.AllocateArray<TElement>(length + (Alignment / size), pinned: true);
+        var handle = GCHandle.Alloc(array, GCHandleType.Pinned);
+        try
+        {
+            var address = handle.AddrOfPinnedObject().ToInt64();
+            var misalignment = (int)(address & (Alignment - 1));
+            return (array, misalignment == 0 ? 0 : (Alignment - misalignment) / size, length);
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace TokenGovernor;
+
+/// <summary>
+/// Publishes <c>token_governor.budget.window_utilisation</c>: an observable gauge of (spent + reserved) / limit for every budget that
+/// recent calls touched, read from the ledger when the meter is collected (so it is never stale and costs nothing per call).
+/// </summary>
+/// <remarks>As an <see cref="ICostSink"/> it learns the scopes calls run in; it keeps at most <see cref="MaxScopes"/> of them (the
+/// most recently seen), which bounds the gauge's cardinality.</remarks>
+internal sealed class BudgetUtilisationGauge : ICostSink, IDisposable
+{
+    public const int MaxScopes = 1_000;
+    private readonly IBudgetLedger _ledger;
+    private readonly ConcurrentDictionary<GovernanceScope, long> _scopes = new();
+    private readonly ObservableGauge<double> _gauge;
+    private readonly Meter? _ownedMeter;
+    private long _tick;
+
+    public BudgetUtilisationGauge(IBudgetLedger ledger, IMeterFactory? meterFactory)
+    {
+        _ledger = ledger;
+        Meter meter;
+        if (meterFactory is null)
+        {
+            meter = _ownedMeter = new Meter(TokenGovernorDiagnostics.MeterName);
+        }
+        else
+        {
+            meter = meterFactory.Create(new MeterOptions(TokenGovernorDiagnostics.MeterName));
+        }
+
+        _gauge = meter.CreateObservableGauge(TokenGovernorDiagnostics.BudgetWindowUtilisationInstrument, Observe, "1",
+            "Utilisation of each budget in its current window: (spent + reserved) / limit, read from the ledger when collected.");
+    }
+
+    public void Record(GovernanceRecord record)
+    {
+        if (_ledger.Policies.Count == 0)
+        {
+            return;
+        }
+
+        // Tags play no part in budget keys; dropping them lets scopes compare equal.
+        var scope = record.Scope.Tags.Count == 0 ? record.Scope : record.Scope with { Tags = GovernanceScope.Empty.Tags };
+        _scopes[scope] = Interlocked.Increment(ref _tick);
+        if (_scopes.Count > MaxScopes + (MaxScopes / 8))
+        {
+            // Amortised: trimmed back to MaxScopes once per MaxScopes/8 new scopes, never on every call.
+            foreach (var (oldest, _) in _scopes.OrderBy(p => p.Value).Take(_scopes.Count - MaxScopes))
+            {
+                _scopes.TryRemove(oldest, out _);
+            }
+        }
+    }
+
+    public void Dispose() => _ownedMeter?.Dispose();
+
+    private IEnumerable<Measurement<double>> Observe()
+    {
+        var seen = new HashSet<(string, string)>();
+        var measurements = new List<Measurement<double>>();
+        foreach (var scope in _scopes.Keys)
+        {
+            IReadOnlyList<BudgetUsage> usage;
+            try
+            {
+                usage = _ledger.GetUsage(scope);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or TimeoutException)
+            {
+                continue; // a ledger that cannot answer now (Redis down, disposed at shutdown): no reading rather than a wrong one
+            }
+
+            foreach (var u in usage)
+            {
+                if (seen.Add((u.Policy.Name, u.Key)))
+                {
+                    measurements.Add(new Measurement<double>(u.Utilisation,
+                        new KeyValuePair<string, object?>("token_governor.budget.policy", u.Policy.Name),
+                        new KeyValuePair<string, object?>("token_governor.budget.key", u.Key),
+                        new KeyValuePair<string, object?>("token_governor.budget.window", u.Policy.Window.ToString())));
+                }
+            }
+        }
+
+        return measurements;
+    }
+}

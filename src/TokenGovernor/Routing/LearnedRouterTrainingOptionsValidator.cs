@@ -1,0 +1,6 @@
+using Microsoft.Extensions.Options;
+
+namespace TokenGovernor;
+
+[OptionsValidator]
+internal sealed partial class LearnedRouterTrainingOptionsValidator : IValidateOptions<LearnedRouterTrainingOptions>;

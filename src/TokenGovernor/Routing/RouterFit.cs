@@ -1,0 +1,166 @@
+namespace TokenGovernor;
+
+/// <summary>Training data prepared once (features, qualities, head targets), fitted on subsets: folds, then all rows.</summary>
+internal sealed class RouterFit
+{
+    private readonly RouterFeatures _features;
+    private readonly FeatureRow[] _rows;
+    private readonly double[][] _targets;
+    private readonly string[] _headTiers;
+    private readonly double _l2;
+    private readonly int _iterations;
+    private readonly double _embeddingScale;
+
+    public RouterFit(RouterFeatures features, FeatureRow[] rows, double[][] quality, string[] tiers, double l2, int iterations, double embeddingScale)
+    {
+        _features = features;
+        _rows = rows;
+        _l2 = l2;
+        _iterations = iterations;
+        _embeddingScale = embeddingScale;
+        _headTiers = tiers[1..];
+        _targets = new double[rows.Length][];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            _targets[i] = new double[_headTiers.Length];
+            for (var h = 0; h < _headTiers.Length; h++)
+            {
+                var q0 = quality[i][0];
+                var q = quality[i][h + 1];
+                _targets[i][h] = double.IsNaN(q0) || double.IsNaN(q) ? double.NaN : (q - q0 + 1) / 2;
+            }
+        }
+    }
+
+    public RouterModel Fit(IReadOnlyList<int> subset) => RouterTrainer.Fit(_features, _rows, subset, _targets, _headTiers, _l2, _iterations, _embeddingScale);
+
+    /// <summary>Each row's predictions from a model fitted without the row's fold (folds = 1: the model fitted on all rows).</summary>
+    public double[][] OutOfFold(int folds, int seed, CancellationToken cancellationToken)
+    {
+        var n = _rows.Length;
+        var predictions = new double[n][];
+        if (folds <= 1)
+        {
+            var all = Fit([.. Enumerable.Range(0, n)]);
+            for (var i = 0; i < n; i++)
+            {
+                predictions[i] = new double[_headTiers.Length];
+                all.Predict(_rows[i], predictions[i]);
+            }
+
+            return predictions;
+        }
+
+        var order = Enumerable.Range(0, n).ToArray();
+        new Random(seed).Shuffle(order);
+        var fold = new int[n];
+        for (var k = 0; k < n; k++)
+        {
+            fold[order[k]] = k % folds;
+        }
+
+        Parallel.For(0, folds, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, f =>
+        {
+            var train = new List<int>(n);
+            for (var i = 0; i < n; i++)
+            {
+                if (fold[i] != f)
+                {
+                    train.Add(i);
+                }
+            }
+
+            var model = Fit(train);
+            for (var i = 0; i < n; i++)
+            {
+                if (fold[i] == f)
+                {
+                    var p = new double[_headTiers.Length];
+                    model.Predict(_rows[i], p);
+                    predictions[i] = p;
+                }
+            }
+        });
+        return predictions;
+    }
+
+    /// <summary>
+    /// The threshold for the operating point, on held-out predictions: the highest threshold keeping <paramref name="targetQuality"/>
+    /// of the strongest tier's quality, or (with <paramref name="maxStrongShare"/>) the lowest whose strongest-tier share stays within it.
+    /// Rows without a quality for every tier are left out.
+    /// </summary>
+    public static (double Threshold, LearnedRouter.OperatingPoint Point) ChooseThreshold(double[][] predictions, double[][] quality, double targetQuality, double? maxStrongShare)
+    {
+        var rows = Enumerable.Range(0, predictions.Length).Where(i => !quality[i].Any(double.IsNaN)).ToArray();
+        if (rows.Length == 0)
+        {
+            return (0.5, new LearnedRouter.OperatingPoint(0, 0));
+        }
+
+        var tiers = quality[rows[0]].Length;
+        var strongTotal = rows.Sum(i => quality[i][tiers - 1]);
+
+        // Candidates: just above each held-out score (and below all of them), highest first.
+        var scores = rows.Select(i => predictions[i][^1]).Distinct().OrderByDescending(s => s).ToList();
+        var candidates = new List<double>(scores.Count + 1) { Math.Min(1, scores[0] + 1e-9) };
+        for (var k = 0; k < scores.Count; k++)
+        {
+            candidates.Add(k + 1 < scores.Count ? (scores[k] + scores[k + 1]) / 2 : Math.Max(0, scores[k] - 1e-9));
+        }
+
+        if (candidates.Count > 2000)
+        {
+            candidates = [.. Enumerable.Range(0, 2001).Select(q => candidates[(int)((long)q * (candidates.Count - 1) / 2000)]).Distinct()];
+        }
+
+        (double Threshold, LearnedRouter.OperatingPoint Point)? best = null;
+        foreach (var threshold in candidates)
+        {
+            double kept = 0;
+            var strong = 0;
+            foreach (var i in rows)
+            {
+                var t = RouterModel.Choose(predictions[i], threshold);
+                kept += quality[i][t];
+                strong += t == tiers - 1 ? 1 : 0;
+            }
+
+            var point = new LearnedRouter.OperatingPoint((double)strong / rows.Length, strongTotal > 0 ? kept / strongTotal : 1);
+            if (maxStrongShare is { } max)
+            {
+                if (point.StrongShare <= max + 1e-12)
+                {
+                    best = (threshold, point); // keep lowering the threshold while the share allows
+                }
+                else
+                {
+                    break;
+                }
+            }
+            else if (point.QualityKept >= targetQuality - 1e-12)
+            {
+                return (threshold, point);
+            }
+            else
+            {
+                best = (threshold, point);
+            }
+        }
+
+        return best ?? (candidates[0], new LearnedRouter.OperatingPoint(0, 0));
+    }
+
+    /// <summary>For shares 0%, 1%, …, 100%: the threshold that sent that share of held-out rows to the strongest tier (two-tier reading).</summary>
+    public static double[] ShareThresholds(double[][] predictions)
+    {
+        var scores = predictions.Where(p => p is not null).Select(p => p[^1]).OrderByDescending(s => s).ToArray();
+        var result = new double[101];
+        for (var s = 0; s <= 100; s++)
+        {
+            var k = (int)Math.Round(s / 100.0 * scores.Length);
+            result[s] = k == 0 ? Math.Min(1, scores[0] + 1e-9) : k >= scores.Length ? Math.Max(0, scores[^1] - 1e-9) : (scores[k - 1] + scores[k]) / 2;
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,76 @@
+namespace TokenGovernor;
+
+/// <summary>
+/// The weights of a learned router: one logistic head per tier above the cheapest, each predicting that tier's quality gain over
+/// the cheapest tier (<c>p = (gain + 1) / 2</c>), over sparse hashed n-grams and standardised dense features.
+/// </summary>
+internal sealed class RouterModel
+{
+    public RouterModel(RouterFeatures features, float[] denseMean, float[] denseScale, RouterHead[] heads)
+    {
+        Features = features;
+        DenseMean = denseMean;
+        DenseScale = denseScale;
+        Heads = heads;
+    }
+
+    public RouterFeatures Features { get; }
+
+    public float[] DenseMean { get; }
+
+    public float[] DenseScale { get; }
+
+    /// <summary>Gets the heads, for tiers 1..k-1 in order.</summary>
+    public RouterHead[] Heads { get; }
+
+    /// <summary>The probability form of each head's predicted gain, for tiers 1..k-1.</summary>
+    public void Predict(in FeatureRow row, Span<double> p)
+    {
+        for (var h = 0; h < Heads.Length; h++)
+        {
+            var head = Heads[h];
+            var z = (double)head.Bias;
+            for (var j = 0; j < row.Indices.Length; j++)
+            {
+                z += head.Sparse[row.Indices[j]] * row.Values[j];
+            }
+
+            for (var d = 0; d < row.Dense.Length; d++)
+            {
+                z += head.Dense[d] * ((row.Dense[d] - DenseMean[d]) * DenseScale[d]);
+            }
+
+            p[h] = Sigmoid(z);
+        }
+    }
+
+    public static double Sigmoid(double z) => z >= 0 ? 1 / (1 + Math.Exp(-z)) : Math.Exp(z) / (1 + Math.Exp(z));
+
+    /// <summary>
+    /// The tier for predicted gains <paramref name="p"/> (tiers 1..k-1) at score threshold <paramref name="threshold"/>: the
+    /// cheapest tier whose predicted quality is within <c>threshold - 0.5</c> (in probability units) of the strongest tier's. With
+    /// two tiers: the strongest tier exactly when its score is above the threshold.
+    /// </summary>
+    public static int Choose(ReadOnlySpan<double> p, double threshold)
+    {
+        var top = p[^1];
+        var margin = threshold - 0.5;
+        if (top - 0.5 <= margin)
+        {
+            return 0;
+        }
+
+        for (var t = 1; t < p.Length; t++)
+        {
+            if (top - p[t - 1] <= margin)
+            {
+                return t;
+            }
+        }
+
+        return p.Length;
+    }
+}
+
+/// <summary>One tier's head: bias, sparse weights (hashed n-grams) and dense weights (on standardised values).</summary>
+internal sealed record RouterHead(string Tier, float Bias, float[] Sparse, float[] Dense);

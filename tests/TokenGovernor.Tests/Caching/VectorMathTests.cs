@@ -1,0 +1,109 @@
+using System.Numerics;
+
+namespace TokenGovernor.Tests.Caching;
+
+/// <summary>
+/// Every scan kernel against the scalar baseline. Kernels this CPU cannot run are reported by
+/// <see cref="Kernels_Dispatch_PicksSupportedKernels"/> and skipped in the loops (the AVX-VNNI int8 kernel needs AVX-VNNI,
+/// absent on AMD Zen 4); run the suite with <c>DOTNET_EnableAVX512F=0</c> or <c>DOTNET_EnableAVX2=0</c> to also test the
+/// dispatch of the narrower ones.
+/// </summary>
+public class VectorMathTests
+{
+    private static readonly int[] s_dims = [1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 384, 385, 768, 1000];
+
+    private static IEnumerable<ScanKernel> Supported(bool int8) =>
+        Enum.GetValues<ScanKernel>().Where(k => VectorMath.IsSupported(k, int8));
+
+    [Fact]
+    public void Kernels_Dispatch_PicksSupportedKernels()
+    {
+        Assert.True(VectorMath.IsSupported(VectorMath.FloatKernel, int8: false));
+        Assert.True(VectorMath.IsSupported(VectorMath.Int8Kernel, int8: true));
+        Assert.Contains(ScanKernel.Scalar, Supported(int8: true));
+    }
+
+    [Fact]
+    public void DotRows_EveryKernel_EqualsScalarWithin1e5()
+    {
+        var random = new Random(11);
+        foreach (var dims in s_dims)
+        {
+            const int rows = 9;
+            var q = Unit(random, dims);
+            var data = Enumerable.Range(0, rows).SelectMany(_ => Unit(random, dims)).ToArray();
+            var expected = new float[rows];
+            VectorMath.DotRows(q, data, expected, ScanKernel.Scalar);
+            foreach (var kernel in Supported(int8: false))
+            {
+                var actual = new float[rows];
+                VectorMath.DotRows(q, data, actual, kernel);
+                for (var r = 0; r < rows; r++)
+                {
+                    Assert.True(Math.Abs(expected[r] - actual[r]) <= 1e-5f, $"{kernel}, {dims} dims, row {r}: {actual[r]} vs scalar {expected[r]}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void DotRowsInt8_EveryKernel_EqualsScalarExactly()
+    {
+        var random = new Random(12);
+        foreach (var dims in s_dims)
+        {
+            const int rows = 9;
+            var q = Bytes(random, dims);
+            var data = Bytes(random, dims * rows);
+            var expected = new int[rows];
+            VectorMath.DotRowsInt8(q, data, expected, ScanKernel.Scalar);
+            foreach (var kernel in Supported(int8: true))
+            {
+                var actual = new int[rows];
+                VectorMath.DotRowsInt8(q, data, actual, kernel);
+                Assert.True(expected.SequenceEqual(actual), $"{kernel}, {dims} dims: [{string.Join(",", actual)}] vs scalar [{string.Join(",", expected)}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void DotInt8_ExtremeValues_DoNotSaturate()
+    {
+        // 127 × 127 and -127 × -127 in every lane: the largest int16 pair sum vpmaddubsw can produce from the sign trick.
+        var a = Enumerable.Repeat((sbyte)-127, 384).ToArray();
+        var b = Enumerable.Repeat((sbyte)-127, 384).ToArray();
+        foreach (var kernel in Supported(int8: true))
+        {
+            Assert.Equal(384 * 127 * 127, VectorMath.DotInt8(a, b, kernel));
+        }
+    }
+
+    [Fact]
+    public void Hamming_Codes_CountsDimensionsOnDifferentSidesOfTheCentre()
+    {
+        var random = new Random(13);
+        foreach (var dims in s_dims)
+        {
+            var centre = Unit(random, dims);
+            var x = Unit(random, dims);
+            var y = Unit(random, dims);
+            var cx = new ulong[VectorMath.CodeWords(dims)];
+            var cy = new ulong[VectorMath.CodeWords(dims)];
+            VectorMath.Binarize(x, centre, cx);
+            VectorMath.Binarize(y, centre, cy);
+            var expected = Enumerable.Range(0, dims).Count(d => (x[d] > centre[d]) != (y[d] > centre[d]));
+            Assert.Equal(expected, VectorMath.Hamming(cx, cy));
+            Assert.Equal(0, dims % 64 == 0 ? 0 : BitOperations.PopCount(cx[^1] >> (dims % 64)));
+        }
+    }
+
+    private static float[] Unit(Random random, int dims)
+    {
+        var v = Enumerable.Range(0, dims).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => x / norm).ToArray();
+    }
+
+    private static sbyte[] Bytes(Random random, int length) =>
+        Enumerable.Range(0, length).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+}
