@@ -30,6 +30,10 @@ public sealed class MiniLMEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     /// <summary>The provider name reported in <see cref="EmbeddingGeneratorMetadata"/>.</summary>
     public const string ProviderName = "tokengovernor-minilm";
 
+    /// <summary>The semantic cache's defaults with this embedder: the threshold calibrated on public paraphrase sets (see
+    /// docs/Caching.md for how, and the held-out precision and recall) and the meaning-based guard.</summary>
+    private static readonly SemanticCacheDefaults s_cacheDefaults = new(0.90f, SemanticCacheGuard.Meaning, QuestionMargin: 0.05f);
+
     private static readonly int[] s_bucketEdges = [16, 32, 64, 128, 256, 512];
 
     private readonly MiniLMEmbeddingOptions _options;
@@ -164,6 +168,7 @@ public sealed class MiniLMEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         ArgumentNullException.ThrowIfNull(serviceType);
         return serviceKey is not null ? null :
             serviceType == typeof(EmbeddingGeneratorMetadata) ? _metadata :
+            serviceType == typeof(SemanticCacheDefaults) ? s_cacheDefaults :
             serviceType.IsInstanceOfType(this) ? this : null;
     }
 

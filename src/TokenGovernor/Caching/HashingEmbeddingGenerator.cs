@@ -141,6 +141,7 @@ public sealed class HashingEmbeddingGenerator : IEmbeddingGenerator<string, Embe
         ArgumentNullException.ThrowIfNull(serviceType);
         return serviceKey is not null ? null :
             serviceType == typeof(EmbeddingGeneratorMetadata) ? _metadata :
+            serviceType == typeof(SemanticCacheDefaults) ? SemanticCacheDefaults.Lexical :
             serviceType.IsInstanceOfType(this) ? this : null;
     }
 

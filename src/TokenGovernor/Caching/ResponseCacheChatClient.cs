@@ -36,6 +36,9 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
     private readonly HashingEmbeddingGenerator? _hashing;
     private VectorIndex<SemanticEntry>? _index;
     private readonly EmbeddingMemo _memo;
+    private readonly float _threshold;
+    private readonly SemanticCacheGuard _guard;
+    private readonly float _questionMargin;
     private readonly PriceCatalog? _catalog;
     private readonly ICostSink[] _sinks;
     private readonly TimeProvider _time;
@@ -85,6 +88,10 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
         _time = timeProvider ?? TimeProvider.System;
         _embedder = embeddingGenerator ?? new HashingEmbeddingGenerator();
         _hashing = _embedder as HashingEmbeddingGenerator;
+        var defaults = SemanticCacheDefaults.For(_embedder);
+        _threshold = _options.SimilarityThreshold ?? defaults.SimilarityThreshold;
+        _guard = _options.Guard ?? defaults.Guard;
+        _questionMargin = _options.QuestionMargin ?? defaults.QuestionMargin;
         if (_options.EnableSemantic)
         {
             var dims = _hashing?.Dimensions ?? _embedder.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions ?? 0;
@@ -232,11 +239,16 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
             lookup.Vector = await EmbedAsync(text, cancellationToken).ConfigureAwait(false);
             var index = Volatile.Read(ref _index) ?? EnsureIndex(lookup.Vector.Length);
             Span<VectorMatch<SemanticEntry>> matches = new VectorMatch<SemanticEntry>[_options.SemanticCandidates];
-            var found = index.Search(lookup.Partition, lookup.Vector, matches, _options.SimilarityThreshold);
+            var found = index.Search(lookup.Partition, lookup.Vector, matches, _threshold);
             for (var i = 0; i < found; i++)
             {
                 var entry = matches[i].Payload;
-                if (_options.Guard.Accepts(text, entry.Text, out var reason))
+                if (!SemanticCacheGuard.ClearsThreshold(matches[i].Score, _threshold, _questionMargin, text, entry.Text))
+                {
+                    continue;
+                }
+
+                if (_guard.Accepts(text, entry.Text, out var reason))
                 {
                     Count("hit", "semantic");
                     lookup.Hit = new Hit(CacheStatus.Semantic, matches[i].Score, entry.Response, entry.Cost);

@@ -34,9 +34,17 @@ public sealed class ResponseCacheOptions
 
     /// <summary>Gets or sets the lowest cosine similarity a semantic hit needs. Calibrate it on your traffic with
     /// <see cref="SemanticCacheCalibrator"/> or <c>tokengov calibrate</c>.</summary>
-    /// <value>Defaults to 0.80 (with the hashing embedder and the guard: precision 0.994, recall 0.17 on data/semantic-cache-pairs.jsonl).</value>
+    /// <value>Defaults to <see langword="null"/>: the embedder's own (<see cref="SemanticCacheDefaults.For"/>): 0.80 for the hashing
+    /// embedder (with its guard: precision 0.994, recall 0.17 on data/semantic-cache-pairs.jsonl), the calibrated value for
+    /// all-MiniLM-L6-v2 (docs/Caching.md), 0.80 for an embedder that declares none.</value>
     [Range(0.0, 1.0)]
-    public float SimilarityThreshold { get; set; } = 0.80f;
+    public float? SimilarityThreshold { get; set; }
+
+    /// <summary>Gets or sets how much higher than <see cref="SimilarityThreshold"/> the similarity must be when both texts are
+    /// questions (see <see cref="SemanticCacheDefaults.QuestionMargin"/>).</summary>
+    /// <value>Defaults to <see langword="null"/>: the embedder's own (0 for the hashing embedder, 0.05 for MiniLM).</value>
+    [Range(0.0, 1.0)]
+    public float? QuestionMargin { get; set; }
 
     /// <summary>Gets or sets how many earlier messages (before the last user turn) are part of the semantic partition, so a
     /// follow-up question is only answered from entries that followed the same conversation.</summary>
@@ -55,9 +63,9 @@ public sealed class ResponseCacheOptions
     public float MaxTemperature { get; set; } = 0.7f;
 
     /// <summary>Gets or sets the guard that rejects semantic hits that differ in negation, values or a swapped key term.</summary>
-    /// <value>Defaults to <see cref="SemanticCacheGuard.Default"/>.</value>
-    [Required]
-    public SemanticCacheGuard Guard { get; set; } = SemanticCacheGuard.Default;
+    /// <value>Defaults to <see langword="null"/>: the embedder's own (<see cref="SemanticCacheDefaults.For"/>):
+    /// <see cref="SemanticCacheGuard.Default"/> for lexical embedders, <see cref="SemanticCacheGuard.Meaning"/> for MiniLM.</value>
+    public SemanticCacheGuard? Guard { get; set; }
 
     /// <summary>Gets or sets a value indicating whether the semantic index stores int8 copies and scans them (see <see cref="VectorIndexOptions.Quantize"/>).</summary>
     /// <value>Defaults to <see langword="false"/>.</value>

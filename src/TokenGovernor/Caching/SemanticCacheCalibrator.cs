@@ -13,10 +13,12 @@ public static class SemanticCacheCalibrator
     /// <summary>Evaluates thresholds and recommends the lowest one that reaches <paramref name="targetPrecision"/>.</summary>
     /// <param name="pairs">Labelled pairs: A is the cached text, B the new request.</param>
     /// <param name="embeddingGenerator">The embedder the cache uses; defaults to <see cref="HashingEmbeddingGenerator"/>.</param>
-    /// <param name="guard">The guard the cache uses; defaults to <see cref="SemanticCacheGuard.Default"/>.</param>
+    /// <param name="guard">The guard the cache uses; defaults to the embedder's (<see cref="SemanticCacheDefaults.For"/>), as in the cache.</param>
     /// <param name="targetPrecision">The precision the recommended threshold must reach.</param>
     /// <param name="thresholds">The thresholds to evaluate; defaults to 0.50 to 0.99 in steps of 0.01.</param>
     /// <param name="cancellationToken">Cancels the evaluation.</param>
+    /// <param name="questionMargin">The cache's question margin; defaults to the embedder's (<see cref="SemanticCacheDefaults.QuestionMargin"/>).
+    /// At every threshold evaluated, two questions need that much more, as in the cache.</param>
     /// <returns>The report.</returns>
     public static async Task<CalibrationReport> CalibrateAsync(
         IEnumerable<LabeledPair> pairs,
@@ -24,7 +26,8 @@ public static class SemanticCacheCalibrator
         SemanticCacheGuard? guard = null,
         double targetPrecision = 0.95,
         IEnumerable<double>? thresholds = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        float? questionMargin = null)
     {
         ArgumentNullException.ThrowIfNull(pairs);
         if (targetPrecision is <= 0 or > 1)
@@ -33,9 +36,10 @@ public static class SemanticCacheCalibrator
         }
 
         var list = pairs.ToList();
-        guard ??= SemanticCacheGuard.Default;
         using var owned = embeddingGenerator is null ? new HashingEmbeddingGenerator() : null;
         var embedder = embeddingGenerator ?? owned!;
+        guard ??= SemanticCacheDefaults.For(embedder).Guard;
+        var margin = questionMargin ?? SemanticCacheDefaults.For(embedder).QuestionMargin;
 
         var texts = list.SelectMany(p => new[] { p.A, p.B }).Distinct(StringComparer.Ordinal).ToList();
         var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
@@ -52,7 +56,8 @@ public static class SemanticCacheCalibrator
         var scored = list.Select(p => (
             Similarity: (double)TensorPrimitives.CosineSimilarity(vectors[p.A], vectors[p.B]),
             Guarded: guard.Accepts(p.B, p.A, out _),
-            p.SameMeaning)).ToList();
+            p.SameMeaning,
+            Questions: SemanticCacheGuard.IsQuestion(p.A) && SemanticCacheGuard.IsQuestion(p.B))).ToList();
         var positives = scored.Count(s => s.SameMeaning);
 
         var points = new List<CalibrationPoint>();
@@ -61,7 +66,7 @@ public static class SemanticCacheCalibrator
             int tp = 0, fp = 0;
             foreach (var s in scored)
             {
-                if (s.Similarity >= t && s.Guarded)
+                if (s.Similarity >= t + (s.Questions ? margin : 0) && s.Guarded)
                 {
                     if (s.SameMeaning)
                     {

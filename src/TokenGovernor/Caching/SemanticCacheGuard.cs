@@ -9,8 +9,13 @@ namespace TokenGovernor;
 /// ("learn French" / "learn German", "cancel my order" / "cancel my subscription"), and in short requests (six content words
 /// or fewer) any added, removed or reordered content word ("how long does express shipping take", "flights from Rome to Berlin").
 /// </summary>
-/// <remarks>Lexical embedders score such pairs as near-identical; the guard is what keeps their precision. It errs toward
-/// rejecting: a paraphrase that swaps exactly one content word for a synonym is a miss, never a wrong answer. Thread-safe.</remarks>
+/// <remarks>
+/// <para>Lexical embedders score such pairs as near-identical; the guard is what keeps their precision. It errs toward
+/// rejecting: a paraphrase that swaps exactly one content word for a synonym is a miss, never a wrong answer.</para>
+/// <para>A neural embedder already scores a swapped word by what it means, and the word-swap rules would reject its best
+/// paraphrases; <see cref="Meaning"/> is the guard for such embedders: no word-swap rules, only the differences a meaning-based
+/// score misses (negation, numbers, dates, quoted values, names, the kind of question asked). Thread-safe.</para>
+/// </remarks>
 public sealed partial class SemanticCacheGuard
 {
     private static readonly FrozenSet<string> s_negations = new[]
@@ -28,8 +33,41 @@ public sealed partial class SemanticCacheGuard
         "lets", "id", "ill", "itll", "itd", "youll", "weve", "were",
     }.ToFrozenSet(StringComparer.Ordinal);
 
-    /// <summary>Gets a guard with every check on.</summary>
+    private static readonly FrozenSet<string> s_dateWords = new[]
+    {
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "april", "june", "july",
+        "august", "september", "october", "november", "december", "yesterday", "tomorrow", "tonight",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    // Prefixes that turn a word into its opposite ("advantages" / "disadvantages", "legal" / "illegal").
+    private static readonly string[] s_negatingPrefixes = ["dis", "un", "non", "in", "im", "il", "ir", "anti", "mis"];
+
+    private static readonly FrozenSet<string> s_auxiliaries = new[]
+    {
+        "is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "should", "would", "will", "shall", "may", "might", "must",
+        "has", "have", "had", "isnt", "arent", "wasnt", "werent", "doesnt", "dont", "didnt", "cant", "couldnt", "shouldnt", "wouldnt", "wont",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    private static readonly FrozenSet<string> s_leadIns = new[] { "so", "and", "but", "also", "then", "ok", "okay", "hey", "well", "now", "please", "really", "actually" }
+        .ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Gets the guard for lexical embedders (<see cref="HashingEmbeddingGenerator"/>): every check on, including the word-swap rules.</summary>
     public static SemanticCacheGuard Default { get; } = new();
+
+    /// <summary>
+    /// Gets the guard for neural (meaning-based) embedders such as all-MiniLM-L6-v2: it rejects a hit when a negation is in one
+    /// text only (also a negating prefix: "advantages" / "disadvantages"), when numbers, dates, quoted values or names were
+    /// changed (each text has one the other lacks; a detail present in one text only is left to the similarity score), or when
+    /// the two ask different kinds of question ("why …?" / "how …?", "is …?" / "where …?"). It has no word-swap rules.
+    /// </summary>
+    public static SemanticCacheGuard Meaning { get; } = new()
+    {
+        CheckSubstitution = false,
+        CheckNegatingPrefixes = true,
+        CheckDates = true,
+        CheckQuestionType = true,
+        RejectAddedValues = false,
+    };
 
     /// <summary>Gets or sets a value indicating whether a negation in only one text rejects the hit.</summary>
     /// <value>Defaults to <see langword="true"/>.</value>
@@ -42,6 +80,28 @@ public sealed partial class SemanticCacheGuard
     /// <summary>Gets or sets a value indicating whether one content word swapped for another rejects the hit.</summary>
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool CheckSubstitution { get; init; } = true;
+
+    /// <summary>Gets or sets a value indicating whether a word in one text and the same word with a negating prefix in the other
+    /// (<c>dis-</c>, <c>un-</c>, <c>non-</c>, <c>in-</c>/<c>im-</c>/<c>il-</c>/<c>ir-</c>, <c>anti-</c>, <c>mis-</c>) reject the hit, like a negation.</summary>
+    /// <value>Defaults to <see langword="false"/>; on in <see cref="Meaning"/>.</value>
+    public bool CheckNegatingPrefixes { get; init; }
+
+    /// <summary>Gets or sets a value indicating whether names of weekdays and months (and yesterday / tomorrow / tonight) count as
+    /// values that must agree.</summary>
+    /// <value>Defaults to <see langword="false"/>; on in <see cref="Meaning"/>.</value>
+    public bool CheckDates { get; init; }
+
+    /// <summary>Gets or sets a value indicating whether two questions of different kinds reject the hit: reason (<c>why</c>),
+    /// place (<c>where</c>), time (<c>when</c>), person (<c>who</c>), amount (<c>how much</c>, <c>how many</c>, <c>how long</c>, …),
+    /// yes/no (starting with a verb such as <c>is</c>, <c>can</c>, <c>should</c>), and open (<c>what</c>, <c>which</c>, <c>how</c>).
+    /// Compared only when both texts contain a question.</summary>
+    /// <value>Defaults to <see langword="false"/>; on in <see cref="Meaning"/>.</value>
+    public bool CheckQuestionType { get; init; }
+
+    /// <summary>Gets or sets a value indicating whether a number, quoted value, date or name present in one text only rejects the
+    /// hit. When <see langword="false"/>, only a changed value rejects it (each text has one the other lacks).</summary>
+    /// <value>Defaults to <see langword="true"/>; <see langword="false"/> in <see cref="Meaning"/>.</value>
+    public bool RejectAddedValues { get; init; } = true;
 
     /// <summary>Decides whether a cached answer to <paramref name="cached"/> may answer <paramref name="query"/>.</summary>
     /// <param name="query">The new request's text.</param>
@@ -66,9 +126,21 @@ public sealed partial class SemanticCacheGuard
             return false;
         }
 
-        if (CheckValues && (!SameSet(Values(query), Values(cached)) || !Contains(b, Names(query)) || !Contains(a, Names(cached))))
+        if (CheckNegatingPrefixes && NegatedByPrefix(a, b))
+        {
+            reason = "negation";
+            return false;
+        }
+
+        if (CheckValues && !ValuesAgree(query, cached, a, b))
         {
             reason = "values";
+            return false;
+        }
+
+        if (CheckQuestionType && QuestionKinds(query) is { Count: > 0 } kindsA && QuestionKinds(cached) is { Count: > 0 } kindsB && !kindsA.SetEquals(kindsB))
+        {
+            reason = "question";
             return false;
         }
 
@@ -97,6 +169,122 @@ public sealed partial class SemanticCacheGuard
 
         return true;
     }
+
+    /// <summary>Whether a text asks a question: it has a question mark or starts with a question word or an auxiliary verb.</summary>
+    internal static bool IsQuestion(string text)
+    {
+        if (text.Contains('?', StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var first = WordPattern().Match(text.ToLowerInvariant());
+        return first.Success && (first.Value is "what" or "why" or "how" or "where" or "when" or "who" or "whom" or "whose" or "which" ||
+            s_auxiliaries.Contains(first.Value));
+    }
+
+    /// <summary>The cache's similarity test: at or above the threshold, plus the question margin when both texts are questions.</summary>
+    internal static bool ClearsThreshold(double similarity, double threshold, double questionMargin, string query, string cached) =>
+        similarity >= threshold && (questionMargin <= 0 || similarity >= threshold + questionMargin || !IsQuestion(query) || !IsQuestion(cached));
+
+    private bool ValuesAgree(string query, string cached, List<string> a, List<string> b)
+    {
+        var valuesA = Values(query);
+        var valuesB = Values(cached);
+        if (CheckDates)
+        {
+            valuesA.UnionWith(a.Where(s_dateWords.Contains));
+            valuesB.UnionWith(b.Where(s_dateWords.Contains));
+        }
+
+        var wordsA = PlainWords(query);
+        var wordsB = PlainWords(cached);
+        var namesOnlyInA = Names(query).Any(n => !wordsB.Contains(n));
+        var namesOnlyInB = Names(cached).Any(n => !wordsA.Contains(n));
+        if (RejectAddedValues)
+        {
+            return SameSet(valuesA, valuesB) && !namesOnlyInA && !namesOnlyInB;
+        }
+
+        // Only a changed value rejects: each side has one the other lacks.
+        return !(valuesA.Except(valuesB).Any() && valuesB.Except(valuesA).Any()) && !(namesOnlyInA && namesOnlyInB);
+    }
+
+    private static bool NegatedByPrefix(List<string> a, List<string> b)
+    {
+        var setA = a.ToHashSet(StringComparer.Ordinal);
+        var setB = b.ToHashSet(StringComparer.Ordinal);
+        foreach (var x in setA)
+        {
+            if (setB.Contains(x))
+            {
+                continue;
+            }
+
+            foreach (var y in setB)
+            {
+                if (!setA.Contains(y) && (IsNegatedForm(x, y) || IsNegatedForm(y, x)))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsNegatedForm(string word, string other)
+    {
+        foreach (var prefix in s_negatingPrefixes)
+        {
+            if (word.Length == prefix.Length + other.Length && other.Length >= 3 &&
+                word.StartsWith(prefix, StringComparison.Ordinal) && word.AsSpan(prefix.Length).SequenceEqual(other))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The kinds of the questions in a text (one per sentence that ends with a question mark).</summary>
+    private static HashSet<string> QuestionKinds(string text)
+    {
+        var kinds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Match m in QuestionPattern().Matches(text))
+        {
+            var words = Words(m.Value);
+            var i = 0;
+            while (i < words.Count && s_leadIns.Contains(words[i]))
+            {
+                i++;
+            }
+
+            if (i == words.Count)
+            {
+                continue;
+            }
+
+            var next = i + 1 < words.Count ? words[i + 1] : string.Empty;
+            kinds.Add(words[i] switch
+            {
+                "why" => "reason",
+                "where" => "place",
+                "when" => "time",
+                "who" or "whom" or "whose" => "person",
+                "how" when next is "much" or "many" or "long" or "often" or "far" or "old" or "big" => "amount:" + next,
+                "what" or "which" or "how" => "open",
+                var w when s_auxiliaries.Contains(w) => "yes-no",
+                _ => "open",
+            });
+        }
+
+        return kinds;
+    }
+
+    // Words split at apostrophes too, so a name matches its possessive ("Twitter" / "Twitter's").
+    private static HashSet<string> PlainWords(string text) =>
+        PlainWordPattern().Matches(text.ToLowerInvariant()).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
 
     private static List<string> Words(string text)
     {
@@ -214,6 +402,12 @@ public sealed partial class SemanticCacheGuard
 
     [GeneratedRegex(@"[\p{L}\p{N}]+(?:['’][\p{L}]+)?", RegexOptions.CultureInvariant)]
     private static partial Regex WordPattern();
+
+    [GeneratedRegex(@"[\p{L}\p{N}]+", RegexOptions.CultureInvariant)]
+    private static partial Regex PlainWordPattern();
+
+    [GeneratedRegex(@"[^?.!]*\?", RegexOptions.CultureInvariant)]
+    private static partial Regex QuestionPattern();
 
     [GeneratedRegex(@"\d+(?:[.,]\d+)*", RegexOptions.CultureInvariant)]
     private static partial Regex NumberPattern();

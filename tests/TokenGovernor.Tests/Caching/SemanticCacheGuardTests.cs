@@ -30,4 +30,28 @@ public class SemanticCacheGuardTests
         SemanticCacheGuard.Default.Accepts("Is it open?", "Is it not open?", out var reason);
         Assert.Equal("negation", reason);
     }
+
+    [Theory]
+    [InlineData("What are good reasons to move to Europe?", "What are good reasons not to move to Europe?", "negation")]
+    [InlineData("What are the advantages of external recruitment?", "What are the disadvantages of external recruitment?", "negation")]
+    [InlineData("Is 300 KWD a month enough to live in Kuwait?", "Is 650 KWD a month enough to live in Kuwait?", "values")]
+    [InlineData("The Note's Must-Reads for Monday", "The Note's Must-Reads for Tuesday", "values")]
+    [InlineData("Which rehab center is near Baker County GA?", "Which rehab center is near Wheeler County GA?", "values")]
+    [InlineData("Convert 'hello' to uppercase", "Convert 'world' to uppercase", "values")]
+    [InlineData("Why is Israel a country?", "Is Israel a country?", "question")]
+    [InlineData("Where can I read about the top hotels in Bhopal?", "How would I read about the top hotels in Bhopal?", "question")]
+    public void Accepts_MeaningGuardDifferentMeaning_RejectsWithReason(string query, string cached, string expected)
+    {
+        Assert.False(SemanticCacheGuard.Meaning.Accepts(query, cached, out var reason));
+        Assert.Equal(expected, reason);
+    }
+
+    [Theory]
+    [InlineData("How do I stop my dog from chewing its fur?", "How do I prevent my dog from chewing its fur?")]
+    [InlineData("Google invests $200 million in Texas wind farm", "Google invests 200 million USD in Texas wind farm project")]
+    [InlineData("De Blasio sworn in as New York mayor", "Bill De Blasio sworn in as New York mayor")]
+    [InlineData("How should Twitter's board respond?", "How should the board of Twitter respond?")]
+    [InlineData("How long does shipping take?", "How long does express shipping take?")]
+    public void Accepts_MeaningGuardSwapOrAddedDetail_LeavesItToTheScore(string query, string cached) =>
+        Assert.True(SemanticCacheGuard.Meaning.Accepts(query, cached, out var reason), reason);
 }

@@ -96,7 +96,7 @@ public class CliAppTests
     [Fact]
     public async Task Calibrate_Json_PrintsContractFields()
     {
-        var (code, output, _) = await Run("", "calibrate", "--pairs", TestPaths.TestData("semantic-cache-pairs.jsonl"), "--target-precision", "0.95", "--json");
+        var (code, output, _) = await Run("", "calibrate", "--pairs", TestPaths.TestData("semantic-cache-pairs.jsonl"), "--embedder", "hashing", "--target-precision", "0.95", "--json");
 
         Assert.Equal(0, code);
         var root = JsonDocument.Parse(output).RootElement;
@@ -105,6 +105,7 @@ public class CliAppTests
         Assert.Equal(0.5, first.GetProperty("threshold").GetDouble());
         Assert.True(first.TryGetProperty("precision", out _) && first.TryGetProperty("recall", out _) && first.TryGetProperty("f1", out _));
         Assert.Equal(JsonValueKind.Number, root.GetProperty("recommended").ValueKind);
+        Assert.Equal(0.8, root.GetProperty("default_threshold").GetDouble(), 4);
     }
 
     [Fact]
