@@ -22,8 +22,6 @@ internal sealed class RouterFeatures
 
     public int HashBits { get; }
 
-    internal static double WordScale { get; set; } = double.TryParse(Environment.GetEnvironmentVariable("TG_WORDSCALE"), System.Globalization.CultureInfo.InvariantCulture, out var w) ? w : 1;
-
     public int HashDimensions => 1 << HashBits;
 
     public int EmbeddingDimensions { get; }
@@ -114,7 +112,7 @@ internal sealed class RouterFeatures
 
         if (norm > 0)
         {
-            var scale = (float)(WordScale / Math.Sqrt(norm));
+            var scale = (float)(1 / Math.Sqrt(norm));
             for (var j = 0; j < values.Length; j++)
             {
                 values[j] *= scale;
