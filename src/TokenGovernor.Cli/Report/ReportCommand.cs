@@ -16,6 +16,7 @@ internal sealed class ReportCommand : ICliCommand
           tokengov report --db F --out report.html [--since 7d | --from D --to D] [--title T]
               The self-contained HTML report (spend over time, by tenant, feature and model, budget use with degradations
               and refusals, savings by mechanism) built from the calls in a spend store (--db as for spend).
+
         """;
 
     /// <inheritdoc />

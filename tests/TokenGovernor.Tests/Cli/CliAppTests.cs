@@ -181,9 +181,11 @@ public class CliAppTests
               into the library's format, with every rate, dated price, service tier and match rule it carries. Load the result
               with --catalog, TokenGovernor:PriceFiles or PriceCatalogBuilder.AddPriceFile.
 
-          tokengov calibrate --pairs F.jsonl [--embedder hashing] [--target-precision 0.95] [--json]
-              Precision, recall and F1 of the semantic cache's decision (similarity and guard) at thresholds 0.50-0.99 on
-              labelled pairs {"a","b","label"} (label 1 = same meaning), and the lowest threshold reaching the target.
+          tokengov calibrate --pairs F.jsonl [--embedder hashing|minilm] [--target-precision 0.95] [--json]
+              Precision, recall and F1 of the semantic cache's decision (similarity, then the guard) at thresholds 0.50-0.99
+              on pairs {"a","b","label"} (1 = same meaning) or {"a","b","score"} (STS 0-5: >= 4 same, <= 3 different, the
+              middle dropped), the lowest threshold reaching the target, and default_threshold: what UseSemanticCache uses
+              with that embedder. --embedder minilm (default: all-MiniLM-L6-v2, local) or hashing.
 
           tokengov classify --prompts F.jsonl [--router router.json [--embedder E] [--threshold T | --strong-share S]] [--json]
               The tier routing would pick for each line {"prompt": "..."} or {"messages": [...]}: one JSON line
