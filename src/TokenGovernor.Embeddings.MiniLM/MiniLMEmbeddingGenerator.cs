@@ -34,6 +34,8 @@ public sealed class MiniLMEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     /// docs/Caching.md for how, and the held-out precision and recall) and the meaning-based guard.</summary>
     private static readonly SemanticCacheDefaults s_cacheDefaults = new(0.90f, SemanticCacheGuard.Meaning, QuestionMargin: 0.05f);
 
+    private static readonly ModelPrice s_price = new(ModelId, 0m, 0m) { Provider = ProviderName };
+
     private static readonly int[] s_bucketEdges = [16, 32, 64, 128, 256, 512];
 
     private readonly MiniLMEmbeddingOptions _options;
@@ -163,12 +165,15 @@ public sealed class MiniLMEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     }
 
     /// <inheritdoc />
+    /// <remarks>Besides the metadata and the cache's defaults, it returns a zero <see cref="ModelPrice"/>: the model runs
+    /// in-process and costs nothing per call, so the semantic cache does not meter it.</remarks>
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
         return serviceKey is not null ? null :
             serviceType == typeof(EmbeddingGeneratorMetadata) ? _metadata :
             serviceType == typeof(SemanticCacheDefaults) ? s_cacheDefaults :
+            serviceType == typeof(ModelPrice) ? s_price :
             serviceType.IsInstanceOfType(this) ? this : null;
     }
 

@@ -106,6 +106,16 @@ public sealed class MiniLMEmbeddingGeneratorTests(MiniLMFixture fixture) : IClas
         Assert.Same(appEmbedder, provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
     }
 
+    [Fact]
+    public void GetService_ModelPrice_IsZeroSoTheCacheDoesNotMeterIt()
+    {
+        var price = fixture.Embedder.GetService<ModelPrice>();
+
+        Assert.NotNull(price);
+        Assert.Equal(0m, price.InputPerMillion);
+        Assert.Equal(0m, price.OutputPerMillion);
+    }
+
     private static void AssertClose(float[] expected, ReadOnlySpan<float> actual)
     {
         Assert.Equal(expected.Length, actual.Length);

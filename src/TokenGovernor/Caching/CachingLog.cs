@@ -23,4 +23,16 @@ internal static partial class CachingLog
     [LoggerMessage(EventId = 4005, EventName = "ReplicatedDimensionMismatch", Level = LogLevel.Warning,
         Message = "A replicated semantic cache entry has {Dimensions} dimensions but this index has {IndexDimensions}; instances must use the same embedder. Entry ignored.")]
     public static partial void ReplicatedDimensionMismatch(ILogger logger, int dimensions, int indexDimensions);
+
+    [LoggerMessage(EventId = 4006, EventName = "EmbedderUnpriced", Level = LogLevel.Warning,
+        Message = "The semantic cache's embedder '{Model}' has no price in the catalog and declares none; its calls are metered at 0 USD. Add the model to the price catalog, or have a local embedder return a zero ModelPrice from GetService.")]
+    public static partial void EmbedderUnpriced(ILogger logger, string model);
+
+    [LoggerMessage(EventId = 4007, EventName = "VerifierFailed", Level = LogLevel.Warning,
+        Message = "The semantic cache's grey-band verifier failed; the candidate (similarity {Similarity}) is treated as different.")]
+    public static partial void VerifierFailed(ILogger logger, double similarity, Exception exception);
+
+    [LoggerMessage(EventId = 4008, EventName = "VerifierAnswered", Level = LogLevel.Debug,
+        Message = "Grey-band verifier: candidate with similarity {Similarity} is {Verdict}; the check cost {Cost} USD.")]
+    public static partial void VerifierAnswered(ILogger logger, double similarity, string verdict, decimal cost);
 }

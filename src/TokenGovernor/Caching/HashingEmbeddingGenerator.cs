@@ -34,6 +34,7 @@ public sealed class HashingEmbeddingGenerator : IEmbeddingGenerator<string, Embe
     }.ToFrozenSet(StringComparer.Ordinal);
 
     private readonly EmbeddingGeneratorMetadata _metadata;
+    private ModelPrice? _price;
 
     /// <summary>Initializes a new embedder.</summary>
     /// <param name="dimensions">The vector dimension.</param>
@@ -136,12 +137,15 @@ public sealed class HashingEmbeddingGenerator : IEmbeddingGenerator<string, Embe
     }
 
     /// <inheritdoc />
+    /// <remarks>Besides the metadata and the cache's defaults, it returns a zero <see cref="ModelPrice"/>: it runs in-process and
+    /// costs nothing, so the semantic cache does not meter it.</remarks>
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
         return serviceKey is not null ? null :
             serviceType == typeof(EmbeddingGeneratorMetadata) ? _metadata :
             serviceType == typeof(SemanticCacheDefaults) ? SemanticCacheDefaults.Lexical :
+            serviceType == typeof(ModelPrice) ? (_price ??= new ModelPrice(_metadata.DefaultModelId!, 0m, 0m) { Provider = _metadata.ProviderName }) :
             serviceType.IsInstanceOfType(this) ? this : null;
     }
 

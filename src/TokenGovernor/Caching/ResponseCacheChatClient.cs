@@ -86,8 +86,19 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
         }
 
         _time = timeProvider ?? TimeProvider.System;
-        _embedder = embeddingGenerator ?? new HashingEmbeddingGenerator();
-        _hashing = _embedder as HashingEmbeddingGenerator;
+        _catalog = catalog;
+        _sinks = sinks?.ToArray() ?? [];
+        _logger = logger ?? NullLogger.Instance;
+        _instruments = GovernorInstruments.For(meterFactory);
+        _services = new GovernanceServices(catalog, time: _time, sinks: _sinks);
+
+        // A remote embedder is metered and priced (its cost is the cache's own, counted against what it saves); a local one
+        // declares a zero price and is called directly.
+        var embedder = embeddingGenerator ?? new HashingEmbeddingGenerator();
+        _hashing = embedder as HashingEmbeddingGenerator;
+        _embedder = MeteredEmbeddingGenerator.IsFree(embedder)
+            ? embedder
+            : new MeteredEmbeddingGenerator(embedder, _services.Catalog, _services.Tokens, _logger, _instruments);
         var defaults = SemanticCacheDefaults.For(_embedder);
         _threshold = _options.SimilarityThreshold ?? defaults.SimilarityThreshold;
         _guard = _options.Guard ?? defaults.Guard;
@@ -99,12 +110,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
         }
 
         _memo = new EmbeddingMemo(_options.EmbeddingMemoCapacity);
-        _catalog = catalog;
-        _sinks = sinks?.ToArray() ?? [];
-        _logger = logger ?? NullLogger.Instance;
-        _instruments = GovernorInstruments.For(meterFactory);
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
-        _services = new GovernanceServices(catalog, time: _time, sinks: _sinks);
         if (_options.EnableSemantic && replicator is not null)
         {
             _replicator = replicator;
@@ -125,11 +131,20 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
     async ValueTask<Admission<Lookup>> IGovernedLayer<Lookup>.AdmitAsync(GovernanceContext context, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         context.AddSinks(_sinks, _logger);
+        var spentBefore = context.CacheCost;
         var lookup = await LookupAsync(messages, options, context, cancellationToken).ConfigureAwait(false);
         lookup.CancellationToken = cancellationToken;
-        return lookup.Hit is { } hit
-            ? Admission<Lookup>.Answered(Serve(context, hit), lookup)
-            : Admission<Lookup>.Send(messages, options, lookup, collectStream: lookup.Storable);
+
+        // What this lookup spent (a remote embedding, the verifier) is counted against the saving: a hit saves the answer's cost
+        // minus it, a miss costs it.
+        var spent = context.CacheCost - spentBefore;
+        if (lookup.Hit is { } hit)
+        {
+            return Admission<Lookup>.Answered(Serve(context, hit, spent), lookup);
+        }
+
+        context.CostAvoided -= spent;
+        return Admission<Lookup>.Send(messages, options, lookup, collectStream: lookup.Storable);
     }
 
     async ValueTask IGovernedLayer<Lookup>.CompleteAsync(GovernanceContext context, Admission<Lookup> admission, CallOutcome outcome)
@@ -373,11 +388,12 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
             : 0m;
     }
 
-    private ChatResponse Serve(GovernanceContext context, Hit hit)
+    private ChatResponse Serve(GovernanceContext context, Hit hit, decimal spent)
     {
         context.Cache = hit.Status;
         context.CacheSimilarity = hit.Similarity;
-        context.CostAvoided += hit.Cost;
+        var saved = hit.Cost - spent;
+        context.CostAvoided += saved;
 
         // The record names the model that produced the served answer and the catalog price it was billed at, not the model asked for.
         var answeredBy = hit.Response.ModelId;
@@ -385,12 +401,13 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
         var mechanism = hit.Status == CacheStatus.Exact ? "cache.exact" : "cache.semantic";
         if (_instruments.Savings.Enabled)
         {
-            _instruments.Savings.Add((double)hit.Cost, new KeyValuePair<string, object?>("token_governor.mechanism", mechanism));
+            // A counter only rises: a hit's net saving, never below zero (what misses spend is in token_governor.client.cost).
+            _instruments.Savings.Add((double)Math.Max(0m, saved), new KeyValuePair<string, object?>("token_governor.mechanism", mechanism));
         }
 
         if (_logger.IsEnabled(LogLevel.Debug))
         {
-            CachingLog.Hit(_logger, mechanism, hit.Similarity, hit.Cost);
+            CachingLog.Hit(_logger, mechanism, hit.Similarity, saved);
         }
 
         Activity.Current?.SetTag("token_governor.cache", mechanism);

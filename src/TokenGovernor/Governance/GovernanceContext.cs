@@ -79,6 +79,10 @@ internal sealed class GovernanceContext
 
     public int ProviderCalls { get; private set; }
 
+    /// <summary>Gets what the cache spent deciding this call (remote embeddings, the grey-band verifier); kept apart from
+    /// <see cref="Cost"/> so a layer's <see cref="Since"/> covers provider calls only, and added to the record's cost.</summary>
+    public decimal CacheCost { get; private set; }
+
     /// <summary>Joins the current call's context, or starts one when this layer is the outermost governance layer.</summary>
     public static GovernanceContext JoinOrCreate(ChatOptions? options, TimeProvider time, bool streaming, out bool owner)
     {
@@ -167,6 +171,15 @@ internal sealed class GovernanceContext
         }
     }
 
+    /// <summary>Adds what the cache spent deciding this call (an embedding or a verifier call, priced by its own meter).</summary>
+    public void AddCacheCost(decimal cost)
+    {
+        lock (_gate)
+        {
+            CacheCost += cost;
+        }
+    }
+
     /// <summary>Records an answer served without a provider call (a cache hit): the model and price of the answer it serves.</summary>
     public void AddServed(string? modelId, string? pricedModelId)
     {
@@ -245,7 +258,8 @@ internal sealed class GovernanceContext
         Estimate = Estimate,
         Usage = usage,
         UsageEstimated = estimated,
-        Cost = cost,
+        Cost = CacheCost == 0m ? cost : cost + new CostBreakdown(CacheCost, 0m, 0m, 0m, 0m) { ServiceTier = cost.ServiceTier, LongContextThresholdTokens = cost.LongContextThresholdTokens },
+        CacheCost = CacheCost,
         ProviderCalls = providerCalls,
         Cache = Cache,
         CacheSimilarity = CacheSimilarity,

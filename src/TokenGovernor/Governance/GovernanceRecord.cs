@@ -42,7 +42,8 @@ public sealed record GovernanceRecord
     /// <summary>Gets a value indicating whether <see cref="Usage"/> was estimated because the provider reported none.</summary>
     public bool UsageEstimated { get; init; }
 
-    /// <summary>Gets the cost of <see cref="Usage"/> for <see cref="PricedModelId"/>.</summary>
+    /// <summary>Gets the cost of <see cref="Usage"/> for <see cref="PricedModelId"/>, plus <see cref="CacheCost"/> (as input) when the
+    /// cache spent something deciding the call.</summary>
     public CostBreakdown Cost { get; init; }
 
     /// <summary>Gets how many provider calls this record covers (more than one when a tool loop or retries ran below the layer that recorded it).</summary>
@@ -54,7 +55,13 @@ public sealed record GovernanceRecord
     /// <summary>Gets the similarity of a semantic cache hit, or <see langword="null"/>.</summary>
     public double? CacheSimilarity { get; init; }
 
-    /// <summary>Gets the cost a cache hit avoided (what the original call cost), in US dollars.</summary>
+    /// <summary>Gets what the semantic cache spent deciding this call, in US dollars: remote embedding calls (priced from the
+    /// catalog by input tokens) and the grey-band verifier's call. It is part of <see cref="Cost"/> and is subtracted from
+    /// <see cref="CostAvoided"/>; 0 with a local embedder (hashing, MiniLM) and no verifier.</summary>
+    public decimal CacheCost { get; init; }
+
+    /// <summary>Gets the cost the cache avoided, net of <see cref="CacheCost"/>, in US dollars: on a hit, what the original call cost
+    /// minus what this lookup spent; on a miss that paid for a remote embedding or a verifier, minus that spending (negative).</summary>
     public decimal CostAvoided { get; init; }
 
     /// <summary>Gets what the budget layer reserved for the call (its worst case), in US dollars, or <see langword="null"/> without budgets.</summary>

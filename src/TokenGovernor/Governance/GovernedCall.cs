@@ -117,7 +117,7 @@ internal static class GovernedCall
     /// <summary>A call that failed or was abandoned after it spent still reaches the sinks (no response carries its record).</summary>
     private static void FinishFailed(TimeProvider time, GovernanceContext context, bool owner)
     {
-        if (owner && context.ProviderCalls > 0)
+        if (owner && (context.ProviderCalls > 0 || context.CacheCost > 0m))
         {
             context.Finish(time.GetUtcNow());
         }
