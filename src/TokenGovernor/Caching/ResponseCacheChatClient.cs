@@ -39,6 +39,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
     private readonly float _threshold;
     private readonly SemanticCacheGuard _guard;
     private readonly float _questionMargin;
+    private readonly GreyBandVerifier? _verifier;
     private readonly PriceCatalog? _catalog;
     private readonly ICostSink[] _sinks;
     private readonly TimeProvider _time;
@@ -109,6 +110,9 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
             _index = dims > 0 ? CreateIndex(dims) : null;
         }
 
+        _verifier = _options.EnableSemantic && _options.Verifier is { } verifier
+            ? new GreyBandVerifier(verifier, _options.VerifierModelId, _services, _logger, _instruments)
+            : null;
         _memo = new EmbeddingMemo(_options.EmbeddingMemoCapacity);
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         if (_options.EnableSemantic && replicator is not null)
@@ -253,18 +257,33 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
             lookup.Text = text;
             lookup.Vector = await EmbedAsync(text, cancellationToken).ConfigureAwait(false);
             var index = Volatile.Read(ref _index) ?? EnsureIndex(lookup.Vector.Length);
-            Span<VectorMatch<SemanticEntry>> matches = new VectorMatch<SemanticEntry>[_options.SemanticCandidates];
-            var found = index.Search(lookup.Partition, lookup.Vector, matches, _threshold);
+            var matches = new VectorMatch<SemanticEntry>[_options.SemanticCandidates];
+            // With a verifier, candidates up to GreyBand under the threshold are found too; the best one the guard accepts is
+            // sent to the verifier (one call per lookup at most).
+            var floor = _verifier is null ? _threshold : Math.Max(0f, _threshold - _options.GreyBand);
+            var found = index.Search(lookup.Partition, lookup.Vector, matches, floor);
+            var verified = false;
             for (var i = 0; i < found; i++)
             {
                 var entry = matches[i].Payload;
-                if (!SemanticCacheGuard.ClearsThreshold(matches[i].Score, _threshold, _questionMargin, text, entry.Text))
+                var clears = SemanticCacheGuard.ClearsThreshold(matches[i].Score, _threshold, _questionMargin, text, entry.Text);
+                if (!clears && (_verifier is null || verified ||
+                    !SemanticCacheGuard.ClearsThreshold(matches[i].Score + _options.GreyBand, _threshold, _questionMargin, text, entry.Text)))
                 {
                     continue;
                 }
 
                 if (_guard.Accepts(text, entry.Text, out var reason))
                 {
+                    if (!clears)
+                    {
+                        verified = true;
+                        if (!await _verifier!.SameAsync(text, entry.Text, matches[i].Score, cancellationToken).ConfigureAwait(false))
+                        {
+                            continue;
+                        }
+                    }
+
                     Count("hit", "semantic");
                     lookup.Hit = new Hit(CacheStatus.Semantic, matches[i].Score, entry.Response, entry.Cost);
                     return lookup;

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.AI;
 
 namespace TokenGovernor;
 
@@ -66,6 +67,26 @@ public sealed class ResponseCacheOptions
     /// <value>Defaults to <see langword="null"/>: the embedder's own (<see cref="SemanticCacheDefaults.For"/>):
     /// <see cref="SemanticCacheGuard.Default"/> for lexical embedders, <see cref="SemanticCacheGuard.Meaning"/> for MiniLM.</value>
     public SemanticCacheGuard? Guard { get; set; }
+
+    /// <summary>
+    /// Gets or sets the grey-band verifier: a cheap chat model asked, for the best candidate whose similarity falls just under the
+    /// threshold (within <see cref="GreyBand"/>) and that the guard accepts, whether the two requests ask the same thing. A
+    /// <c>YES</c> serves the stored answer. Its call is priced from the catalog and counted against the saving
+    /// (<see cref="GovernanceRecord.CacheCost"/>); at most one verifier call is made per lookup. Use a fast non-reasoning model.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (no second stage: candidates under the threshold are misses).</value>
+    public IChatClient? Verifier { get; set; }
+
+    /// <summary>Gets or sets the model the <see cref="Verifier"/> is asked with (<c>ChatOptions.ModelId</c>), also used to price
+    /// its call when the response names no model.</summary>
+    /// <value>Defaults to <see langword="null"/>: the verifier client's default model.</value>
+    public string? VerifierModelId { get; set; }
+
+    /// <summary>Gets or sets how far under the threshold (question margin included) a candidate may score and still be sent to
+    /// the <see cref="Verifier"/>.</summary>
+    /// <value>Defaults to 0.05. Ignored without a verifier.</value>
+    [Range(0.0, 1.0)]
+    public float GreyBand { get; set; } = 0.05f;
 
     /// <summary>Gets or sets a value indicating whether the semantic index stores int8 copies and scans them (see <see cref="VectorIndexOptions.Quantize"/>).</summary>
     /// <value>Defaults to <see langword="false"/>.</value>

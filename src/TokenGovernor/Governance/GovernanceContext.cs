@@ -107,6 +107,20 @@ internal sealed class GovernanceContext
         return new Entered(previous, restore: true);
     }
 
+    /// <summary>Runs code outside any call's context until the returned scope is disposed: a side call (the cache's verifier)
+    /// made through a governed client then gets its own record instead of joining this call's.</summary>
+    public static Entered Suspend()
+    {
+        var previous = s_current.Value;
+        if (previous is null)
+        {
+            return default;
+        }
+
+        s_current.Value = null;
+        return new Entered(previous, restore: true);
+    }
+
     /// <summary>Marks what has been metered so far, so a layer can later read what the calls below it added.</summary>
     public MeteredMark Mark()
     {
