@@ -13,6 +13,12 @@ if (args.Length > 2 && args[0] == "--price-coverage")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--model-memory")
+{
+    await EmbeddingBenchmarks.MeasureModelMemory();
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--redis-report")
 {
     await RedisReport.RunAsync();
