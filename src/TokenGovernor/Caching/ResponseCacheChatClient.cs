@@ -27,27 +27,15 @@ namespace TokenGovernor;
 /// </remarks>
 public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLayer<ResponseCacheChatClient.Lookup>
 {
-    private const string KeyPrefix = "tokengovernor:exact:";
     private readonly ResponseCacheOptions _options;
-    private readonly IDistributedCache? _distributed;
-    private readonly IMemoryCache? _memory;
-    private readonly MemoryCache? _ownedMemory;
-    private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
-    private readonly HashingEmbeddingGenerator? _hashing;
-    private VectorIndex<SemanticEntry>? _index;
-    private readonly EmbeddingMemo _memo;
-    private readonly float _threshold;
-    private readonly SemanticCacheGuard _guard;
-    private readonly float _questionMargin;
-    private readonly GreyBandVerifier? _verifier;
+    private readonly ResponseCachePolicy _policy;
+    private readonly ExactResponseStore? _exact;
+    private readonly SemanticResponseStore? _semantic;
     private readonly PriceCatalog? _catalog;
     private readonly ICostSink[] _sinks;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly GovernorInstruments _instruments;
     private readonly string? _defaultModelId;
-    private readonly ISemanticCacheReplicator? _replicator;
-    private readonly IDisposable? _subscription;
     private readonly GovernanceServices _services;
 
     /// <summary>Initializes a new caching client.</summary>
@@ -78,48 +66,15 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
     {
         _options = (options ?? new ResponseCacheOptions()).Clone();
         OptionsValidation.ThrowIfInvalid(new ResponseCacheOptionsValidator(), _options);
-        _distributed = distributedCache;
-        _memory = distributedCache is null ? memoryCache : null;
-        if (_distributed is null && _memory is null)
-        {
-            _ownedMemory = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.ExactCacheSizeLimitBytes, CompactionPercentage = 0.1 });
-            _memory = _ownedMemory;
-        }
-
-        _time = timeProvider ?? TimeProvider.System;
         _catalog = catalog;
         _sinks = sinks?.ToArray() ?? [];
         _logger = logger ?? NullLogger.Instance;
         _instruments = GovernorInstruments.For(meterFactory);
-        _services = new GovernanceServices(catalog, time: _time, sinks: _sinks);
-
-        // A remote embedder is metered and priced (its cost is the cache's own, counted against what it saves); a local one
-        // declares a zero price and is called directly.
-        var embedder = embeddingGenerator ?? new HashingEmbeddingGenerator();
-        _hashing = embedder as HashingEmbeddingGenerator;
-        _embedder = MeteredEmbeddingGenerator.IsFree(embedder)
-            ? embedder
-            : new MeteredEmbeddingGenerator(embedder, _services.Catalog, _services.Tokens, _logger, _instruments);
-        var defaults = SemanticCacheDefaults.For(_embedder);
-        _threshold = _options.SimilarityThreshold ?? defaults.SimilarityThreshold;
-        _guard = _options.Guard ?? defaults.Guard;
-        _questionMargin = _options.QuestionMargin ?? defaults.QuestionMargin;
-        if (_options.EnableSemantic)
-        {
-            var dims = _hashing?.Dimensions ?? _embedder.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions ?? 0;
-            _index = dims > 0 ? CreateIndex(dims) : null;
-        }
-
-        _verifier = _options.EnableSemantic && _options.Verifier is { } verifier
-            ? new GreyBandVerifier(verifier, _options.VerifierModelId, _services, _logger, _instruments)
-            : null;
-        _memo = new EmbeddingMemo(_options.EmbeddingMemoCapacity);
+        _services = new GovernanceServices(catalog, time: timeProvider ?? TimeProvider.System, sinks: _sinks);
+        _policy = new ResponseCachePolicy(_options.MaxTemperature);
+        _exact = _options.EnableExact ? new ExactResponseStore(distributedCache, memoryCache, _options, _logger) : null;
+        _semantic = _options.EnableSemantic ? new SemanticResponseStore(_options, embeddingGenerator, _services, _logger, _instruments, replicator) : null;
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
-        if (_options.EnableSemantic && replicator is not null)
-        {
-            _replicator = replicator;
-            _subscription = replicator.Subscribe(AddReplicated);
-        }
     }
 
     /// <inheritdoc />
@@ -166,8 +121,8 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
     {
         if (disposing)
         {
-            _ownedMemory?.Dispose();
-            _subscription?.Dispose();
+            _exact?.Dispose();
+            _semantic?.Dispose();
         }
 
         base.Dispose(disposing);
@@ -188,108 +143,40 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
         return lookup;
     }
 
+    // The exact store first (the same canonical request), then the semantic store (a similar last user turn).
     private async ValueTask<Lookup> FindAsync(IList<ChatMessage> messages, ChatOptions? options, GovernanceContext context, CancellationToken cancellationToken)
     {
-        if (Bypass(options))
+        if (_policy.Bypass(options))
         {
             return default;
         }
 
         var model = options?.ModelId ?? context.RequestedModelId ?? _defaultModelId;
         var lookup = new Lookup { Storable = true, Model = model, Context = context };
-        if (_options.EnableExact)
+        if (_exact is not null)
         {
-            (ChatResponse Response, decimal Cost)? exact = null;
-            var writer = CanonicalRequest.Rent();
-            try
+            var probe = await _exact.FindAsync(context.Scope, model, messages, options, cancellationToken).ConfigureAwait(false);
+            lookup.ExactCacheKey = probe.CacheKey;
+            lookup.ExactKey = probe.Key;
+            Count(probe.Found is not null ? "hit" : "miss", "exact");
+            if (probe.Found is { } exact)
             {
-                writer.WriteExact(context.Scope, model, messages, options);
-                lookup.ExactCacheKey = string.Create(CultureInfo.InvariantCulture, $"{KeyPrefix}{writer.Hash():x32}");
-                if (_memory is not null)
-                {
-                    // In-process store: compare the full canonical request in place; copy it only when it must be stored.
-                    if (_memory.TryGetValue(lookup.ExactCacheKey, out var value) && value is ExactEntry entry && entry.Key.AsSpan().SequenceEqual(writer.Written))
-                    {
-                        exact = (entry.Response, entry.Cost);
-                    }
-                    else
-                    {
-                        lookup.ExactKey = writer.Written.ToArray();
-                    }
-                }
-                else
-                {
-                    lookup.ExactKey = writer.Written.ToArray();
-                }
-            }
-            finally
-            {
-                CanonicalRequest.Return(writer);
-            }
-
-            if (_distributed is not null)
-            {
-                var bytes = await _distributed.GetAsync(lookup.ExactCacheKey, cancellationToken).ConfigureAwait(false);
-                exact = bytes is null ? null : CachedResponses.Deserialize(bytes, lookup.ExactKey);
-            }
-
-            Count(exact is not null ? "hit" : "miss", "exact");
-            if (exact is not null)
-            {
-                lookup.Hit = new Hit(CacheStatus.Exact, 1.0, exact.Value.Response, exact.Value.Cost);
+                lookup.Hit = new Hit(CacheStatus.Exact, 1.0, exact.Response, exact.Cost);
                 return lookup;
             }
         }
 
-        if (_options.EnableSemantic && LastUserTurn(messages) is var lastUser and >= 0 && messages[lastUser].Text is { Length: > 0 } text)
+        if (_semantic is not null && ResponseCachePolicy.Question(messages) is var question and >= 0 && messages[question].Text is { Length: > 0 } text)
         {
-            var writer = CanonicalRequest.Rent();
-            try
-            {
-                writer.WritePartition(context.Scope, model, messages, lastUser, options, _options.SemanticHistoryDepth);
-                lookup.Partition = string.Create(CultureInfo.InvariantCulture, $"{writer.Hash():x32}");
-            }
-            finally
-            {
-                CanonicalRequest.Return(writer);
-            }
-
+            var probe = await _semantic.FindAsync(context.Scope, model, messages, question, text, options, cancellationToken).ConfigureAwait(false);
+            lookup.Partition = probe.Partition;
             lookup.Text = text;
-            lookup.Vector = await EmbedAsync(text, cancellationToken).ConfigureAwait(false);
-            var index = Volatile.Read(ref _index) ?? EnsureIndex(lookup.Vector.Length);
-            var matches = new VectorMatch<SemanticEntry>[_options.SemanticCandidates];
-            // With a verifier, candidates up to GreyBand under the threshold are found too; the best one the guard accepts is
-            // sent to the verifier (one call per lookup at most).
-            var floor = _verifier is null ? _threshold : Math.Max(0f, _threshold - _options.GreyBand);
-            var found = index.Search(lookup.Partition, lookup.Vector, matches, floor);
-            var verified = false;
-            for (var i = 0; i < found; i++)
+            lookup.Vector = probe.Vector;
+            if (probe.Found is { } match)
             {
-                var entry = matches[i].Payload;
-                var clears = SemanticCacheGuard.ClearsThreshold(matches[i].Score, _threshold, _questionMargin, text, entry.Text);
-                if (!clears && (_verifier is null || verified ||
-                    !SemanticCacheGuard.ClearsThreshold(matches[i].Score + _options.GreyBand, _threshold, _questionMargin, text, entry.Text)))
-                {
-                    continue;
-                }
-
-                if (_guard.Accepts(text, entry.Text, out var reason))
-                {
-                    if (!clears)
-                    {
-                        verified = true;
-                        if (!await _verifier!.SameAsync(text, entry.Text, matches[i].Score, cancellationToken).ConfigureAwait(false))
-                        {
-                            continue;
-                        }
-                    }
-
-                    Count("hit", "semantic");
-                    lookup.Hit = new Hit(CacheStatus.Semantic, matches[i].Score, entry.Response, entry.Cost);
-                    return lookup;
-                }
-
-                CachingLog.Rejected(_logger, matches[i].Score, reason!);
+                Count("hit", "semantic");
+                lookup.Hit = new Hit(CacheStatus.Semantic, match.Similarity, match.Response, match.Cost);
+                return lookup;
             }
 
             Count("miss", "semantic");
@@ -302,29 +189,9 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
         ? "cache:exact"
         : string.Create(CultureInfo.InvariantCulture, $"cache:semantic:{hit.Similarity:0.000}");
 
-    private bool Bypass(ChatOptions? options) =>
-        options is not null &&
-        (options.ConversationId is not null ||
-         options.Temperature > _options.MaxTemperature ||
-         (options.AdditionalProperties?.TryGetValue(ResponseCacheOptions.BypassKey, out var bypass) == true && bypass is true or "true" or "True"));
-
-    private static int LastUserTurn(IList<ChatMessage> messages)
-    {
-        for (var i = messages.Count - 1; i >= 0; i--)
-        {
-            if (messages[i].Role == ChatRole.User)
-            {
-                return i == messages.Count - 1 ? i : -1; // the question must be the last message
-            }
-        }
-
-        return -1;
-    }
-
     private async ValueTask StoreAsync(Lookup lookup, ChatResponse response, decimal cost, CancellationToken cancellationToken)
     {
-        // A refusal's fallback reply (budget exhausted, cache-only) is not an answer: storing it would keep serving it after the budget resets.
-        if (!lookup.Storable || lookup.Context?.Refusal is not null || !CachedResponses.IsStorable(response))
+        if (!lookup.Storable || !ResponseCachePolicy.MayStore(lookup.Context, response))
         {
             return;
         }
@@ -332,67 +199,13 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
         var copy = CachedResponses.Copy(response, zeroUsage: false);
         if (lookup.ExactCacheKey is not null)
         {
-            if (_memory is not null)
-            {
-                var size = lookup.ExactKey!.Length + (2L * copy.Text.Length) + 256;
-                _memory.Set(lookup.ExactCacheKey, new ExactEntry(lookup.ExactKey, copy, cost),
-                    new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = _options.ExactTimeToLive, Size = size });
-            }
-            else
-            {
-                try
-                {
-                    await _distributed!.SetAsync(lookup.ExactCacheKey, CachedResponses.Serialize(lookup.ExactKey, cost, copy),
-                        new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = _options.ExactTimeToLive }, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    CachingLog.StoreFailed(_logger, ex);
-                }
-            }
+            await _exact!.StoreAsync(lookup.ExactCacheKey, lookup.ExactKey!, copy, cost, cancellationToken).ConfigureAwait(false);
         }
 
         if (lookup.Partition is not null && lookup.Vector is not null)
         {
-            (Volatile.Read(ref _index) ?? EnsureIndex(lookup.Vector.Length)).Add(lookup.Partition, lookup.Vector, new SemanticEntry(lookup.Text!, copy, cost));
-            if (_replicator is not null)
-            {
-                try
-                {
-                    await _replicator.PublishAsync(new SemanticCacheEntry
-                    {
-                        Partition = lookup.Partition,
-                        Text = lookup.Text!,
-                        Vector = lookup.Vector,
-                        Response = copy,
-                        Cost = cost,
-                        ExpiresAt = _time.GetUtcNow() + _options.SemanticTimeToLive,
-                    }, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    CachingLog.PublishFailed(_logger, ex);
-                }
-            }
+            await _semantic!.StoreAsync(lookup.Partition, lookup.Text!, lookup.Vector, copy, cost, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    // Entries other instances stored: added to this process's index with their original expiry, so lookups stay in-process.
-    private void AddReplicated(SemanticCacheEntry entry)
-    {
-        if (entry.ExpiresAt <= _time.GetUtcNow() || entry.Vector.Length == 0)
-        {
-            return;
-        }
-
-        var index = Volatile.Read(ref _index) ?? EnsureIndex(entry.Vector.Length);
-        if (index.Dimensions != entry.Vector.Length)
-        {
-            CachingLog.ReplicatedDimensionMismatch(_logger, entry.Vector.Length, index.Dimensions);
-            return;
-        }
-
-        index.Add(entry.Partition, entry.Vector.Span, new SemanticEntry(entry.Text, entry.Response, entry.Cost), entry.ExpiresAt);
     }
 
     private decimal CostOf(MeteredSince metered, UsageDetails? usage, string? model)
@@ -440,48 +253,6 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
             _instruments.CacheLookups.Add(1, new KeyValuePair<string, object?>("token_governor.cache.kind", kind), new KeyValuePair<string, object?>("token_governor.cache.result", result));
         }
     }
-
-    private async ValueTask<float[]> EmbedAsync(string text, CancellationToken cancellationToken)
-    {
-        if (_memo.TryGet(text, out var vector))
-        {
-            return vector;
-        }
-
-        if (_hashing is not null)
-        {
-            vector = new float[_hashing.Dimensions];
-            _hashing.Embed(text, vector);
-        }
-        else
-        {
-            vector = (await _embedder.GenerateVectorAsync(text, cancellationToken: cancellationToken).ConfigureAwait(false)).ToArray();
-        }
-
-        _memo.Add(text, vector);
-        return vector;
-    }
-
-    private VectorIndex<SemanticEntry> CreateIndex(int dims) => new(new VectorIndexOptions
-    {
-        Dimensions = dims,
-        Quantize = _options.QuantizeSemanticIndex,
-        TimeToLive = _options.SemanticTimeToLive,
-        MemoryCapBytes = _options.SemanticIndexMemoryCapBytes,
-    }, _time);
-
-    // For embedders that do not declare their dimension: the index is created on the first embedding.
-    private VectorIndex<SemanticEntry> EnsureIndex(int dims)
-    {
-        lock (_memo)
-        {
-            return _index ??= CreateIndex(dims);
-        }
-    }
-
-    private sealed record ExactEntry(byte[] Key, ChatResponse Response, decimal Cost);
-
-    internal sealed record SemanticEntry(string Text, ChatResponse Response, decimal Cost);
 
     internal readonly record struct Hit(CacheStatus Status, double Similarity, ChatResponse Response, decimal Cost);
 
