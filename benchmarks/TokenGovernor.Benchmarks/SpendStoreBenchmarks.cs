@@ -36,7 +36,7 @@ public class SpendStoreBenchmarks
                 ProviderCalls = 1,
                 BudgetReserved = 0.0012m,
                 BudgetSettled = 0.0002655m,
-                BudgetUtilisation = 0.31,
+                BudgetUtilization = 0.31,
             };
         }
 

@@ -83,7 +83,7 @@ app.MapGet("/spend", (string? tenant, Governor governor, InMemoryCostAggregator 
             u.Key,
             spentUsd = u.SpentCost,
             limitUsd = u.Policy.CostLimit,
-            u.Utilisation,
+            u.Utilization,
             resetsAt = u.WindowResetsAt,
         }),
     });

@@ -72,7 +72,7 @@ public sealed partial class StoreReportRenderingTests : IDisposable
                 Scope = new GovernanceScope { Tenant = i % 3 == 2 ? "globex" : "acme", Feature = i % 2 == 0 ? "support-bot" : "coding-agent" },
                 ModelId = i % 2 == 0 ? "gpt-4o-mini" : "o4-mini",
                 Cost = new CostBreakdown(0.25m, 0, 0, 0.25m, 0),
-                BudgetUtilisation = i / 24.0 * 1.1,
+                BudgetUtilization = i / 24.0 * 1.1,
                 Degradations = i >= 18 ? ["cap-output"] : [],
                 Routing = i < 4 ? new RoutingDecision("gpt-4o", "Small", "gpt-4o-mini", 0.2, ["short"], 0, 1m) : null,
             });
@@ -89,7 +89,7 @@ public sealed partial class StoreReportRenderingTests : IDisposable
         {
             Timestamp = start.AddHours(8).AddMinutes(1),
             Scope = new GovernanceScope { Tenant = "acme", Feature = "support-bot" },
-            BudgetUtilisation = 1.0,
+            BudgetUtilization = 1.0,
             Refusal = "budget-exhausted",
             Degradations = ["cap-output", "budget-exhausted"],
         });

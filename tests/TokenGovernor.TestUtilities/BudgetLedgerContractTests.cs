@@ -417,12 +417,12 @@ public abstract class BudgetLedgerContractTests
         Assert.Throws<ArgumentException>(() => CreateLedger([Tenant(1m), Tenant(2m)]));
 
     [SkippableFact]
-    public async Task GetUtilisation_TightestBudget_IsReported()
+    public async Task GetUtilization_TightestBudget_IsReported()
     {
         var ledger = CreateLedger([Tenant(10m), new BudgetPolicy("feature") { Level = ScopeLevel.Feature, CostLimit = 1m }]);
         await ledger.ReserveAsync(s_acme, 0.75m, 0);
 
-        Assert.Equal(0.75, ledger.GetUtilisation(s_acme), 6);
+        Assert.Equal(0.75, ledger.GetUtilization(s_acme), 6);
     }
 
     protected static async Task Spend(IBudgetLedger ledger, decimal amount, GovernanceScope? scope = null)

@@ -27,7 +27,7 @@ public abstract class SpendStoreContractTests
         CostAvoided = avoided,
         BudgetReserved = cost * 2,
         BudgetSettled = cost,
-        BudgetUtilisation = 0.25,
+        BudgetUtilization = 0.25,
         Routing = new RoutingDecision("gpt-4o", "Small", model, 0.31, ["short", "no-code"], 1, cost * 10),
         Degradations = ["cap-output", "reasoning-off"],
     };
@@ -144,7 +144,7 @@ public abstract class SpendStoreContractTests
         Assert.Equal(expected.CostAvoided, actual.CostAvoided);
         Assert.Equal(expected.BudgetReserved, actual.BudgetReserved);
         Assert.Equal(expected.BudgetSettled, actual.BudgetSettled);
-        Assert.Equal(expected.BudgetUtilisation, actual.BudgetUtilisation);
+        Assert.Equal(expected.BudgetUtilization, actual.BudgetUtilization);
         Assert.Equal(expected.Routing!.Tier, actual.Routing!.Tier);
         Assert.Equal(expected.Routing.Reasons, actual.Routing.Reasons);
         Assert.Equal(expected.Routing.TopTierCost, actual.Routing.TopTierCost);

@@ -197,7 +197,7 @@ internal sealed class ReplaySetup : IDisposable
             var step = s["Step"] ?? throw new FormatException($"Configuration key '{s.Path}:Step' is missing; use prefer-cheaper-model, cap-output, reasoning-off or refuse.");
             var at = double.TryParse(s["At"], NumberStyles.Float, CultureInfo.InvariantCulture, out var a) && a is >= 0 and <= 1
                 ? a
-                : throw new FormatException($"Configuration key '{s.Path}:At' must be a budget utilisation between 0 and 1.");
+                : throw new FormatException($"Configuration key '{s.Path}:At' must be a budget utilization between 0 and 1.");
             BudgetDegradationStep built = step switch
             {
                 "prefer-cheaper-model" => CheaperModels(s, new BudgetDegradationSteps.PreferCheaperModelStep(at)),

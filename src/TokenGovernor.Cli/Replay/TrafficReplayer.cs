@@ -75,7 +75,7 @@ internal static class TrafficReplayer
 
             if (setup.SemanticCache)
             {
-                p.UseSemanticCache(setup.Cache, setup.CacheEmbedder);
+                p.UseSemanticCache(setup.CacheEmbedder, setup.Cache);
             }
             else if (setup.ResponseCache)
             {

@@ -282,8 +282,8 @@ public sealed class RedisBudgetLedger : IBudgetLedger
 
     /// <inheritdoc />
     /// <remarks>Answered from the counters as last seen in Redis's replies when they are younger than
-    /// <see cref="RedisBudgetLedgerOptions.UtilisationCacheDuration"/>; otherwise one read.</remarks>
-    public double GetUtilisation(GovernanceScope scope)
+    /// <see cref="RedisBudgetLedgerOptions.UtilizationCacheDuration"/>; otherwise one read.</remarks>
+    public double GetUtilization(GovernanceScope scope)
     {
         ArgumentNullException.ThrowIfNull(scope);
         var counters = Applicable(scope);
@@ -297,15 +297,15 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         foreach (var c in counters)
         {
             if (!_seen.TryGetValue(c.Id, out var seen) || seen.Window != c.Info.Window(now).Id ||
-                now.UtcTicks - seen.AtTicks >= _options.UtilisationCacheDuration.Ticks)
+                now.UtcTicks - seen.AtTicks >= _options.UtilizationCacheDuration.Ticks)
             {
                 var usage = ReadCounters(counters, now);
                 return usage is null
-                    ? Math.Max(StaleUtilisation(counters), _local?.GetUtilisation(scope) ?? 0)
-                    : usage.Max(u => u.Utilisation);
+                    ? Math.Max(StaleUtilization(counters), _local?.GetUtilization(scope) ?? 0)
+                    : usage.Max(u => u.Utilization);
             }
 
-            max = Math.Max(max, c.Info.Utilisation(seen.State));
+            max = Math.Max(max, c.Info.Utilization(seen.State));
         }
 
         return max;
@@ -399,7 +399,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
                     _seen[counters[i].Id] = new RedisSeenCounter(windows[i].Id, granted.Counters[i], now.UtcTicks);
                 }
 
-                return BudgetReservationResult.Granted(new BudgetReservation(granted.Id, cost, tokens), granted.Utilisation);
+                return BudgetReservationResult.Granted(new BudgetReservation(granted.Id, cost, tokens), granted.Utilization);
             case RedisReserveReply.Denied denied:
                 var c = counters[denied.CounterIndex];
                 var isTokens = denied.IsTokenLimit;
@@ -413,7 +413,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
                     Reserved = isTokens ? denied.Reserved : RedisLedgerPolicy.FromUnits(denied.Reserved),
                     Requested = isTokens ? tokens : cost,
                     WindowResetsAt = windows[denied.CounterIndex].ResetsAt(now),
-                }, denied.Utilisation);
+                }, denied.Utilization);
             default:
                 // Abandoned before it ran, which only an attempt this instance had already given up on can be: refuse, as for an
                 // unreachable ledger, without marking Redis down (it answered).
@@ -458,7 +458,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         RedisCounterState[] states;
         try
         {
-            // The interface's read is synchronous; it is bounded by the operation timeout and cached for UtilisationCacheDuration.
+            // The interface's read is synchronous; it is bounded by the operation timeout and cached for UtilizationCacheDuration.
             // The task captures no synchronization context, so blocking on it cannot deadlock a UI or test context.
             states = _scripts.ReadAsync(counters, windows, now, CancellationToken.None).GetAwaiter().GetResult();
             Succeeded();
@@ -494,14 +494,14 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         return list.Count > 0 ? list : null;
     }
 
-    private double StaleUtilisation(RedisCounter[] counters)
+    private double StaleUtilization(RedisCounter[] counters)
     {
         var max = 0.0;
         foreach (var c in counters)
         {
             if (_seen.TryGetValue(c.Id, out var seen))
             {
-                max = Math.Max(max, c.Info.Utilisation(seen.State));
+                max = Math.Max(max, c.Info.Utilization(seen.State));
             }
         }
 
@@ -542,7 +542,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         return windows;
     }
 
-    // The refusal when Redis cannot decide: named after the call's first counter, at full utilisation, saying what failed and what to change.
+    // The refusal when Redis cannot decide: named after the call's first counter, at full utilization, saying what failed and what to change.
     private BudgetReservationResult LedgerUnavailable(RedisCounter[] counters) =>
         BudgetReservationResult.Denied(new BudgetDenial
         {

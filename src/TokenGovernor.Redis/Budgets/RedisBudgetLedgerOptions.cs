@@ -51,10 +51,10 @@ public sealed class RedisBudgetLedgerOptions
     public int TimeoutsBeforeBreaking { get; set; } = 5;
 
     /// <summary>
-    /// Gets or sets how long a counter's utilisation, as last seen in a reply from Redis, answers <see cref="IBudgetLedger.GetUtilisation"/>
+    /// Gets or sets how long a counter's utilization, as last seen in a reply from Redis, answers <see cref="IBudgetLedger.GetUtilization"/>
     /// (which steers the degradation ladder and routing) before it is read again. Admission itself always happens in Redis.
     /// </summary>
-    public TimeSpan UtilisationCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan UtilizationCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets or sets how many settles and fail-open charges may wait for Redis to come back; beyond it the oldest are
     /// dropped (logged and counted).</summary>

@@ -42,7 +42,7 @@ internal sealed class RedisFailOpenLedger
 
         var id = local.Reservation.Id | LocalFlag;
         _open[id] = counters;
-        return BudgetReservationResult.Granted(local.Reservation with { Id = id }, local.Utilisation);
+        return BudgetReservationResult.Granted(local.Reservation with { Id = id }, local.Utilization);
     }
 
     /// <summary>Settles locally. Returns null when the reservation was not open; else what was left unused and the counters to charge in Redis.</summary>
@@ -61,7 +61,7 @@ internal sealed class RedisFailOpenLedger
         _open.TryRemove(reservation.Id, out _) &&
         await _ledger.ReleaseAsync(reservation with { Id = reservation.Id & ~LocalFlag }, cancellationToken).ConfigureAwait(false);
 
-    public double GetUtilisation(GovernanceScope scope) => _ledger.GetUtilisation(scope);
+    public double GetUtilization(GovernanceScope scope) => _ledger.GetUtilization(scope);
 
     public IReadOnlyList<BudgetUsage> GetUsage(GovernanceScope scope) => _ledger.GetUsage(scope);
 }

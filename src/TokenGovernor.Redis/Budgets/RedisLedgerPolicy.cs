@@ -54,17 +54,17 @@ internal sealed class RedisLedgerPolicy
         return fresh;
     }
 
-    public double Utilisation(RedisCounterState c)
+    public double Utilization(RedisCounterState c)
     {
         var u = 0.0;
         if (CostLimitUnits >= 0)
         {
-            u = BudgetMath.Utilisation(c.Spent + c.Reserved, CostLimitUnits);
+            u = BudgetMath.Utilization(c.Spent + c.Reserved, CostLimitUnits);
         }
 
         if (TokenLimit >= 0)
         {
-            u = Math.Max(u, BudgetMath.Utilisation(c.SpentTokens + c.ReservedTokens, TokenLimit));
+            u = Math.Max(u, BudgetMath.Utilization(c.SpentTokens + c.ReservedTokens, TokenLimit));
         }
 
         return u;
@@ -84,7 +84,7 @@ internal sealed class RedisLedgerPolicy
             ReservedCost = FromUnits(c.Reserved),
             SpentTokens = c.SpentTokens,
             ReservedTokens = c.ReservedTokens,
-            Utilisation = Utilisation(c),
+            Utilization = Utilization(c),
             Overspend = Policy.CostLimit is { } limit && spent > limit ? spent - limit : 0,
         };
     }

@@ -81,10 +81,10 @@ internal sealed class RedisLedgerScriptClient
             case 2:
                 return new RedisReserveReply.Abandoned();
             case 0:
-                // {0, counter index, isTokens, spent, reserved, utilisation, reclaimed}
+                // {0, counter index, isTokens, spent, reserved, utilization, reclaimed}
                 return new RedisReserveReply.Denied((int)(long)reply[1], (long)reply[2] == 1, (long)reply[3], (long)reply[4], ParseDouble(reply[5]), (long)reply[6]);
             default:
-                // {1, id, utilisation, reclaimed, state per counter}
+                // {1, id, utilization, reclaimed, state per counter}
                 var states = new RedisCounterState[counters.Length];
                 for (var i = 0; i < states.Length; i++)
                 {

@@ -129,8 +129,8 @@ internal static class RedisLedgerScripts
     /// <summary>
     /// Reserve. KEYS: seq, leases. ARGV: prefix, now ms, cost units, tokens, lease expiry ms, retention ms, sweep batch, n; then
     /// per counter: policy, key, window id, ttl ms, cost limit (-1 none), token limit (-1 none), strict (1/0), bucket (-1 calendar);
-    /// then the caller's request token. Returns granted {1, id, utilisation, reclaimed, (spent, spentTokens, reserved,
-    /// reservedTokens) per counter}, denied {0, counter index, isTokens, spent, reserved, utilisation, reclaimed}, or {2} when the
+    /// then the caller's request token. Returns granted {1, id, utilization, reclaimed, (spent, spentTokens, reserved,
+    /// reservedTokens) per counter}, denied {0, counter index, isTokens, spent, reserved, utilization, reclaimed}, or {2} when the
     /// request was abandoned (see <see cref="Abandon"/>) before it ran.
     /// </summary>
     /// <remarks>A grant maps the request token to the reservation id (<c>{p}:q:&lt;token&gt;</c>, for the lease), so a caller
@@ -142,7 +142,7 @@ internal static class RedisLedgerScripts
           if release(KEYS[2], id, 'x', ARGV[6]) ~= nil then reclaimed = reclaimed + 1 end
         end
         local n, W = tonumber(ARGV[8]), 8
-        local utilisation = 0
+        local utilization = 0
         local state = {}
         for i = 0, n - 1 do
           local o = 8 + i * W
@@ -151,15 +151,15 @@ internal static class RedisLedgerScripts
           local sc, st = spent(skey(p, k, w), b)
           local rc, rt = held(p, k)
           if cl >= 0 then
-            utilisation = math.max(utilisation, util(sc + rc, cl))
+            utilization = math.max(utilization, util(sc + rc, cl))
             if (strict and sc + rc + cost > cl) or ((not strict) and sc + rc >= cl) then
-              return {0, i, 0, fmt(sc), fmt(rc), tostring(utilisation), reclaimed}
+              return {0, i, 0, fmt(sc), fmt(rc), tostring(utilization), reclaimed}
             end
           end
           if tl >= 0 then
-            utilisation = math.max(utilisation, util(st + rt, tl))
+            utilization = math.max(utilization, util(st + rt, tl))
             if (strict and st + rt + tokens > tl) or ((not strict) and st + rt >= tl) then
-              return {0, i, 1, fmt(st), fmt(rt), tostring(utilisation), reclaimed}
+              return {0, i, 1, fmt(st), fmt(rt), tostring(utilization), reclaimed}
             end
           end
           state[i] = {sc, st, rc, rt}
@@ -168,7 +168,7 @@ internal static class RedisLedgerScripts
         if not redis.call('SET', P .. ':q:' .. ARGV[9 + n * W], id, 'NX', 'PX', tonumber(ARGV[5]) - now) then return {2} end
         local r = P .. ':r:' .. id
         local fields = {'st', 'o', 'c', ARGV[3], 't', ARGV[4], 'n', n}
-        local out = {1, id, tostring(utilisation), reclaimed}
+        local out = {1, id, tostring(utilization), reclaimed}
         for i = 0, n - 1 do
           local o = 8 + i * W
           fields[#fields + 1] = 'p' .. i

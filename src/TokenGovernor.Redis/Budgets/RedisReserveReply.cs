@@ -5,10 +5,10 @@ namespace TokenGovernor.Redis;
 internal abstract record RedisReserveReply(long Reclaimed)
 {
     /// <summary>Admitted against every counter: the reservation id and each counter's state before this hold was added, plus the hold.</summary>
-    public sealed record Granted(long Id, double Utilisation, long Reclaimed, RedisCounterState[] Counters) : RedisReserveReply(Reclaimed);
+    public sealed record Granted(long Id, double Utilization, long Reclaimed, RedisCounterState[] Counters) : RedisReserveReply(Reclaimed);
 
     /// <summary>Refused by the counter at <paramref name="CounterIndex"/>: its spent and held amounts (tokens when <paramref name="IsTokenLimit"/>).</summary>
-    public sealed record Denied(int CounterIndex, bool IsTokenLimit, long Spent, long Reserved, double Utilisation, long Reclaimed) : RedisReserveReply(Reclaimed);
+    public sealed record Denied(int CounterIndex, bool IsTokenLimit, long Spent, long Reserved, double Utilization, long Reclaimed) : RedisReserveReply(Reclaimed);
 
     /// <summary>The request token was abandoned (by this instance, after it gave up waiting) before the script ran.</summary>
     public sealed record Abandoned() : RedisReserveReply(0);

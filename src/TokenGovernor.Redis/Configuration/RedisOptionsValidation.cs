@@ -16,7 +16,7 @@ internal static class RedisOptionsValidation
         Check(options.ReservationLease, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7), "RedisBudgetLedgerOptions.ReservationLease", "make it longer than your slowest call");
         Check(options.OperationTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), "RedisBudgetLedgerOptions.OperationTimeout", "a few hundred milliseconds suits a Redis in the same region");
         Check(options.RetryInterval, TimeSpan.Zero, TimeSpan.FromHours(1), "RedisBudgetLedgerOptions.RetryInterval", "use a few seconds");
-        Check(options.UtilisationCacheDuration, TimeSpan.Zero, TimeSpan.FromMinutes(10), "RedisBudgetLedgerOptions.UtilisationCacheDuration", "use about a second");
+        Check(options.UtilizationCacheDuration, TimeSpan.Zero, TimeSpan.FromMinutes(10), "RedisBudgetLedgerOptions.UtilizationCacheDuration", "use about a second");
         Check(options.ClosedReservationRetention, TimeSpan.FromSeconds(1), TimeSpan.FromDays(30), "RedisBudgetLedgerOptions.ClosedReservationRetention", "use an hour or more");
         if (!Enum.IsDefined(options.FailurePolicy))
         {

@@ -165,7 +165,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
         new(Finish(reservation.Id, 0, 0, settle: false) is not null);
 
     /// <inheritdoc />
-    public double GetUtilisation(GovernanceScope scope)
+    public double GetUtilization(GovernanceScope scope)
     {
         ArgumentNullException.ThrowIfNull(scope);
         var max = 0.0;
@@ -177,7 +177,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             {
                 if (info.Policy.KeyFor(scope) is { } key)
                 {
-                    max = Math.Max(max, Load(info, key, now).Utilisation(0, 0));
+                    max = Math.Max(max, Load(info, key, now).Utilization(0, 0));
                 }
             }
         }
@@ -235,7 +235,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             using var tx = _db.BeginTransaction();
             MaybeSweep(now, tx);
             var views = new List<Budget>(_policies.Length);
-            var utilisation = 0.0;
+            var utilization = 0.0;
             BudgetDenial? denial = null;
             foreach (var info in _policies)
             {
@@ -246,13 +246,13 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
 
                 var budget = Load(info, key, now, tx);
                 views.Add(budget);
-                denial ??= budget.Admit(cost, tokens, now, ref utilisation);
+                denial ??= budget.Admit(cost, tokens, now, ref utilization);
             }
 
             if (denial is not null)
             {
                 tx.Commit(); // keeps what the sweep reclaimed
-                return BudgetReservationResult.Denied(denial, utilisation);
+                return BudgetReservationResult.Denied(denial, utilization);
             }
 
             _insertReservation.Transaction = tx;
@@ -271,7 +271,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             }
 
             tx.Commit();
-            return BudgetReservationResult.Granted(new BudgetReservation(id, cost, tokens), utilisation);
+            return BudgetReservationResult.Granted(new BudgetReservation(id, cost, tokens), utilization);
         }
     }
 
@@ -672,31 +672,31 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
 
         public int Fired { get; set; }
 
-        public double Utilisation(decimal extraCost, long extraTokens)
+        public double Utilization(decimal extraCost, long extraTokens)
         {
             var policy = Info.Policy;
             var u = 0.0;
             if (policy.CostLimit is { } costLimit)
             {
-                u = BudgetMath.Utilisation((double)(Spent + Reserved + extraCost), (double)costLimit);
+                u = BudgetMath.Utilization((double)(Spent + Reserved + extraCost), (double)costLimit);
             }
 
             if (policy.TokenLimit is { } tokenLimit)
             {
-                u = Math.Max(u, BudgetMath.Utilisation(SpentTokens + ReservedTokens + extraTokens, tokenLimit));
+                u = Math.Max(u, BudgetMath.Utilization(SpentTokens + ReservedTokens + extraTokens, tokenLimit));
             }
 
             return u;
         }
 
-        public BudgetDenial? Admit(decimal cost, long tokens, DateTimeOffset now, ref double utilisation)
+        public BudgetDenial? Admit(decimal cost, long tokens, DateTimeOffset now, ref double utilization)
         {
             var policy = Info.Policy;
             var strict = policy.Mode == BudgetMode.Strict;
             if (policy.CostLimit is { } costLimit)
             {
                 var used = Spent + Reserved;
-                utilisation = Math.Max(utilisation, BudgetMath.Utilisation((double)used, (double)costLimit));
+                utilization = Math.Max(utilization, BudgetMath.Utilization((double)used, (double)costLimit));
                 if (strict ? used + cost > costLimit : used >= costLimit)
                 {
                     return Deny(isTokens: false, costLimit, Spent, Reserved, cost);
@@ -706,7 +706,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             if (policy.TokenLimit is { } tokenLimit)
             {
                 var used = SpentTokens + ReservedTokens;
-                utilisation = Math.Max(utilisation, BudgetMath.Utilisation(used, tokenLimit));
+                utilization = Math.Max(utilization, BudgetMath.Utilization(used, tokenLimit));
                 if (strict ? used + tokens > tokenLimit : used >= tokenLimit)
                 {
                     return Deny(isTokens: true, tokenLimit, SpentTokens, ReservedTokens, tokens);
@@ -753,7 +753,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             ReservedCost = Reserved,
             SpentTokens = SpentTokens,
             ReservedTokens = ReservedTokens,
-            Utilisation = Utilisation(0, 0),
+            Utilization = Utilization(0, 0),
             Overspend = Info.Policy.CostLimit is { } limit && Spent > limit ? Spent - limit : 0,
         };
 

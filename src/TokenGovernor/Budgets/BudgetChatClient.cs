@@ -6,7 +6,7 @@ namespace TokenGovernor;
 
 /// <summary>
 /// A delegating chat client that admits each call against the budgets that cover it: it applies the degradation ladder for
-/// the tightest budget's utilisation, reserves the call's worst case, sends it, then settles the real cost (read from the
+/// the tightest budget's utilization, reserves the call's worst case, sends it, then settles the real cost (read from the
 /// <see cref="CostMeteringChatClient"/> below it) or releases the reservation when nothing was billed.
 /// </summary>
 /// <remarks>
@@ -86,23 +86,23 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
     private async ValueTask<Plan> PrepareAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, GovernanceContext context, CancellationToken cancellationToken)
     {
         var scope = context.Scope;
-        var utilisation = _ledger.GetUtilisation(scope);
-        context.BudgetUtilisation = utilisation;
-        if (_instruments.BudgetUtilisation.Enabled)
+        var utilization = _ledger.GetUtilization(scope);
+        context.BudgetUtilization = utilization;
+        if (_instruments.BudgetUtilization.Enabled)
         {
-            _instruments.BudgetUtilisation.Record(utilisation);
+            _instruments.BudgetUtilization.Record(utilization);
         }
         var effective = options?.Clone() ?? new ChatOptions();
         effective.ModelId ??= context.RequestedModelId ?? _defaultModelId;
 
         var shadow = _options.Shadow;
-        if (_options.Ladder.Count > 0 && utilisation >= _options.Ladder[0].Threshold)
+        if (_options.Ladder.Count > 0 && utilization >= _options.Ladder[0].Threshold)
         {
             // In shadow mode the steps change a copy, and are recorded as what would have happened.
-            var degradation = new BudgetDegradationContext(scope, utilisation, shadow ? effective.Clone() : effective);
+            var degradation = new BudgetDegradationContext(scope, utilization, shadow ? effective.Clone() : effective);
             foreach (var step in _options.Ladder)
             {
-                if (utilisation < step.Threshold)
+                if (utilization < step.Threshold)
                 {
                     break;
                 }
@@ -122,7 +122,7 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
                     {
                         context.AddDegradation(step.Name);
                         CountStep(step.Name);
-                        BudgetLog.Degraded(_logger, utilisation, scope, step.Name);
+                        BudgetLog.Degraded(_logger, utilization, scope, step.Name);
                     }
                 }
 
@@ -251,7 +251,7 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
             var usage = plan.Denial is { IsLedgerUnavailable: true } ? [] : _ledger.GetUsage(context.Scope);
             var binding = plan.Denial is { } d
                 ? usage.FirstOrDefault(u => u.Policy == d.Policy && u.Key == d.Key)
-                : usage.OrderByDescending(u => u.Utilisation).FirstOrDefault();
+                : usage.OrderByDescending(u => u.Utilization).FirstOrDefault();
             throw new BudgetExceededException(context.Scope, binding, reason, plan.Denial);
         }
 

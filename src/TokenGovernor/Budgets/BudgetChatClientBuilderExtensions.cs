@@ -20,6 +20,13 @@ public static class BudgetChatClientBuilderExtensions
     public static ChatClientBuilder UseBudgets(this ChatClientBuilder builder, IBudgetLedger? ledger = null, Action<BudgetOptions>? configure = null) =>
         builder.UseBudgets(configure, (services, inner) => GovernanceServices.Resolve(services, inner, ledger: ledger));
 
+    /// <summary>Adds budget enforcement with the degradation ladder, on the ledger in DI (see <see cref="UseBudgets(ChatClientBuilder, IBudgetLedger, Action{BudgetOptions})"/>).</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="configure">Configures the options; they are validated here.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The configured options are invalid.</exception>
+    public static ChatClientBuilder UseBudgets(this ChatClientBuilder builder, Action<BudgetOptions> configure) => builder.UseBudgets(null, configure);
+
     internal static ChatClientBuilder UseBudgets(this ChatClientBuilder builder, Action<BudgetOptions>? configure, Func<IServiceProvider, IChatClient, GovernanceServices> resolve)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -5,18 +5,18 @@ namespace TokenGovernor;
 /// <summary>What a <see cref="BudgetDegradationStep"/> sees and may change for one call.</summary>
 public sealed class BudgetDegradationContext
 {
-    internal BudgetDegradationContext(GovernanceScope scope, double utilisation, ChatOptions options)
+    internal BudgetDegradationContext(GovernanceScope scope, double utilization, ChatOptions options)
     {
         Scope = scope;
-        Utilisation = utilisation;
+        Utilization = utilization;
         Options = options;
     }
 
     /// <summary>Gets the call's scope.</summary>
     public GovernanceScope Scope { get; }
 
-    /// <summary>Gets the utilisation of the tightest applicable budget, before this call.</summary>
-    public double Utilisation { get; }
+    /// <summary>Gets the utilization of the tightest applicable budget, before this call.</summary>
+    public double Utilization { get; }
 
     /// <summary>Gets the call's options: a private copy the step may change (model, output cap, reasoning, tools).</summary>
     public ChatOptions Options { get; }

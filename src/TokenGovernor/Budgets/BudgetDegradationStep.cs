@@ -12,7 +12,7 @@ public abstract class BudgetDegradationStep
 
     /// <summary>Initializes a new step.</summary>
     /// <param name="name">The name recorded in <see cref="GovernanceRecord.Degradations"/> when the step changes a call.</param>
-    /// <param name="threshold">The utilisation (0–1) from which the step applies.</param>
+    /// <param name="threshold">The utilization (0–1) from which the step applies.</param>
     protected BudgetDegradationStep(string name, double threshold)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -28,7 +28,7 @@ public abstract class BudgetDegradationStep
     /// <summary>Gets the step's name.</summary>
     public string Name { get; }
 
-    /// <summary>Gets the utilisation from which the step applies.</summary>
+    /// <summary>Gets the utilization from which the step applies.</summary>
     public double Threshold { get; }
 
     /// <summary>Applies the step to a call.</summary>

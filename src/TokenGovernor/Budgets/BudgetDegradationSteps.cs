@@ -18,12 +18,12 @@ public static class BudgetDegradationSteps
     ];
 
     /// <summary>Switches the request to a cheaper model of the same family (for example gpt-4o → gpt-4o-mini), only when no routing
-    /// layer owns the model: with model routing above the budgets, routing reads the ledger's utilisation and picks a cheaper
+    /// layer owns the model: with model routing above the budgets, routing reads the ledger's utilization and picks a cheaper
     /// tier itself (<see cref="RoutingOptions.PreferCheaperAt"/>), and this step is skipped.</summary>
     public sealed class PreferCheaperModelStep : BudgetDegradationStep
     {
         /// <summary>Initializes a new step with the built-in cheaper-model map.</summary>
-        /// <param name="threshold">The utilisation from which it applies.</param>
+        /// <param name="threshold">The utilization from which it applies.</param>
         public PreferCheaperModelStep(double threshold)
             : base("prefer-cheaper-model", threshold)
         {
@@ -66,7 +66,7 @@ public static class BudgetDegradationSteps
     }
 
     /// <summary>Caps <see cref="ChatOptions.MaxOutputTokens"/>.</summary>
-    /// <param name="threshold">The utilisation from which it applies.</param>
+    /// <param name="threshold">The utilization from which it applies.</param>
     /// <param name="maxOutputTokens">The cap.</param>
     public sealed class CapOutputStep(double threshold, int maxOutputTokens) : BudgetDegradationStep("cap-output", threshold)
     {
@@ -88,7 +88,7 @@ public static class BudgetDegradationSteps
     }
 
     /// <summary>Turns reasoning off (<see cref="ReasoningEffort.None"/>) for models that support it.</summary>
-    /// <param name="threshold">The utilisation from which it applies.</param>
+    /// <param name="threshold">The utilization from which it applies.</param>
     public sealed class DisableReasoningStep(double threshold) : BudgetDegradationStep("reasoning-off", threshold)
     {
         /// <inheritdoc />
@@ -107,7 +107,7 @@ public static class BudgetDegradationSteps
 
     /// <summary>Refuses the call. At 95% by default as <c>cache-only</c>: the cache above the budget layer still answers hits, and
     /// misses are refused. At 100% as <c>budget-exhausted</c>.</summary>
-    /// <param name="threshold">The utilisation from which it applies.</param>
+    /// <param name="threshold">The utilization from which it applies.</param>
     /// <param name="reason">The reason recorded and reported.</param>
     public sealed class RefuseStep(double threshold, string reason) : BudgetDegradationStep(reason, threshold)
     {

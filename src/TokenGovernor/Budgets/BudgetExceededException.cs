@@ -67,6 +67,6 @@ public sealed class BudgetExceededException : InvalidOperationException
         var key = usage.Key.Length == 0 ? "global" : $"{p.Level} '{usage.Key}'";
         var resets = usage.WindowResetsAt is { } r ? FormattableString.Invariant($"; the window resets at {r:O}") : string.Empty;
         return FormattableString.Invariant(
-            $"Budget '{p.Name}' ({key}) refused the call ({reason}): spent ${usage.SpentCost} and {usage.SpentTokens} tokens, {usage.Utilisation:P0} of its {limit} {p.Window} limit{resets}.");
+            $"Budget '{p.Name}' ({key}) refused the call ({reason}): spent ${usage.SpentCost} and {usage.SpentTokens} tokens, {usage.Utilization:P0} of its {limit} {p.Window} limit{resets}.");
     }
 }

@@ -5,8 +5,8 @@ namespace TokenGovernor;
 internal static partial class BudgetLog
 {
     [LoggerMessage(EventId = 3001, EventName = "BudgetDegraded", Level = LogLevel.Information,
-        Message = "Budget utilisation {Utilisation:P0} for {Scope}: applied '{Step}'.")]
-    public static partial void Degraded(ILogger logger, double utilisation, GovernanceScope scope, string step);
+        Message = "Budget utilization {Utilization:P0} for {Scope}: applied '{Step}'.")]
+    public static partial void Degraded(ILogger logger, double utilization, GovernanceScope scope, string step);
 
     [LoggerMessage(EventId = 3002, EventName = "BudgetRefused", Level = LogLevel.Warning,
         Message = "Budget refused a call for {Scope}: {Reason}.")]

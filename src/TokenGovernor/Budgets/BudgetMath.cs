@@ -7,10 +7,10 @@ internal static class BudgetMath
 {
     /// <summary>
     /// How full a budget is: <paramref name="used"/> over <paramref name="limit"/>. A zero limit is full (1) while unused and
-    /// infinitely over once anything is used. Double arithmetic: utilisation steers the ladder and thresholds; admission
+    /// infinitely over once anything is used. Double arithmetic: utilization steers the ladder and thresholds; admission
     /// itself compares exact amounts.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Utilisation(double used, double limit) =>
+    public static double Utilization(double used, double limit) =>
         limit == 0 ? (used > 0 ? double.PositiveInfinity : 1) : used / limit;
 }

@@ -50,7 +50,7 @@ public sealed record BudgetPolicy
     /// <value>Defaults to <see cref="DayOfWeek.Monday"/>.</value>
     public DayOfWeek FirstDayOfWeek { get; init; } = DayOfWeek.Monday;
 
-    /// <summary>Gets the utilisation fractions (0–1) at which <see cref="IBudgetLedger.ThresholdCrossed"/> fires once per window.</summary>
+    /// <summary>Gets the utilization fractions (0–1) at which <see cref="IBudgetLedger.ThresholdCrossed"/> fires once per window.</summary>
     /// <value>Defaults to 0.5, 0.8 and 0.95.</value>
     public IReadOnlyList<double> SoftThresholds { get; init; } = [0.5, 0.8, 0.95];
 

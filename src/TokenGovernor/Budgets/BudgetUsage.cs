@@ -28,7 +28,7 @@ public sealed record BudgetUsage
     public long ReservedTokens { get; init; }
 
     /// <summary>Gets (spent + reserved) / limit of the tighter of the cost and token limits.</summary>
-    public double Utilisation { get; init; }
+    public double Utilization { get; init; }
 
     /// <summary>Gets how far the window's spend went past its cost limit (optimistic mode, or calls that cost more than they reserved).</summary>
     public decimal Overspend { get; init; }

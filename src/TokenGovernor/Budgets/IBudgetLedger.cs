@@ -13,7 +13,7 @@ namespace TokenGovernor;
 /// </remarks>
 public interface IBudgetLedger
 {
-    /// <summary>Raised once per window when a budget's utilisation crosses one of its policy's soft thresholds.</summary>
+    /// <summary>Raised once per window when a budget's utilization crosses one of its policy's soft thresholds.</summary>
     event EventHandler<BudgetThresholdCrossedEventArgs>? ThresholdCrossed;
 
     /// <summary>Gets the policies the ledger enforces.</summary>
@@ -43,10 +43,10 @@ public interface IBudgetLedger
     /// <returns><see langword="true"/> when this call released it; <see langword="false"/> when it was already settled, released or reclaimed.</returns>
     ValueTask<bool> ReleaseAsync(BudgetReservation reservation, CancellationToken cancellationToken = default);
 
-    /// <summary>Gets the utilisation of the tightest budget that applies to <paramref name="scope"/>: (spent + reserved) / limit, 0 when none applies.</summary>
+    /// <summary>Gets the utilization of the tightest budget that applies to <paramref name="scope"/>: (spent + reserved) / limit, 0 when none applies.</summary>
     /// <param name="scope">The call's scope.</param>
-    /// <returns>The highest utilisation among the applicable budgets (may exceed 1 after optimistic overspend).</returns>
-    double GetUtilisation(GovernanceScope scope);
+    /// <returns>The highest utilization among the applicable budgets (may exceed 1 after optimistic overspend).</returns>
+    double GetUtilization(GovernanceScope scope);
 
     /// <summary>Gets the current state of every budget that applies to <paramref name="scope"/>.</summary>
     /// <param name="scope">The scope.</param>

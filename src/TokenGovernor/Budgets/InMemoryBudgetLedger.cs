@@ -109,7 +109,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
         new(Finish(reservation, 0, 0, settle: false) is not null);
 
     /// <inheritdoc />
-    public double GetUtilisation(GovernanceScope scope)
+    public double GetUtilization(GovernanceScope scope)
     {
         ArgumentNullException.ThrowIfNull(scope);
         var now = _time.GetUtcNow();
@@ -125,7 +125,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             lock (counter)
             {
                 counter.Roll(now);
-                max = Math.Max(max, counter.Utilisation(0, 0));
+                max = Math.Max(max, counter.Utilization(0, 0));
             }
         }
 
@@ -197,7 +197,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
         counters = counters[..n];
         SortById(counters);
 
-        var utilisation = 0.0;
+        var utilization = 0.0;
         BudgetDenial? denial = null;
         for (var i = 0; i < counters.Length; i++)
         {
@@ -219,7 +219,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             {
                 var c = counters[i];
                 c.Roll(now);
-                denial = c.Admit(cost, tokens, now, ref utilisation);
+                denial = c.Admit(cost, tokens, now, ref utilization);
             }
 
             if (denial is null)
@@ -245,7 +245,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
                 slot.Generation = (slot.Generation % 0x3FFFFFFF) + 1;
                 var id = ((long)slot.Generation << SlotBits) | (uint)slotIndex;
                 Volatile.Write(ref slot.Id, id);
-                result = BudgetReservationResult.Granted(new BudgetReservation(id, cost, tokens), utilisation);
+                result = BudgetReservationResult.Granted(new BudgetReservation(id, cost, tokens), utilization);
                 return true;
             }
         }
@@ -257,7 +257,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             }
         }
 
-        result = BudgetReservationResult.Denied(denial!, utilisation);
+        result = BudgetReservationResult.Denied(denial!, utilization);
         return true;
     }
 
@@ -603,31 +603,31 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             }
         }
 
-        public double Utilisation(decimal extraCost, long extraTokens)
+        public double Utilization(decimal extraCost, long extraTokens)
         {
             var u = 0.0;
             if (!double.IsNaN(_costLimit))
             {
                 var used = (double)(_spent + Reserved + extraCost);
-                u = BudgetMath.Utilisation(used, _costLimit);
+                u = BudgetMath.Utilization(used, _costLimit);
             }
 
             if (!double.IsNaN(_tokenLimit))
             {
                 double used = _spentTokens + ReservedTokens + extraTokens;
-                u = Math.Max(u, BudgetMath.Utilisation(used, _tokenLimit));
+                u = Math.Max(u, BudgetMath.Utilization(used, _tokenLimit));
             }
 
             return u;
         }
 
-        public BudgetDenial? Admit(decimal cost, long tokens, DateTimeOffset now, ref double utilisation)
+        public BudgetDenial? Admit(decimal cost, long tokens, DateTimeOffset now, ref double utilization)
         {
             var strict = _strict;
             if (_hasCostLimit)
             {
                 var used = _spent + Reserved;
-                utilisation = Math.Max(utilisation, BudgetMath.Utilisation((double)used, _costLimit));
+                utilization = Math.Max(utilization, BudgetMath.Utilization((double)used, _costLimit));
                 if (strict ? used + cost > _costLimitExact : used >= _costLimitExact)
                 {
                     return Deny(isTokens: false, _costLimitExact, _spent, Reserved, cost, now);
@@ -637,7 +637,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             if (_hasTokenLimit)
             {
                 var used = _spentTokens + ReservedTokens;
-                utilisation = Math.Max(utilisation, BudgetMath.Utilisation(used, _tokenLimit));
+                utilization = Math.Max(utilization, BudgetMath.Utilization(used, _tokenLimit));
                 if (strict ? used + tokens > _tokenLimitExact : used >= _tokenLimitExact)
                 {
                     return Deny(isTokens: true, _tokenLimitExact, _spentTokens, ReservedTokens, tokens, now);
@@ -710,7 +710,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             ReservedCost = Reserved,
             SpentTokens = _spentTokens,
             ReservedTokens = ReservedTokens,
-            Utilisation = Utilisation(0, 0),
+            Utilization = Utilization(0, 0),
             Overspend = _hasCostLimit && _spent > _costLimitExact ? _spent - _costLimitExact : 0,
         };
 

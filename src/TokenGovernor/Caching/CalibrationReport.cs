@@ -4,4 +4,4 @@ namespace TokenGovernor;
 /// <param name="Pairs">How many labelled pairs were evaluated.</param>
 /// <param name="Thresholds">Precision, recall and F1 at each threshold, ascending.</param>
 /// <param name="Recommended">The lowest threshold whose precision reaches the target, or <see langword="null"/> when none does.</param>
-public sealed record CalibrationReport(int Pairs, IReadOnlyList<CalibrationPoint> Thresholds, double? Recommended);
+internal sealed record CalibrationReport(int Pairs, IReadOnlyList<CalibrationPoint> Thresholds, double? Recommended);

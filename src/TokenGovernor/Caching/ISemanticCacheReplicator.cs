@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 namespace TokenGovernor;
 
 /// <summary>
@@ -8,6 +9,7 @@ namespace TokenGovernor;
 /// The Redis package implements this with a Redis Stream (<c>RedisSemanticCacheReplicator</c>). Implementations must be
 /// thread-safe; a subscriber is called on the replicator's own thread and must not block.
 /// </remarks>
+[Experimental(DiagnosticIds.SemanticCacheReplication)]
 public interface ISemanticCacheReplicator
 {
     /// <summary>Publishes an entry this instance stored, for every other instance.</summary>

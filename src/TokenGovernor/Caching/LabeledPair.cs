@@ -4,4 +4,4 @@ namespace TokenGovernor;
 /// <param name="A">The text whose answer is cached.</param>
 /// <param name="B">The new request's text.</param>
 /// <param name="SameMeaning"><see langword="true"/> when serving A's answer for B is correct.</param>
-public sealed record LabeledPair(string A, string B, bool SameMeaning);
+internal sealed record LabeledPair(string A, string B, bool SameMeaning);

@@ -61,4 +61,10 @@ public static class ResponseCacheChatClientBuilderExtensions
             o.EnableSemantic = true;
             configure?.Invoke(o);
         }, embeddingGenerator);
+
+    /// <summary>Adds the exact and the semantic response cache with the embedder TokenGovernor resolves (see <see cref="UseSemanticCache(ChatClientBuilder, IEmbeddingGenerator{string, Embedding{float}}, Action{ResponseCacheOptions})"/>).</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    public static ChatClientBuilder UseSemanticCache(this ChatClientBuilder builder, Action<ResponseCacheOptions> configure) => builder.UseSemanticCache(null, configure);
 }

@@ -8,7 +8,7 @@ namespace TokenGovernor;
 /// The decision is exactly the cache's: cosine similarity of the embeddings at or above the threshold, and the
 /// <see cref="SemanticCacheGuard"/> accepting the pair; so the precision reported is the cache's precision on that data.
 /// </summary>
-public static class SemanticCacheCalibrator
+internal static class SemanticCacheCalibrator
 {
     /// <summary>Evaluates thresholds and recommends the lowest one that reaches <paramref name="targetPrecision"/>.</summary>
     /// <param name="pairs">Labelled pairs: A is the cached text, B the new request.</param>

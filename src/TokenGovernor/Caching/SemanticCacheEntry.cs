@@ -1,8 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.AI;
 
 namespace TokenGovernor;
 
 /// <summary>One semantic-cache entry as it travels between instances (see <see cref="ISemanticCacheReplicator"/>).</summary>
+[Experimental(DiagnosticIds.SemanticCacheReplication)]
 public sealed class SemanticCacheEntry
 {
     /// <summary>Gets the partition: a hash of tenant, model, options, tools, system messages and recent history. Entries only

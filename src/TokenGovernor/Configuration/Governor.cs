@@ -23,7 +23,7 @@ public sealed class Governor
         Catalog = catalog;
     }
 
-    /// <summary>Gets the budget ledger (utilisation, usage per budget, threshold events).</summary>
+    /// <summary>Gets the budget ledger (utilization, usage per budget, threshold events).</summary>
     public IBudgetLedger Budgets { get; }
 
     /// <summary>Gets the running cost totals by tenant, feature and model.</summary>

@@ -82,10 +82,12 @@ public sealed class TokenGovernorPipelineBuilder
     }
 
     /// <summary>Answers identical requests from the exact cache and similar ones from the semantic cache.</summary>
-    /// <param name="configure">Configures the options.</param>
     /// <param name="embeddingGenerator">The embedder; defaults to the one registered for TokenGovernor (<see cref="TokenGovernorServiceKeys.EmbeddingGenerator"/>; never the app's own unkeyed one), else <see cref="HashingEmbeddingGenerator"/>.</param>
+    /// <param name="configure">Configures the options.</param>
     /// <returns>This builder.</returns>
-    public TokenGovernorPipelineBuilder UseSemanticCache(Action<ResponseCacheOptions>? configure = null, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null)
+    /// <remarks>The parameters come in the order of <see cref="ResponseCacheChatClientBuilderExtensions.UseSemanticCache(ChatClientBuilder, IEmbeddingGenerator{string, Embedding{float}}, Action{ResponseCacheOptions})"/>:
+    /// the dependency first, the options last, as M.E.AI's builder extensions do.</remarks>
+    public TokenGovernorPipelineBuilder UseSemanticCache(IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null, Action<ResponseCacheOptions>? configure = null)
     {
         Cache = true;
         ConfigureCache = o =>
@@ -96,6 +98,11 @@ public sealed class TokenGovernorPipelineBuilder
         Embedder = embeddingGenerator;
         return this;
     }
+
+    /// <summary>Answers identical requests from the exact cache and similar ones from the semantic cache, with the embedder TokenGovernor resolves.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseSemanticCache(Action<ResponseCacheOptions> configure) => UseSemanticCache(null, configure);
 
     /// <summary>Routes each call to the cheapest good-enough tier (<see cref="ModelRoutingChatClient"/>), below the cache and above budgets.</summary>
     /// <param name="configure">Configures the options.</param>
@@ -108,16 +115,22 @@ public sealed class TokenGovernorPipelineBuilder
     }
 
     /// <summary>Enforces budgets with the degradation ladder (<see cref="BudgetChatClient"/>), above cost metering.</summary>
-    /// <param name="configure">Configures the options.</param>
     /// <param name="ledger">The ledger; defaults to the one registered in DI.</param>
+    /// <param name="configure">Configures the options.</param>
     /// <returns>This builder.</returns>
-    public TokenGovernorPipelineBuilder UseBudgets(Action<BudgetOptions>? configure = null, IBudgetLedger? ledger = null)
+    /// <remarks>The parameters come in the order of <see cref="BudgetChatClientBuilderExtensions.UseBudgets(ChatClientBuilder, IBudgetLedger, Action{BudgetOptions})"/>.</remarks>
+    public TokenGovernorPipelineBuilder UseBudgets(IBudgetLedger? ledger = null, Action<BudgetOptions>? configure = null)
     {
         Budgets = true;
         ConfigureBudgets = configure;
         BudgetLedger = ledger;
         return this;
     }
+
+    /// <summary>Enforces budgets with the degradation ladder, on the ledger TokenGovernor resolves.</summary>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>This builder.</returns>
+    public TokenGovernorPipelineBuilder UseBudgets(Action<BudgetOptions> configure) => UseBudgets(null, configure);
 
     /// <summary>Configures cost metering.</summary>
     /// <param name="configure">Configures the options.</param>

@@ -68,7 +68,7 @@ public static class TokenGovernorServiceCollectionExtensions
         services.TryAddSingleton<OutcomeTracker>();
         services.TryAddSingleton<RoutingSavingsTracker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, OutcomeTrackerSink>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, BudgetUtilisationGauge>(sp => new BudgetUtilisationGauge(sp.GetRequiredService<IBudgetLedger>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICostSink, BudgetUtilizationGauge>(sp => new BudgetUtilizationGauge(sp.GetRequiredService<IBudgetLedger>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>())));
         services.TryAddSingleton(sp => new Governor(
             sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<InMemoryCostAggregator>(), sp.GetRequiredService<PriceCatalog>(),
             sp.GetRequiredService<OutcomeTracker>()));

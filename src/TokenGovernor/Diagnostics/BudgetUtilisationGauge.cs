@@ -4,12 +4,12 @@ using System.Diagnostics.Metrics;
 namespace TokenGovernor;
 
 /// <summary>
-/// Publishes <c>token_governor.budget.window_utilisation</c>: an observable gauge of (spent + reserved) / limit for every budget that
+/// Publishes <c>token_governor.budget.window_utilization</c>: an observable gauge of (spent + reserved) / limit for every budget that
 /// recent calls touched, read from the ledger when the meter is collected (so it is never stale and costs nothing per call).
 /// </summary>
 /// <remarks>As an <see cref="ICostSink"/> it learns the scopes calls run in; it keeps at most <see cref="MaxScopes"/> of them (the
 /// most recently seen), which bounds the gauge's cardinality.</remarks>
-internal sealed class BudgetUtilisationGauge : ICostSink, IDisposable
+internal sealed class BudgetUtilizationGauge : ICostSink, IDisposable
 {
     public const int MaxScopes = 1_000;
     private readonly IBudgetLedger _ledger;
@@ -18,7 +18,7 @@ internal sealed class BudgetUtilisationGauge : ICostSink, IDisposable
     private readonly Meter? _ownedMeter;
     private long _tick;
 
-    public BudgetUtilisationGauge(IBudgetLedger ledger, IMeterFactory? meterFactory)
+    public BudgetUtilizationGauge(IBudgetLedger ledger, IMeterFactory? meterFactory)
     {
         _ledger = ledger;
         Meter meter;
@@ -31,8 +31,8 @@ internal sealed class BudgetUtilisationGauge : ICostSink, IDisposable
             meter = meterFactory.Create(new MeterOptions(TokenGovernorDiagnostics.MeterName));
         }
 
-        _gauge = meter.CreateObservableGauge(TokenGovernorDiagnostics.BudgetWindowUtilisationInstrument, Observe, "1",
-            "Utilisation of each budget in its current window: (spent + reserved) / limit, read from the ledger when collected.");
+        _gauge = meter.CreateObservableGauge(TokenGovernorDiagnostics.BudgetWindowUtilizationInstrument, Observe, "1",
+            "Utilization of each budget in its current window: (spent + reserved) / limit, read from the ledger when collected.");
     }
 
     public void Record(GovernanceRecord record)
@@ -77,7 +77,7 @@ internal sealed class BudgetUtilisationGauge : ICostSink, IDisposable
             {
                 if (seen.Add((u.Policy.Name, u.Key)))
                 {
-                    measurements.Add(new Measurement<double>(u.Utilisation,
+                    measurements.Add(new Measurement<double>(u.Utilization,
                         new KeyValuePair<string, object?>("token_governor.budget.policy", u.Policy.Name),
                         new KeyValuePair<string, object?>("token_governor.budget.key", u.Key),
                         new KeyValuePair<string, object?>("token_governor.budget.window", u.Policy.Window.ToString())));

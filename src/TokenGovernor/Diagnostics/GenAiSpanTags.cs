@@ -50,9 +50,9 @@ internal static class GenAiSpanTags
             activity.SetTag(TokenGovernorDiagnostics.DegradationsTag, string.Join(",", degradations));
         }
 
-        if (context.BudgetUtilisation is { } utilisation)
+        if (context.BudgetUtilization is { } utilization)
         {
-            activity.SetTag(TokenGovernorDiagnostics.BudgetUtilisationTag, Math.Round(utilisation, 4));
+            activity.SetTag(TokenGovernorDiagnostics.BudgetUtilizationTag, Math.Round(utilization, 4));
         }
     }
 

@@ -16,7 +16,7 @@ internal sealed class GovernorInstruments
         Cost = meter.CreateCounter<double>(TokenGovernorDiagnostics.CostInstrument, "{USD}", "Cost of metered calls, in US dollars.");
         CacheLookups = meter.CreateCounter<long>(TokenGovernorDiagnostics.CacheLookupsInstrument, "{lookup}", "Response cache lookups, tagged kind=exact|semantic and result=hit|miss.");
         Degradations = meter.CreateCounter<long>(TokenGovernorDiagnostics.DegradationsInstrument, "{step}", "Degradation steps applied by budgets, tagged with the step (refusals included).");
-        BudgetUtilisation = meter.CreateHistogram<double>(TokenGovernorDiagnostics.BudgetUtilisationInstrument, "1", "Utilisation of the tightest applicable budget when a call is admitted.");
+        BudgetUtilization = meter.CreateHistogram<double>(TokenGovernorDiagnostics.BudgetUtilizationInstrument, "1", "Utilization of the tightest applicable budget when a call is admitted.");
         Savings = meter.CreateCounter<double>(TokenGovernorDiagnostics.SavingsInstrument, "{USD}", "Cost avoided, tagged with the mechanism that avoided it.");
     }
 
@@ -24,7 +24,7 @@ internal sealed class GovernorInstruments
 
     public Counter<long> Degradations { get; }
 
-    public Histogram<double> BudgetUtilisation { get; }
+    public Histogram<double> BudgetUtilization { get; }
 
     public Counter<double> Savings { get; }
 

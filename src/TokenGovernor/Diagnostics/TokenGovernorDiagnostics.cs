@@ -32,15 +32,15 @@ public static class TokenGovernorDiagnostics
     /// <summary>The degradation counter, tagged <c>token_governor.step</c> (for example <c>cap-output</c>, <c>budget-exhausted</c>).</summary>
     public const string DegradationsInstrument = "token_governor.budget.degradations";
 
-    /// <summary>The budget utilisation histogram (fraction of the tightest applicable budget used when a call is admitted).</summary>
-    public const string BudgetUtilisationInstrument = "token_governor.budget.utilisation";
+    /// <summary>The budget utilization histogram (fraction of the tightest applicable budget used when a call is admitted).</summary>
+    public const string BudgetUtilizationInstrument = "token_governor.budget.utilization";
 
     /// <summary>The savings counter, in US dollars, tagged <c>token_governor.mechanism</c> (for example <c>cache.exact</c>, <c>cache.semantic</c>).</summary>
     public const string SavingsInstrument = "token_governor.savings";
 
-    /// <summary>The budget utilisation gauge: (spent + reserved) / limit of each budget seen recently, tagged
+    /// <summary>The budget utilization gauge: (spent + reserved) / limit of each budget seen recently, tagged
     /// <c>token_governor.budget.policy</c> and <c>token_governor.budget.key</c>, observed when the meter is collected.</summary>
-    public const string BudgetWindowUtilisationInstrument = "token_governor.budget.window_utilisation";
+    public const string BudgetWindowUtilizationInstrument = "token_governor.budget.window_utilization";
 
     /// <summary>Span tag: the cost of the call(s) the span covers, in <see cref="CostCurrencyTag"/> (proposed GenAI convention).</summary>
     public const string CostAmountTag = "gen_ai.usage.cost.amount";
@@ -67,6 +67,6 @@ public static class TokenGovernorDiagnostics
     /// <summary>Span tag: the degradation steps applied, comma-separated.</summary>
     public const string DegradationsTag = "token_governor.degradations";
 
-    /// <summary>Span tag: the utilisation of the tightest budget before the call.</summary>
-    public const string BudgetUtilisationTag = "token_governor.budget.utilisation";
+    /// <summary>Span tag: the utilization of the tightest budget before the call.</summary>
+    public const string BudgetUtilizationTag = "token_governor.budget.utilization";
 }

@@ -5,4 +5,4 @@ namespace TokenGovernor;
 /// <param name="Feature">The feature (scope level), or an empty string for unattributed spend.</param>
 /// <param name="Spend">USD spent that day.</param>
 /// <param name="Outcomes">Successful outcomes that day (resolved tickets, merged PRs…), when recorded.</param>
-public readonly record struct DailySpend(DateOnly Date, string Feature, decimal Spend, long? Outcomes = null);
+internal readonly record struct DailySpend(DateOnly Date, string Feature, decimal Spend, long? Outcomes = null);

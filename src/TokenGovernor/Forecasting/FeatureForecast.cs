@@ -8,5 +8,5 @@ namespace TokenGovernor;
 /// <param name="Outcomes">Outcomes over the history, when any were recorded.</param>
 /// <param name="CostPerOutcome">USD per outcome over the history, when outcomes were recorded.</param>
 /// <param name="Projections">Spend over each horizon under each scenario.</param>
-public sealed record FeatureForecast(string Feature, decimal HistorySpend, decimal DailyRunRate, decimal MonthlyRunRate, long? Outcomes,
+internal sealed record FeatureForecast(string Feature, decimal HistorySpend, decimal DailyRunRate, decimal MonthlyRunRate, long? Outcomes,
     decimal? CostPerOutcome, IReadOnlyList<ScenarioProjection> Projections);

@@ -5,4 +5,4 @@ namespace TokenGovernor;
 /// <param name="Name">The scenario's name.</param>
 /// <param name="Low">The low end of the 12-month multiplier.</param>
 /// <param name="High">The high end of the 12-month multiplier (equal to <paramref name="Low"/> for a point estimate).</param>
-public sealed record GrowthScenario(string Name, double Low, double High);
+internal sealed record GrowthScenario(string Name, double Low, double High);

@@ -5,4 +5,4 @@ namespace TokenGovernor;
 /// <param name="Months">The horizon in months.</param>
 /// <param name="Low">Total USD over the horizon at the scenario's low multiplier.</param>
 /// <param name="High">Total USD over the horizon at the scenario's high multiplier.</param>
-public sealed record ScenarioProjection(string Scenario, int Months, decimal Low, decimal High);
+internal sealed record ScenarioProjection(string Scenario, int Months, decimal Low, decimal High);

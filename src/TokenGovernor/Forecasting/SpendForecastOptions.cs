@@ -1,7 +1,7 @@
 namespace TokenGovernor;
 
 /// <summary>Options for <see cref="SpendForecaster"/>.</summary>
-public sealed class SpendForecastOptions
+internal sealed class SpendForecastOptions
 {
     /// <summary>Gets or sets how many of the latest days the run-rate averages (days without spend count as zero).</summary>
     public int RunRateDays { get; set; } = 28;

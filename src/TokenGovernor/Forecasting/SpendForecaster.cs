@@ -9,7 +9,7 @@ namespace TokenGovernor;
 /// (a day without rows counts as zero). A scenario's 12-month multiplier m compounds monthly: month k of the projection spends
 /// the monthly run-rate × m^(k/12). A projection is a planning aid, not a prediction: it assumes today's mix and prices.
 /// </remarks>
-public sealed class SpendForecaster
+internal sealed class SpendForecaster
 {
     private const decimal DaysPerMonth = 365.25m / 12m;
     private readonly SpendForecastOptions _options;

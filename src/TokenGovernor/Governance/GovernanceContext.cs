@@ -47,7 +47,7 @@ internal sealed class GovernanceContext
 
     public decimal? BudgetSettled { get; set; }
 
-    public double? BudgetUtilisation { get; set; }
+    public double? BudgetUtilization { get; set; }
 
     public string? Refusal { get; set; }
 
@@ -280,7 +280,7 @@ internal sealed class GovernanceContext
         CostAvoided = CostAvoided,
         BudgetReserved = BudgetReserved,
         BudgetSettled = BudgetSettled,
-        BudgetUtilisation = BudgetUtilisation,
+        BudgetUtilization = BudgetUtilization,
         Refusal = Refusal,
         Routing = Routing,
         RunStep = Run?.Step,

@@ -70,8 +70,8 @@ public sealed record GovernanceRecord
     /// <summary>Gets what the budget layer settled (the call's real cost), or <see langword="null"/> when nothing was settled.</summary>
     public decimal? BudgetSettled { get; init; }
 
-    /// <summary>Gets the utilisation of the tightest applicable budget before the call, or <see langword="null"/> without budgets.</summary>
-    public double? BudgetUtilisation { get; init; }
+    /// <summary>Gets the utilization of the tightest applicable budget before the call, or <see langword="null"/> without budgets.</summary>
+    public double? BudgetUtilization { get; init; }
 
     /// <summary>Gets what routing decided (tier, model, score, reasons, escalations, top-tier cost), or <see langword="null"/> without routing.</summary>
     public RoutingDecision? Routing { get; init; }

@@ -12,7 +12,7 @@ namespace TokenGovernor;
 /// <c>usage.input</c> counts uncached input tokens and <c>usage.output</c> excludes reasoning tokens (TokenGovernor's
 /// <see cref="TokenUsage"/> convention). Only <c>time</c> and one of <c>messages</c>/<c>inputTokens</c> are required.
 /// </summary>
-public static class TrafficLog
+internal static class TrafficLog
 {
     /// <summary>Reads a log. A last line cut off mid-write (a process that stopped while recording) is skipped silently; use
     /// <see cref="Read(TextReader, Action{string})"/> to hear about it.</summary>

@@ -6,7 +6,7 @@ namespace TokenGovernor;
 /// One recorded call, one line of a traffic log (JSON lines, see <see cref="TrafficLog"/>): when, for whom, which model was
 /// asked, what was sent (messages, or only a token count), and what the provider reported.
 /// </summary>
-public sealed record TrafficLogEntry
+internal sealed record TrafficLogEntry
 {
     /// <summary>Gets when the call was made.</summary>
     public DateTimeOffset Time { get; init; }

@@ -86,7 +86,7 @@ public sealed class GovernanceReport : ICostSink
                 Add(_savings, "routing", Math.Max(0, routing.TopTierCost - cost));
             }
 
-            if (record.BudgetUtilisation is not null || record.Degradations.Count > 0 || record.Refusal is not null)
+            if (record.BudgetUtilization is not null || record.Degradations.Count > 0 || record.Refusal is not null)
             {
                 var key = BudgetScopeKey(record.Scope);
                 if (!_budgets.TryGetValue(key, out var stats))
@@ -282,13 +282,13 @@ public sealed class GovernanceReport : ICostSink
             return Empty();
         }
 
-        var rows = _budgets.OrderByDescending(p => p.Value.PeakUtilisation).Take(12).Select(p => (
+        var rows = _budgets.OrderByDescending(p => p.Value.PeakUtilization).Take(12).Select(p => (
             p.Key,
-            (decimal)Math.Min(p.Value.PeakUtilisation, 2),
-            string.Create(CultureInfo.InvariantCulture, $"{p.Value.PeakUtilisation:P0} · {p.Value.Degraded} degraded · {p.Value.Refused} refused"),
+            (decimal)Math.Min(p.Value.PeakUtilization, 2),
+            string.Create(CultureInfo.InvariantCulture, $"{p.Value.PeakUtilization:P0} · {p.Value.Degraded} degraded · {p.Value.Refused} refused"),
             (string?)p.Value.Describe()));
         return Bars(rows, showNotes: false, textWidth: 230)
-            + "<div class=\"note\">Peak utilisation of the tightest budget each scope's calls met (spent + reserved over the limit, before each call), with the calls the degradation ladder changed or refused. Hover a bar for its steps and window.</div>";
+            + "<div class=\"note\">Peak utilization of the tightest budget each scope's calls met (spent + reserved over the limit, before each call), with the calls the degradation ladder changed or refused. Hover a bar for its steps and window.</div>";
     }
 
     private static string BudgetScopeKey(GovernanceScope scope) =>
@@ -356,7 +356,7 @@ public sealed class GovernanceReport : ICostSink
         private DateTimeOffset _first = DateTimeOffset.MaxValue;
         private DateTimeOffset _last = DateTimeOffset.MinValue;
 
-        public double PeakUtilisation { get; private set; }
+        public double PeakUtilization { get; private set; }
 
         public long Degraded { get; private set; }
 
@@ -364,7 +364,7 @@ public sealed class GovernanceReport : ICostSink
 
         public void Add(GovernanceRecord record)
         {
-            PeakUtilisation = Math.Max(PeakUtilisation, record.BudgetUtilisation is { } u && double.IsFinite(u) ? u : 0);
+            PeakUtilization = Math.Max(PeakUtilization, record.BudgetUtilization is { } u && double.IsFinite(u) ? u : 0);
             if (record.Refusal is not null)
             {
                 Refused++;
@@ -384,6 +384,6 @@ public sealed class GovernanceReport : ICostSink
         }
 
         public string Describe() => string.Create(CultureInfo.InvariantCulture,
-            $"{_first:yyyy-MM-dd HH:mm}–{_last:yyyy-MM-dd HH:mm} UTC; peak {PeakUtilisation:P0}; steps: {(_steps.Count == 0 ? "none" : string.Join(", ", _steps.Select(p => $"{p.Key} ×{p.Value}")))}");
+            $"{_first:yyyy-MM-dd HH:mm}–{_last:yyyy-MM-dd HH:mm} UTC; peak {PeakUtilization:P0}; steps: {(_steps.Count == 0 ? "none" : string.Join(", ", _steps.Select(p => $"{p.Key} ×{p.Value}")))}");
     }
 }

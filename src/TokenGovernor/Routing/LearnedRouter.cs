@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Buffers.Binary;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
@@ -19,6 +20,7 @@ namespace TokenGovernor;
 /// <para>The file records the embedder's name and dimensions; a router trained with an embedder must be loaded with the same
 /// one. Thread-safe: the model is immutable after loading.</para>
 /// </remarks>
+[Experimental(DiagnosticIds.LearnedRouting)]
 public sealed class LearnedRouter : IAsyncComplexityClassifier
 {
     /// <summary>The <c>format</c> field of a router file.</summary>

@@ -1,8 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
 using System.ComponentModel.DataAnnotations;
 
 namespace TokenGovernor;
 
 /// <summary>Options of <see cref="LearnedRouter.TrainAsync"/>.</summary>
+[Experimental(DiagnosticIds.LearnedRouting)]
 public sealed class LearnedRouterTrainingOptions : IValidatableObject
 {
     /// <summary>Gets or sets the tier names, cheapest first; <see langword="null"/> orders the tiers found in the examples by their

@@ -39,7 +39,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
     /// <param name="options">The options (tiers are copied), or <see langword="null"/> for the defaults.</param>
     /// <param name="catalog">Prices and context windows; defaults to <see cref="PriceCatalog.BuiltIn"/>.</param>
     /// <param name="tokenEstimator">Counts prompts for context fit.</param>
-    /// <param name="ledger">Budget utilisation for budget pressure, or <see langword="null"/>.</param>
+    /// <param name="ledger">Budget utilization for budget pressure, or <see langword="null"/>.</param>
     /// <param name="savings">Receives routed cost versus top-tier cost per feature, or <see langword="null"/>.</param>
     /// <param name="timeProvider">The clock (for <c>Retry-After</c> waits).</param>
     /// <param name="logger">The logger.</param>
@@ -108,7 +108,7 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
             reasons.Add("reasoning-gated");
         }
 
-        if (_options.PreferCheaperAt is { } pressure && _ledger is not null && tier > 0 && _ledger.GetUtilisation(scope) >= pressure)
+        if (_options.PreferCheaperAt is { } pressure && _ledger is not null && tier > 0 && _ledger.GetUtilization(scope) >= pressure)
         {
             tier--;
             reasons.Add("budget-pressure");

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.AI;
 
 namespace TokenGovernor;
@@ -9,6 +10,7 @@ namespace TokenGovernor;
 /// <param name="Messages">The request's messages (the last user turn is what the router reads).</param>
 /// <param name="Quality">The quality each tier reached on this request, by tier name, in [0, 1]. Tiers missing from one example
 /// are not learned from that example.</param>
+[Experimental(DiagnosticIds.LearnedRouting)]
 public sealed record RoutingExample(IReadOnlyList<ChatMessage> Messages, IReadOnlyDictionary<string, double> Quality)
 {
     /// <summary>Creates a two-tier example from whether the weak and the strong tier answered right.</summary>

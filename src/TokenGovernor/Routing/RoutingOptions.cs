@@ -41,7 +41,7 @@ public sealed class RoutingOptions
     /// the local MiniLM embedder). Only an embedder given here is used; none is taken from dependency injection.</summary>
     public IEmbeddingGenerator<string, Embedding<float>>? RouterEmbeddingGenerator { get; set; }
 
-    /// <summary>Gets or sets the budget utilisation from which routing prefers one tier cheaper (read from the ledger), or
+    /// <summary>Gets or sets the budget utilization from which routing prefers one tier cheaper (read from the ledger), or
     /// <see langword="null"/> to ignore budget pressure.</summary>
     /// <value>Defaults to 0.70.</value>
     [Range(0.0, 10.0)]

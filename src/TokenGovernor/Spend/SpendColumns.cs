@@ -43,7 +43,7 @@ internal static class SpendColumns
         ("cost_avoided", SpendColumnType.Money),
         ("budget_reserved", SpendColumnType.Money),
         ("budget_settled", SpendColumnType.Money),
-        ("budget_utilisation", SpendColumnType.Real),
+        ("budget_utilization", SpendColumnType.Real),
         ("route_requested_model", SpendColumnType.Text),
         ("route_tier", SpendColumnType.Text),
         ("route_model", SpendColumnType.Text),
@@ -96,7 +96,7 @@ internal static class SpendColumns
             r.CostAvoided,
             r.BudgetReserved,
             r.BudgetSettled,
-            r.BudgetUtilisation,
+            r.BudgetUtilization,
             route?.RequestedModelId,
             route?.Tier,
             route?.ModelId,
@@ -133,7 +133,7 @@ internal static class SpendColumns
         var avoided = row.Money(i++) ?? 0;
         var reserved = row.Money(i++);
         var settled = row.Money(i++);
-        var utilisation = row.Real(i++);
+        var utilization = row.Real(i++);
         var routeRequested = row.Text(i++);
         var tier = row.Text(i++);
         var routeModel = row.Text(i++);
@@ -162,7 +162,7 @@ internal static class SpendColumns
             CostAvoided = avoided,
             BudgetReserved = reserved,
             BudgetSettled = settled,
-            BudgetUtilisation = utilisation,
+            BudgetUtilization = utilization,
             Routing = tier is null || routeModel is null
                 ? null
                 : new RoutingDecision(routeRequested, tier, routeModel, score ?? 0, Split(reasons), (int)(escalations ?? 0), topTier ?? 0),

@@ -133,7 +133,7 @@ public class BudgetChatClientTests
     [Theory]
     [InlineData(0.72, "gpt-4o-mini", 1000, null, "prefer-cheaper-model")]
     [InlineData(0.86, "gpt-4o-mini", 512, ReasoningEffort.None, "cap-output")]
-    public async Task GetResponseAsync_Utilisation_AppliesLadderSteps(double used, string model, int cap, ReasoningEffort? effort, string step)
+    public async Task GetResponseAsync_Utilization_AppliesLadderSteps(double used, string model, int cap, ReasoningEffort? effort, string step)
     {
         var seen = new List<ChatOptions?>();
         var ledger = Ledger(1m);

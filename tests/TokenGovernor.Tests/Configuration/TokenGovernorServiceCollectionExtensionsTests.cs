@@ -107,7 +107,7 @@ public class TokenGovernorServiceCollectionExtensionsTests
         using var provider = services.BuildServiceProvider();
 
         var sinks = provider.GetServices<ICostSink>().ToList();
-        Assert.Equal(3, sinks.Count); // the cost aggregator, the outcome tracker and the budget utilisation gauge, each once
+        Assert.Equal(3, sinks.Count); // the cost aggregator, the outcome tracker and the budget utilization gauge, each once
         foreach (var sink in sinks)
         {
             sink.Record(new GovernanceRecord { ProviderCalls = 1, Cost = new CostBreakdown(1m, 0, 0, 0, 0) });

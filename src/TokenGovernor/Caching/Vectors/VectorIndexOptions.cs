@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace TokenGovernor;
 
 /// <summary>Options of <see cref="VectorIndex{T}"/>.</summary>
-public sealed class VectorIndexOptions
+internal sealed class VectorIndexOptions
 {
     /// <summary>Gets or sets the vector dimension; every vector added or searched must have it.</summary>
     /// <value>Defaults to 384.</value>

@@ -16,7 +16,7 @@ namespace TokenGovernor;
 /// waits for searches of its partition to finish and is never seen half-written. A search only scans its own partition; a
 /// partition larger than <see cref="VectorIndexOptions.ParallelScanThreshold"/> is scanned on all cores.
 /// </remarks>
-public sealed class VectorIndex<T>
+internal sealed class VectorIndex<T>
 {
     private readonly VectorIndexOptions _options;
     private readonly TimeProvider _time;

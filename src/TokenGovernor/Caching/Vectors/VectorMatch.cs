@@ -5,4 +5,4 @@ namespace TokenGovernor;
 /// <param name="Id">The entry's id.</param>
 /// <param name="Score">Cosine similarity to the query (exact float score, also after int8 scanning).</param>
 /// <param name="Payload">The entry's payload.</param>
-public readonly record struct VectorMatch<T>(long Id, float Score, T Payload);
+internal readonly record struct VectorMatch<T>(long Id, float Score, T Payload);

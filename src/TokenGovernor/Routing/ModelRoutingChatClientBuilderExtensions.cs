@@ -5,7 +5,7 @@ using TokenGovernor;
 namespace Microsoft.Extensions.AI;
 
 /// <summary>Adds <see cref="ModelRoutingChatClient"/> to a chat client pipeline.</summary>
-public static class RoutingChatClientBuilderExtensions
+public static class ModelRoutingChatClientBuilderExtensions
 {
     /// <summary>Adds model routing by complexity tier. Put it after the cache and before <c>UseBudgets()</c> and <c>UseCostMetering()</c>,
     /// so every attempt is reserved and metered.</summary>
