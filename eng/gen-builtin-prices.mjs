@@ -47,6 +47,20 @@ const TIER_RULES = [
     'gpt-5': ['2.5', '0.25', '20'], 'gpt-5.1': ['2.5', '0.25', '20'], 'gpt-5-mini': ['0.45', '0.045', '3.6'], 'o3': ['3.5', '0.875', '14'],
     'o4-mini': ['2', '0.5', '8'], 'gpt-4.1': ['3.5', '0.875', '14'], 'gpt-4.1-mini': ['0.7', '0.175', '2.8'], 'gpt-4.1-nano': ['0.2', '0.05', '0.8'],
     'gpt-4o': ['4.25', '2.125', '17'], 'gpt-4o-mini': ['0.25', '0.125', '1'] }, source: `${OPENAI_PRICING} (Priority processing)` },
+  // The priority page lists these too (GPT-4o's dated snapshots; gpt-4o-2024-05-13 has no cached rate) and, in its later revision,
+  // the GPT-5.2/5.4 and codex rows: 2x standard each. Models the page does not list get no priority tier (standard is charged).
+  { provider: 'openai', tier: 'priority', ids: {
+    'gpt-4o-2024-11-20': ['4.25', '2.125', '17'], 'gpt-4o-2024-08-06': ['4.25', '2.125', '17'], 'gpt-4o-2024-05-13': ['8.75', null, '26.25'] },
+  source: 'https://openai.com/api-priority-processing/ (GPT-4o snapshots)' },
+  { provider: 'openai', tier: 'priority', ids: {
+    'gpt-5.4': ['5', '0.5', '30'], 'gpt-5.4-mini': ['1.5', '0.15', '9'], 'gpt-5.2': ['3.5', '0.35', '28'],
+    'gpt-5-codex': ['2.5', '0.25', '20'], 'gpt-5.1-codex': ['2.5', '0.25', '20'] },
+  source: 'https://openai.com/api-priority-processing/ (later revision with GPT-5.x rows, read from its copy at openai-dotcom-dun.vercel.app/api-priority-processing)' },
+  // Gemini flex and priority, only for the models whose genai-prices entry states them (its price_comments cite Google's page).
+  { provider: 'google', tier: 'flex', when: (id, m) => /Flex tiers offer 50% discount/.test(m.price_comments ?? ''), factor: '0.5',
+    source: 'https://ai.google.dev/gemini-api/docs/pricing (Flex 50%, as stated in genai-prices 0.1.8 price_comments)' },
+  { provider: 'google', tier: 'priority', when: (id, m) => /Priority tier is 1\.8x/.test(m.price_comments ?? ''), factor: '1.8',
+    source: 'https://ai.google.dev/gemini-api/docs/pricing (Priority 1.8x, as stated in genai-prices 0.1.8 price_comments)' },
 ];
 
 function loadGenAi(tgz) {
@@ -188,8 +202,8 @@ function main() {
         if (rule.provider !== p.id) continue;
         if (rule.ids && rule.ids[m.id]) {
           const [i, c, o] = rule.ids[m.id];
-          tiers[rule.tier] = { input: i, cachedInput: c, output: o, source: rule.source };
-        } else if (rule.factor && rule.when(m.id.toLowerCase()) && !m.deprecated) {
+          tiers[rule.tier] = c === null ? { input: i, output: o, source: rule.source } : { input: i, cachedInput: c, output: o, source: rule.source };
+        } else if (rule.factor && rule.when(m.id.toLowerCase(), m) && !m.deprecated) {
           tiers[rule.tier] = { ...scaleRates(out.rates, rule.factor), source: rule.source };
         }
       }

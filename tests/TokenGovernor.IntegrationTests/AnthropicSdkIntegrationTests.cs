@@ -68,6 +68,32 @@ public class AnthropicSdkIntegrationTests
     }
 
     [Fact]
+    public async Task GetStreamingResponse_OneHourCacheWrites_MeteredLikeTheSameNonStreamedResponse()
+    {
+        await using var server = await FakeAnthropicServer.StartAsync();
+        server.Usage = Usage("""
+            {"input_tokens":50,"cache_creation_input_tokens":30000,"cache_read_input_tokens":100000,
+             "cache_creation":{"ephemeral_5m_input_tokens":10000,"ephemeral_1h_input_tokens":20000},
+             "output_tokens":1000,"server_tool_use":{"web_search_requests":2,"web_fetch_requests":0},"service_tier":"standard"}
+            """);
+        var client = Metered(server);
+        var whole = (await client.GetResponseAsync("What is the capital of France?")).GetGovernance()!;
+
+        GovernanceRecord? streamed = null;
+        await foreach (var update in client.GetStreamingResponseAsync("What is the capital of France?"))
+        {
+            streamed = update.GetGovernance() ?? streamed;
+        }
+
+        // 20,000 one-hour writes at $6/MTok ($0.12), not at the 5-minute $3.75 ($0.075).
+        Assert.NotNull(streamed);
+        Assert.Equal(0.12m, streamed.Cost.CacheWrite1h);
+        Assert.Equal(0.02m, streamed.Cost.WebSearch);
+        Assert.Equal(whole.Cost.Total, streamed.Cost.Total);
+        Assert.Equal(streamed.Cost.Total, await ProviderSdkPricing.CliRawTotalAsync(Model, "anthropic", server.SentUsages[1]));
+    }
+
+    [Fact]
     public async Task Metadata_AnthropicSdk_NamesItsProviderSoNothingIsSetByHand()
     {
         await using var server = await FakeAnthropicServer.StartAsync();

@@ -56,7 +56,10 @@ internal static class PriceCatalogFactory
             }
         }
 
-        return builder.SetUnknownModelPolicy(options.UnknownModelPolicy, fallback).SetLogger(logger).Build();
+        return builder.SetUnknownModelPolicy(options.UnknownModelPolicy, fallback)
+            .SetStaleAfterDays(options.PriceCatalogStaleAfterDays)
+            .SetLogger(logger)
+            .Build();
     }
 
     /// <summary>The budget policies from configuration (<c>Budgets:Policies</c>) followed by those set in code.</summary>

@@ -41,6 +41,13 @@ public sealed class TokenGovernorOptions
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool IncludeBuiltInPrices { get; set; } = true;
 
+    /// <summary>Gets or sets the age in days after which the price catalog counts as stale: the first metering client built
+    /// over an older catalog (by <see cref="PriceCatalog.AsOf"/> and the registered <see cref="TimeProvider"/>) logs one
+    /// warning. See <see cref="PriceCatalog.StaleAfterDays"/>.</summary>
+    /// <value>Defaults to <see cref="PriceCatalog.DefaultStaleAfterDays"/> (90); 1 to 36,500.</value>
+    [Range(1, 36_500)]
+    public int PriceCatalogStaleAfterDays { get; set; } = PriceCatalog.DefaultStaleAfterDays;
+
     /// <summary>Gets the LiteLLM-schema price files loaded over the built-in catalog, in order.</summary>
     public IList<string> PriceFiles { get; } = [];
 

@@ -102,6 +102,7 @@ public static class TokenGovernorServiceCollectionExtensions
 
         o.DefaultMaxOutputTokens = ReadInt(section, nameof(o.DefaultMaxOutputTokens)) ?? o.DefaultMaxOutputTokens;
         o.MessageCacheCapacity = ReadInt(section, nameof(o.MessageCacheCapacity)) ?? o.MessageCacheCapacity;
+        o.PriceCatalogStaleAfterDays = ReadInt(section, nameof(o.PriceCatalogStaleAfterDays)) ?? o.PriceCatalogStaleAfterDays;
         if (section[nameof(o.ReservationLease)] is { } lease)
         {
             o.ReservationLease = TimeSpan.TryParse(lease, CultureInfo.InvariantCulture, out var l)

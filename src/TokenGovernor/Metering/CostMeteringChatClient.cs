@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,7 +19,9 @@ namespace TokenGovernor;
 /// client's <see cref="ChatClientMetadata.DefaultModelId"/>, else <see cref="CostMeteringOptions.DefaultModelId"/>). A call whose
 /// requested model cannot be priced fails <em>before</em> it is sent (under <see cref="UnknownModelPolicy.Throw"/>), so nothing is
 /// spent unmetered.</para>
-/// <para>Streaming: usage is read from the stream's <see cref="UsageContent"/>; when the stream ends, is cancelled or is abandoned,
+/// <para>Streaming: usage is read from the provider's raw usage events when the client names a known provider (Anthropic's
+/// <c>message_start</c>/<c>message_delta</c>, so 1-hour cache writes and web searches are priced as in a non-streamed response),
+/// else from the stream's <see cref="UsageContent"/>; when the stream ends, is cancelled or is abandoned,
 /// what was received is metered in a <c>finally</c>, so partial streams still count. A completed stream ends with one extra
 /// update that carries the <see cref="GovernanceRecord"/> and no content. When the provider sends no usage, it is estimated with
 /// the tokenizer and flagged.</para>
@@ -106,7 +109,27 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         var requested = ResolveRequestedModel(options);
         context.InMetering = true;
         context.AddSinks(_sinks, _logger);
-        return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(requested, _time.GetTimestamp(), PassThrough: false), collectStream: true));
+        // A known provider's stream is read for its raw usage as it passes (see SendStreamingAsync).
+        var streamed = _rawFormat == ProviderUsageFormat.Auto ? null : new StreamedProviderUsage(_rawFormat);
+        return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(requested, _time.GetTimestamp(), PassThrough: false, streamed), collectStream: true));
+    }
+
+    IAsyncEnumerable<ChatResponseUpdate> IGovernedLayer<MeteringCall>.SendStreamingAsync(IChatClient inner, GovernanceContext context, Admission<MeteringCall> admission, CancellationToken cancellationToken)
+    {
+        var stream = inner.GetStreamingResponseAsync(admission.Messages, admission.Options, cancellationToken);
+        return admission.State.Streamed is { } streamed ? ReadRawUsage(stream, streamed, cancellationToken) : stream;
+    }
+
+    // The coalesced response of a stream carries no raw body, so the provider's usage events (Anthropic's message_start and
+    // message_delta, with cache writes by TTL and web searches) are read from each update's raw representation on the way through.
+    private static async IAsyncEnumerable<ChatResponseUpdate> ReadRawUsage(
+        IAsyncEnumerable<ChatResponseUpdate> stream, StreamedProviderUsage streamed, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var update in stream.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            streamed.Add(update.RawRepresentation);
+            yield return update;
+        }
     }
 
     ValueTask IGovernedLayer<MeteringCall>.CompleteAsync(GovernanceContext context, Admission<MeteringCall> admission, CallOutcome outcome)
@@ -123,7 +146,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         // once anything arrived (a response, or part of a stream), what was received is metered.
         if (outcome.Received && outcome.Response is { } response)
         {
-            Meter(context, admission.Messages, admission.Options, call.Requested, response, call.Started);
+            Meter(context, admission.Messages, admission.Options, call.Requested, response, call.Streamed?.Usage);
         }
 
         return default;
@@ -154,7 +177,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         ChatOptions? options,
         string? requested,
         ChatResponse response,
-        long started)
+        ProviderUsage? streamed)
     {
         UsageDetails? reported = response.Usage;
         string? answeredModel = response.ModelId;
@@ -179,6 +202,12 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
             // The provider's own usage block: cache-write TTLs, service tier and web searches that UsageDetails does not carry.
             usage = raw!.Usage;
             tier = raw.ServiceTier ?? tier;
+        }
+        else if (streamed is not null)
+        {
+            // A stream's raw usage events, read as they passed: the same block a non-streamed response would carry.
+            usage = streamed.Usage;
+            tier = streamed.ServiceTier ?? tier;
         }
         else if (reported is not null && (reported.InputTokenCount is not null || reported.OutputTokenCount is not null || reported.TotalTokenCount is not null))
         {
@@ -262,6 +291,6 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         GenAiSpanTags.Add(Activity.Current, cost.Total, estimated, context);
     }
 
-    /// <summary>One metered call: the requested model and when it started.</summary>
-    internal readonly record struct MeteringCall(string? Requested, long Started, bool PassThrough);
+    /// <summary>One metered call: the requested model, when it started, and the raw usage its stream reported.</summary>
+    internal readonly record struct MeteringCall(string? Requested, long Started, bool PassThrough, StreamedProviderUsage? Streamed = null);
 }

@@ -106,7 +106,8 @@ public static class ProviderUsageParser
             : merged with { ModelId = merged.ModelId ?? model };
     }
 
-    private static ProviderUsage Merge(ProviderUsage a, ProviderUsage b)
+    /// <summary>Merges two events' usage of one stream: each count is the larger, the later tier and cost win.</summary>
+    internal static ProviderUsage Merge(ProviderUsage a, ProviderUsage b)
     {
         TokenUsage x = a.Usage, y = b.Usage;
         var usage = new TokenUsage(
@@ -132,6 +133,9 @@ public static class ProviderUsageParser
             ModelId = a.ModelId ?? b.ModelId,
         };
     }
+
+    /// <summary>Whether <paramref name="body"/> carries a usage block <see cref="Parse"/> can read (checked without throwing).</summary>
+    internal static bool HasUsage(JsonElement body) => FindUsage(body).Usage.ValueKind == JsonValueKind.Object;
 
     private static (JsonElement Usage, JsonElement Container) FindUsage(JsonElement body)
     {

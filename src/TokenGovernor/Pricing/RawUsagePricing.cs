@@ -99,7 +99,7 @@ internal static class RawUsagePricing
     private static bool TryParse(JsonElement element, ProviderUsageFormat format, out ProviderUsage? usage)
     {
         usage = null;
-        if (element.ValueKind != JsonValueKind.Object)
+        if (element.ValueKind != JsonValueKind.Object || !ProviderUsageParser.HasUsage(element))
         {
             return false;
         }

@@ -82,6 +82,44 @@ public class PublishedPriceExamplesTests
         Assert.Equal(0.0025m + 0.00025m + 0.02m, cost.Total);
     }
 
+    [Theory]
+    [InlineData("gpt-5.4", "5", "0.5", "30")]
+    [InlineData("gpt-5.4-mini", "1.5", "0.15", "9")]
+    [InlineData("gpt-5.2", "3.5", "0.35", "28")]
+    [InlineData("gpt-4o-2024-05-13", "8.75", "8.75", "26.25")]
+    public void OpenAI_PriorityListedModel_PricedAtThePagesPriorityRates(string model, string input, string cached, string output)
+    {
+        // openai.com/api-priority-processing, per MTok: input, cached input (gpt-4o-2024-05-13 lists none: billed as input), output.
+        var cost = PriceRaw(model, """
+            {"service_tier":"priority","usage":{"input_tokens":3000000,"output_tokens":1000000,"input_tokens_details":{"cached_tokens":1000000}}}
+            """, ProviderUsageFormat.OpenAIResponses);
+
+        Assert.Equal("priority", cost.ServiceTier);
+        Assert.Equal((2 * Rate(input)) + Rate(cached) + Rate(output), cost.Total);
+    }
+
+    [Fact]
+    public void OpenAI_PriorityReportedForUnlistedModel_PricedAtStandardRates()
+    {
+        // gpt-5-nano is not on the priority page, so no priority rate is invented: its standard $0.05 per MTok input applies.
+        var cost = PriceRaw("gpt-5-nano", """{"service_tier":"priority","usage":{"prompt_tokens":1000000,"completion_tokens":0}}""", ProviderUsageFormat.OpenAIChat);
+
+        Assert.Null(cost.ServiceTier);
+        Assert.Equal(0.05m, cost.Total);
+    }
+
+    [Fact]
+    public void Gemini_FlexAndPriorityTiers_HalfAndOnePointEightTimesStandard()
+    {
+        // gemini-3.7-flash: genai-prices notes Flex at 50% and Priority at 1.8x of the standard rates (Google's pricing page).
+        var standard = PriceCatalog.BuiltIn.GetPrice("gemini-3.7-flash");
+
+        Assert.Equal(standard.InputPerMillion * 0.5m, standard.ForServiceTier("flex").InputPerMillion);
+        Assert.Equal(standard.OutputPerMillion * 1.8m, standard.ForServiceTier("priority").OutputPerMillion);
+    }
+
+    private static decimal Rate(string perMillion) => decimal.Parse(perMillion, System.Globalization.CultureInfo.InvariantCulture);
+
     [Fact]
     public void OpenAI_PriorityRequestedButDefaultReported_PricedAtStandardRates()
     {
