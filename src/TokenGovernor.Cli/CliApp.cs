@@ -70,7 +70,7 @@ internal static class CliApp
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or JsonException or UnknownModelException
             or InvalidOperationException or ArgumentException or OptionsValidationException)
         {
-            await stderr.WriteLineAsync($"tokengov: {OneLine(ex.Message)}");
+            await stderr.WriteLineAsync($"tokengov: {OneLine(ex is ArgumentException a ? WithoutParameterName(a) : ex.Message)}");
             return 2;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -145,6 +145,10 @@ internal static class CliApp
     internal static string Money(decimal value) => Normalize(value).ToString("0.##########", CultureInfo.InvariantCulture);
 
     internal static string OneLine(string text) => text.ReplaceLineEndings(" ");
+
+    /// <summary>The message of <paramref name="ex"/> without .NET's " (Parameter 'x')" suffix: a CLI user never sees a code parameter name.</summary>
+    internal static string WithoutParameterName(ArgumentException ex) =>
+        ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
 
     internal static async Task<string> ReadFileAsync(string path)
     {

@@ -3,9 +3,17 @@ using System.Text.Json;
 
 namespace TokenGovernor.Cli;
 
-/// <summary><c>tokengov forecast --history F.csv [--months 3,6,12] [--scenarios name=low-high,...] [--json]</c>.</summary>
+/// <summary><c>tokengov forecast (--history F.csv | --db F [--since 90d | --from D --to D]) [--months 3,6,12] [--scenarios name=low-high,...] [--json]</c>.</summary>
 internal sealed class ForecastCommand : ICliCommand
 {
+    /// <summary>A projection may reach at most this many times past the history it is made from before a warning says so.</summary>
+    internal const int MaxExtrapolation = 4;
+
+    /// <summary>Fewer days than this cannot show a weekly cycle: always worth a warning.</summary>
+    internal const int MinimumHistoryDays = 7;
+
+    private const double DaysPerMonth = 365.25 / 12;
+
     /// <inheritdoc />
     public string Name => "forecast";
 
@@ -14,23 +22,41 @@ internal sealed class ForecastCommand : ICliCommand
 
     /// <inheritdoc />
     public string Usage => """
-          tokengov forecast --history F.csv [--months 3,6,12] [--scenarios name=low-high,...] [--json]
-              Daily spend per feature (CSV: date,feature,spend[,outcomes]) → run-rate and the spend of the next months under
-              growth scenarios (default conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much
-              over 12 months), and cost per outcome where outcomes were recorded.
+          tokengov forecast (--history F.csv | --db F [--since 90d | --from D --to D]) [--months 3,6,12] [--scenarios name=low-high,...] [--json]
+              Daily spend per feature → run-rate and the spend of the next months under growth scenarios (default
+              conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much over 12 months), and cost
+              per outcome where outcomes were recorded. --history: CSV (RFC 4180; quoted fields may hold commas) with
+              date,feature,spend[,outcomes[,outcome_kind]], or a header row naming those columns in any order. --db: the
+              spend store's daily spend per feature (a SQLite file or a PostgreSQL connection string). Outcomes of different
+              kinds are never added up. Warns on stderr when the history is short for the horizon.
 
         """;
 
     /// <inheritdoc />
-    public async Task<int> RunAsync(CliArguments cli, CliContext context)
+    public Task<int> RunAsync(CliArguments cli, CliContext context) => RunAsync(cli, context.Stdout, context.Stderr, TimeProvider.System);
+
+    internal static async Task<int> RunAsync(CliArguments cli, TextWriter stdout, TextWriter stderr, TimeProvider time)
     {
-        var stdout = context.Stdout;
-        var path = cli.String("history") ?? throw new CliUsageException("forecast needs --history F.csv (rows: date,feature,spend[,outcomes])");
+        var path = cli.String("history");
+        var db = cli.String("db");
+        var since = cli.String("since");
+        var from = cli.String("from");
+        var to = cli.String("to");
         var months = cli.String("months");
         var scenarios = cli.String("scenarios");
         var json = cli.Flag("json");
         cli.ThrowIfUnknownOptions();
-        CliApp.RequireFile(path, "--history");
+        if ((path is null) == (db is null))
+        {
+            throw new CliUsageException(path is null
+                ? "forecast needs --history F.csv (rows: date,feature,spend[,outcomes[,outcome_kind]]) or --db F (a spend store)"
+                : "give either --history or --db, not both");
+        }
+
+        if (path is not null && (since ?? from ?? to) is not null)
+        {
+            throw new CliUsageException("--since, --from and --to select days of a spend store: use them with --db, or cut the --history file");
+        }
 
         var options = new SpendForecastOptions();
         if (months is not null)
@@ -38,7 +64,14 @@ internal sealed class ForecastCommand : ICliCommand
             options.Horizons.Clear();
             foreach (var m in months.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
-                options.Horizons.Add(int.TryParse(m, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new CliUsageException($"--months has '{m}'; give whole months such as 3,6,12"));
+                options.Horizons.Add(int.TryParse(m, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v is >= 1 and <= 120
+                    ? v
+                    : throw new CliUsageException($"--months has '{m}'; give whole months from 1 to 120, such as 3,6,12"));
+            }
+
+            if (options.Horizons.Count == 0)
+            {
+                throw new CliUsageException("--months is empty; give whole months such as 3,6,12");
             }
         }
 
@@ -51,7 +84,27 @@ internal sealed class ForecastCommand : ICliCommand
             }
         }
 
-        var history = ReadHistory(await File.ReadAllLinesAsync(path));
+        List<DailySpend> history;
+        string source;
+        if (path is not null)
+        {
+            CliApp.RequireFile(path, "--history");
+            using var reader = new StreamReader(path);
+            history = ReadHistory(reader);
+            source = "--history file";
+        }
+        else
+        {
+            var (start, end) = SpendCommand.ParseRange(since, from, to, time.GetUtcNow());
+            history = await ReadStoreAsync(db!, start, end);
+            source = "spend store";
+        }
+
+        if (history.Count == 0)
+        {
+            throw new CliUsageException($"the {source} has no daily spend{(path is null && (since ?? from ?? to) is not null ? " in that range" : string.Empty)}; a forecast needs at least one day");
+        }
+
         IReadOnlyList<FeatureForecast> forecast;
         try
         {
@@ -59,20 +112,32 @@ internal sealed class ForecastCommand : ICliCommand
         }
         catch (ArgumentException ex)
         {
-            throw new CliUsageException(ex.Message);
+            throw new CliUsageException(CliApp.WithoutParameterName(ex));
+        }
+
+        var warnings = Warnings(history, options);
+        foreach (var warning in warnings)
+        {
+            await stderr.WriteLineAsync("tokengov: warning: " + warning);
         }
 
         if (json)
         {
-            await stdout.WriteLineAsync(CliApp.Json(w => Write(w, forecast)));
+            await stdout.WriteLineAsync(CliApp.Json(w => Write(w, forecast, warnings)));
             return 0;
         }
 
         foreach (var f in forecast)
         {
-            var perOutcome = f.CostPerOutcome is { } c ? string.Create(CultureInfo.InvariantCulture, $", {CliApp.Money(c)} USD per outcome") : string.Empty;
+            var kind = f.OutcomeKind is { } k ? " (" + k + ")" : string.Empty;
+            var perOutcome = f.CostPerOutcome is { } c ? string.Create(CultureInfo.InvariantCulture, $", {CliApp.Money(c)} USD per outcome{kind}") : string.Empty;
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{f.Feature}: run-rate {CliApp.Money(decimal.Round(f.DailyRunRate, 4))} USD/day, {CliApp.Money(decimal.Round(f.MonthlyRunRate, 2))} USD/month{perOutcome}"));
+            if (f.OutcomeKindsDiffer)
+            {
+                await stdout.WriteLineAsync("  no cost per outcome: the outcomes recorded are of different kinds and are not added up");
+            }
+
             foreach (var p in f.Projections)
             {
                 var range = p.Low == p.High ? CliApp.Money(p.Low) : $"{CliApp.Money(p.Low)}-{CliApp.Money(p.High)}";
@@ -83,45 +148,137 @@ internal sealed class ForecastCommand : ICliCommand
         return 0;
     }
 
-    internal static List<DailySpend> ReadHistory(string[] lines)
+    /// <summary>What the history cannot support: a projection that reaches far past the days it was made from.</summary>
+    internal static List<string> Warnings(IReadOnlyList<DailySpend> history, SpendForecastOptions options)
+    {
+        var warnings = new List<string>();
+        var first = history.Min(r => r.Date);
+        var last = history.Max(r => r.Date);
+        var days = last.DayNumber - first.DayNumber + 1;
+        var horizon = options.Horizons.Max();
+        var needed = Math.Max(MinimumHistoryDays, (int)Math.Ceiling(horizon * DaysPerMonth / MaxExtrapolation));
+        if (days < needed)
+        {
+            var span = days == 1
+                ? string.Create(CultureInfo.InvariantCulture, $"1 day ({first:yyyy-MM-dd})")
+                : string.Create(CultureInfo.InvariantCulture, $"{days} days ({first:yyyy-MM-dd} to {last:yyyy-MM-dd})");
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"the history covers {span}, too short to project {horizon} months ({Math.Round(horizon * DaysPerMonth / days, 1)}x the history): treat the projections as rough, or give at least {needed} days of history or a shorter --months"));
+        }
+
+        return warnings;
+    }
+
+    /// <summary>Reads <c>date,feature,spend[,outcomes[,outcome_kind]]</c> records, or columns named by a header row.</summary>
+    internal static List<DailySpend> ReadHistory(TextReader reader)
     {
         var rows = new List<DailySpend>();
-        for (var i = 0; i < lines.Length; i++)
+        int[] columns = [0, 1, 2, 3, 4]; // date, feature, spend, outcomes, outcome_kind
+        var width = -1;
+        var first = true;
+        foreach (var record in CsvReader.Read(reader, "history"))
         {
-            var line = lines[i].Trim();
-            if (line.Length == 0 || (i == 0 && line.StartsWith("date", StringComparison.OrdinalIgnoreCase)))
+            var cells = record.Fields;
+            if (first)
+            {
+                first = false;
+                if (cells.Any(c => c.Trim().Equals("date", StringComparison.OrdinalIgnoreCase)))
+                {
+                    (columns, width) = Header(cells, record.Line);
+                    continue;
+                }
+            }
+
+            if (cells.Count == 1 && cells[0].Trim().Length == 0)
             {
                 continue;
             }
 
-            var cells = line.Split(',', StringSplitOptions.TrimEntries);
-            if (cells.Length is < 3 or > 4)
+            if (width >= 0 ? cells.Count != width : cells.Count is < 3 or > 5)
             {
-                throw new FormatException($"history line {i + 1}: expected date,feature,spend[,outcomes], got {cells.Length} cells");
+                throw new FormatException(width >= 0
+                    ? $"history line {record.Line}: the header names {width} columns, this row has {cells.Count}; quote a field that holds a comma"
+                    : $"history line {record.Line}: expected date,feature,spend[,outcomes[,outcome_kind]], got {cells.Count} fields; quote a field that holds a comma");
             }
 
-            if (!DateOnly.TryParseExact(cells[0], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+            string? Cell(int column) => columns[column] is var i && i >= 0 && i < cells.Count ? cells[i].Trim() : null;
+
+            var dateText = Cell(0)!;
+            if (!DateOnly.TryParseExact(dateText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
             {
-                throw new FormatException($"history line {i + 1}: date '{cells[0]}' is not yyyy-MM-dd");
+                throw new FormatException($"history line {record.Line}: date '{dateText}' is not yyyy-MM-dd");
             }
 
-            if (!decimal.TryParse(cells[2], NumberStyles.Number, CultureInfo.InvariantCulture, out var spend))
+            var spendText = Cell(2)!;
+            if (!decimal.TryParse(spendText, NumberStyles.Number, CultureInfo.InvariantCulture, out var spend))
             {
-                throw new FormatException($"history line {i + 1}: spend '{cells[2]}' is not a number");
+                throw new FormatException($"history line {record.Line}: spend '{spendText}' is not a number (use a point for decimals, no currency sign)");
             }
 
             long? outcomes = null;
-            if (cells.Length == 4 && cells[3].Length > 0)
+            if (Cell(3) is { Length: > 0 } outcomeText)
             {
-                outcomes = long.TryParse(cells[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var o) && o >= 0
+                outcomes = long.TryParse(outcomeText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var o) && o >= 0
                     ? o
-                    : throw new FormatException($"history line {i + 1}: outcomes '{cells[3]}' is not a non-negative whole number");
+                    : throw new FormatException($"history line {record.Line}: outcomes '{outcomeText}' is not a non-negative whole number");
             }
 
-            rows.Add(new DailySpend(date, cells[1], spend, outcomes));
+            var kind = Cell(4) is { Length: > 0 } k ? k : null;
+            if (kind is not null && outcomes is null)
+            {
+                throw new FormatException($"history line {record.Line}: outcome_kind '{kind}' is given without outcomes; give the count or leave the kind empty");
+            }
+
+            rows.Add(new DailySpend(date, Cell(1) ?? string.Empty, spend, outcomes) { OutcomeKind = kind });
         }
 
         return rows;
+    }
+
+    private static (int[] Columns, int Width) Header(IReadOnlyList<string> cells, int line)
+    {
+        string[] names = ["date", "feature", "spend", "outcomes", "outcome_kind"];
+        int[] columns = [-1, -1, -1, -1, -1];
+        for (var i = 0; i < cells.Count; i++)
+        {
+            var name = cells[i].Trim();
+            var at = Array.FindIndex(names, n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (at < 0)
+            {
+                throw new FormatException($"history line {line}: unknown column '{name}'; the columns are {string.Join(", ", names)} (date, feature and spend are required)");
+            }
+
+            if (columns[at] >= 0)
+            {
+                throw new FormatException($"history line {line}: column '{name}' appears twice");
+            }
+
+            columns[at] = i;
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            if (columns[i] < 0)
+            {
+                throw new FormatException($"history line {line}: the header has no '{names[i]}' column; date, feature and spend are required");
+            }
+        }
+
+        return (columns, cells.Count);
+    }
+
+    private static async Task<List<DailySpend>> ReadStoreAsync(string db, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var store = SpendStores.Open(db, "forecast");
+        try
+        {
+            var totals = await SpendStores.RunAsync(db, () => store.QueryAsync(new SpendQuery { GroupBy = SpendGrouping.Feature | SpendGrouping.Day, From = from, To = to }));
+            return [.. totals.Where(t => t.Day is not null).Select(t => new DailySpend(t.Day!.Value, t.Feature ?? string.Empty, t.Cost))];
+        }
+        finally
+        {
+            await SpendStores.DisposeAsync(store);
+        }
     }
 
     private static GrowthScenario ParseScenario(string text)
@@ -138,8 +295,15 @@ internal sealed class ForecastCommand : ICliCommand
         return new GrowthScenario(text[..eq], low, high);
     }
 
-    private static void Write(Utf8JsonWriter w, IReadOnlyList<FeatureForecast> forecast)
+    private static void Write(Utf8JsonWriter w, IReadOnlyList<FeatureForecast> forecast, List<string> warnings)
     {
+        w.WriteStartArray("warnings");
+        foreach (var warning in warnings)
+        {
+            w.WriteStringValue(warning);
+        }
+
+        w.WriteEndArray();
         w.WriteStartArray("features");
         foreach (var f in forecast)
         {
@@ -156,6 +320,16 @@ internal sealed class ForecastCommand : ICliCommand
             if (f.CostPerOutcome is { } c)
             {
                 w.WriteNumber("cost_per_outcome", CliApp.Normalize(c));
+            }
+
+            if (f.OutcomeKind is { } kind)
+            {
+                w.WriteString("outcome_kind", kind);
+            }
+
+            if (f.OutcomeKindsDiffer)
+            {
+                w.WriteBoolean("outcome_kinds_differ", true);
             }
 
             w.WriteStartArray("projections");

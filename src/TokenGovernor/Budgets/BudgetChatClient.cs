@@ -29,6 +29,7 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
     private readonly string? _defaultModelId;
     private readonly GovernorInstruments _instruments;
     private readonly GovernanceServices _services;
+    private IBudgetAlertSink[] _alertSinks = [];
 
     /// <summary>Initializes a new budget client.</summary>
     /// <param name="innerClient">The client below (normally <see cref="CostMeteringChatClient"/>).</param>
@@ -71,6 +72,14 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
     }
 
     GovernanceServices IGovernedLayer<Plan>.Services => _services;
+
+    /// <summary>Hands threshold crossings of this client's ledger and its refusals to <paramref name="sinks"/> (see <see cref="IBudgetAlertSink"/>).</summary>
+    internal BudgetChatClient WithAlerts(IBudgetAlertSink[] sinks)
+    {
+        _alertSinks = sinks;
+        BudgetAlerts.Watch(_ledger, sinks, _time, _logger);
+        return this;
+    }
 
     async ValueTask<Admission<Plan>> IGovernedLayer<Plan>.AdmitAsync(GovernanceContext context, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
@@ -252,7 +261,14 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
             var binding = plan.Denial is { } d
                 ? usage.FirstOrDefault(u => u.Policy == d.Policy && u.Key == d.Key)
                 : usage.OrderByDescending(u => u.Utilization).FirstOrDefault();
+            BudgetAlerts.Refused(_alertSinks, context.Scope, reason, plan.Denial, binding, _time.GetUtcNow(), _logger);
             throw new BudgetExceededException(context.Scope, binding, reason, plan.Denial);
+        }
+
+        if (_alertSinks.Length > 0)
+        {
+            var tightest = plan.Denial is null ? _ledger.GetUsage(context.Scope).OrderByDescending(u => u.Utilization).FirstOrDefault() : null;
+            BudgetAlerts.Refused(_alertSinks, context.Scope, reason, plan.Denial, tightest, _time.GetUtcNow(), _logger);
         }
 
         return new ChatResponse([.. fallback.Messages])

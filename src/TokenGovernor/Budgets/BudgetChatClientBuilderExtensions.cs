@@ -43,7 +43,8 @@ public static class BudgetChatClientBuilderExtensions
                     "UseBudgets needs an IBudgetLedger: pass one (new InMemoryBudgetLedger(policies)) or call services.AddTokenGovernor(...) with budget policies.");
             return new BudgetChatClient(inner, ledger, shared.Estimator, options, shared.Time,
                 services.GetService<ILoggerFactory>()?.CreateLogger(typeof(BudgetChatClient)),
-                services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+                services.GetService<System.Diagnostics.Metrics.IMeterFactory>())
+                .WithAlerts([.. services.GetService<IEnumerable<IBudgetAlertSink>>() ?? []]);
         });
     }
 }

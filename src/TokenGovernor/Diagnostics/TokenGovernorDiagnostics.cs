@@ -42,6 +42,10 @@ public static class TokenGovernorDiagnostics
     /// <c>token_governor.budget.policy</c> and <c>token_governor.budget.key</c>, observed when the meter is collected.</summary>
     public const string BudgetWindowUtilizationInstrument = "token_governor.budget.window_utilization";
 
+    /// <summary>The budget alert counter of the alert sinks (the webhook sink in TokenGovernor.Alerts), tagged <c>token_governor.alert.kind</c> =
+    /// <c>threshold_crossed</c> | <c>refused</c> and <c>token_governor.alert.outcome</c> = <c>sent</c> | <c>failed</c> | <c>dropped</c>.</summary>
+    public const string AlertsInstrument = "token_governor.alerts";
+
     /// <summary>Span tag: the cost of the call(s) the span covers, in <see cref="CostCurrencyTag"/> (proposed GenAI convention).</summary>
     public const string CostAmountTag = "gen_ai.usage.cost.amount";
 

@@ -41,7 +41,8 @@ internal sealed class SpendForecaster
 
     /// <summary>Forecasts the total and each feature.</summary>
     /// <param name="history">Daily spend rows, in any order; several rows of one day and feature add up.</param>
-    /// <returns>The total first (<c>(total)</c>), then each feature by run-rate, highest first.</returns>
+    /// <returns>The total first (<c>(total)</c>), then each feature by run-rate, highest first. The total carries outcomes only when
+    /// they are all of one kind (<see cref="DailySpend.OutcomeKind"/>); otherwise <see cref="FeatureForecast.OutcomeKindsDiffer"/> is set.</returns>
     /// <exception cref="ArgumentException">The history is empty or has a negative spend.</exception>
     public IReadOnlyList<FeatureForecast> Forecast(IEnumerable<DailySpend> history)
     {
@@ -80,8 +81,13 @@ internal sealed class SpendForecaster
         var daily = rows.Where(r => r.Date >= windowStart).Sum(r => r.Spend) / windowDays;
         var monthly = daily * DaysPerMonth;
         var withOutcomes = rows.Where(r => r.Outcomes is not null).ToList();
-        long? outcomes = withOutcomes.Count > 0 ? withOutcomes.Sum(r => r.Outcomes!.Value) : null;
+
+        // Outcomes of different kinds never add up: an unnamed kind is its feature's own.
+        var kinds = withOutcomes.Select(r => r.OutcomeKind ?? "\0" + r.Feature).Distinct(StringComparer.Ordinal).ToList();
+        var differ = kinds.Count > 1;
+        long? outcomes = withOutcomes.Count > 0 && !differ ? withOutcomes.Sum(r => r.Outcomes!.Value) : null;
         decimal? perOutcome = outcomes is > 0 ? withOutcomes.Sum(r => r.Spend) / outcomes.Value : null;
+        var kind = kinds.Count == 1 && !kinds[0].StartsWith('\0') && kinds[0].Length > 0 ? kinds[0] : null;
         var projections = new List<ScenarioProjection>();
         foreach (var scenario in _options.Scenarios)
         {
@@ -92,7 +98,11 @@ internal sealed class SpendForecaster
         }
 
         return new FeatureForecast(feature, rows.Sum(r => r.Spend), decimal.Round(daily, 6), decimal.Round(monthly, 6), outcomes,
-            perOutcome is { } p ? decimal.Round(p, 6) : null, projections);
+            perOutcome is { } p ? decimal.Round(p, 6) : null, projections)
+        {
+            OutcomeKind = kind,
+            OutcomeKindsDiffer = differ,
+        };
     }
 
     private static decimal Project(decimal monthly, double annualMultiplier, int months)

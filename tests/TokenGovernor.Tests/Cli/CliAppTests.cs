@@ -204,10 +204,13 @@ public class CliAppTests
               "Budgets": {"Policies": [...], "Ladder": [...]}, "Routing": {"Tiers": [...], "RouterFile": "router.json"},
               "ResponseCache": {"SimilarityThreshold": 0.9, "Embedder": "minilm"}, "LoopGuard": {"MaxSteps": 20}}}
 
-          tokengov forecast --history F.csv [--months 3,6,12] [--scenarios name=low-high,...] [--json]
-              Daily spend per feature (CSV: date,feature,spend[,outcomes]) → run-rate and the spend of the next months under
-              growth scenarios (default conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much
-              over 12 months), and cost per outcome where outcomes were recorded.
+          tokengov forecast (--history F.csv | --db F [--since 90d | --from D --to D]) [--months 3,6,12] [--scenarios name=low-high,...] [--json]
+              Daily spend per feature → run-rate and the spend of the next months under growth scenarios (default
+              conservative=1.3, expected=1.8-2.2, aggressive=2.5-3: spend multiplies by that much over 12 months), and cost
+              per outcome where outcomes were recorded. --history: CSV (RFC 4180; quoted fields may hold commas) with
+              date,feature,spend[,outcomes[,outcome_kind]], or a header row naming those columns in any order. --db: the
+              spend store's daily spend per feature (a SQLite file or a PostgreSQL connection string). Outcomes of different
+              kinds are never added up. Warns on stderr when the history is short for the horizon.
 
           tokengov spend --db F [--by tenant,feature,model,day] [--since 7d | --from D --to D] [--json]
               Spend recorded in a spend store (F: a SQLite file such as governance.db, or a PostgreSQL connection string

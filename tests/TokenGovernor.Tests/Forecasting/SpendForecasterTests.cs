@@ -58,6 +58,49 @@ public class SpendForecasterTests
     }
 
     [Fact]
+    public void Forecast_OutcomesOfTwoFeatures_TotalDoesNotAddThem()
+    {
+        var history = new List<DailySpend> { new(s_start, "support", 30m, 10), new(s_start, "coding", 40m, 4) };
+
+        var total = new SpendForecaster().Forecast(history)[0];
+
+        Assert.Null(total.Outcomes);
+        Assert.Null(total.CostPerOutcome);
+        Assert.True(total.OutcomeKindsDiffer);
+    }
+
+    [Fact]
+    public void Forecast_SameNamedOutcomeKindAcrossFeatures_TotalAddsThem()
+    {
+        var history = new List<DailySpend>
+        {
+            new(s_start, "support-en", 30m, 10) { OutcomeKind = "tickets" },
+            new(s_start, "support-de", 10m, 10) { OutcomeKind = "tickets" },
+        };
+
+        var total = new SpendForecaster().Forecast(history)[0];
+
+        Assert.Equal(20, total.Outcomes);
+        Assert.Equal(2m, total.CostPerOutcome);
+        Assert.Equal("tickets", total.OutcomeKind);
+    }
+
+    [Fact]
+    public void Forecast_OneFeatureWithTwoNamedKinds_GivesNoCostPerOutcome()
+    {
+        var history = new List<DailySpend>
+        {
+            new(s_start, "agent", 30m, 10) { OutcomeKind = "tickets" },
+            new(s_start.AddDays(1), "agent", 10m, 3) { OutcomeKind = "prs" },
+        };
+
+        var agent = new SpendForecaster().Forecast(history).Single(f => f.Feature == "agent");
+
+        Assert.Null(agent.CostPerOutcome);
+        Assert.True(agent.OutcomeKindsDiffer);
+    }
+
+    [Fact]
     public void Forecast_NegativeSpend_ThrowsNamingTheRow()
     {
         var ex = Assert.Throws<ArgumentException>(() => new SpendForecaster().Forecast([new DailySpend(s_start, "agent", -1m)]));
