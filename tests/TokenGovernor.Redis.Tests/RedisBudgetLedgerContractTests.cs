@@ -19,4 +19,7 @@ public class RedisBudgetLedgerContractTests : BudgetLedgerContractTests
     protected override async Task<long> OpenReservationsAsync(IBudgetLedger ledger) => await ((RedisBudgetLedger)ledger).CountOpenReservationsAsync();
 
     protected override long ExpiredReservations(IBudgetLedger ledger) => ((RedisBudgetLedger)ledger).ExpiredReservations;
+
+    // Each step is a round trip to a real redis-server.
+    protected override int PropertyIterations => 100;
 }

@@ -7,7 +7,7 @@ namespace TokenGovernor.Testing;
 /// so both keep the same promises.
 /// </summary>
 #pragma warning disable CA1707, CA1515, CA1861, CA2007 // test names, public test class, literal arrays
-public abstract class BudgetLedgerContractTests
+public abstract partial class BudgetLedgerContractTests
 {
     /// <summary>Creates the ledger under test.</summary>
     protected abstract IBudgetLedger CreateLedger(IEnumerable<BudgetPolicy> policies, BudgetLedgerOptions? options = null, TimeProvider? timeProvider = null);

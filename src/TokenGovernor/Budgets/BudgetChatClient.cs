@@ -21,6 +21,8 @@ namespace TokenGovernor;
 /// </remarks>
 public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<BudgetChatClient.Plan>
 {
+    private const string UnscopedRefusal = "unscoped-call";
+
     private readonly IBudgetLedger _ledger;
     private readonly CostEstimator _estimator;
     private readonly BudgetOptions _options;
@@ -94,15 +96,20 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
 
     private async ValueTask<Plan> PrepareAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, GovernanceContext context, CancellationToken cancellationToken)
     {
-        var scope = context.Scope;
+        var effective = options?.Clone() ?? new ChatOptions();
+        effective.ModelId ??= context.RequestedModelId ?? _defaultModelId;
+        var scope = ScopeFor(context, out var missing);
+        if (missing is not null)
+        {
+            return new Plan(effective, default, null, UnscopedRefusal, null) { Scope = scope, Missing = missing };
+        }
+
         var utilization = _ledger.GetUtilization(scope);
         context.BudgetUtilization = utilization;
         if (_instruments.BudgetUtilization.Enabled)
         {
             _instruments.BudgetUtilization.Record(utilization);
         }
-        var effective = options?.Clone() ?? new ChatOptions();
-        effective.ModelId ??= context.RequestedModelId ?? _defaultModelId;
 
         var shadow = _options.Shadow;
         if (_options.Ladder.Count > 0 && utilization >= _options.Ladder[0].Threshold)
@@ -143,7 +150,7 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
                         break;
                     }
 
-                    return new Plan(effective, default, null, degradation.RefusalReason, null);
+                    return new Plan(effective, default, null, degradation.RefusalReason, null) { Scope = scope };
                 }
             }
         }
@@ -162,7 +169,7 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
         {
             // The call goes ahead without a reservation: its spend is not charged to the budget, which stays full.
             context.AddShadow("budget:refuse:" + (result.Denial!.IsLedgerUnavailable ? "budget-ledger-unavailable" : "budget-exhausted"));
-            return new Plan(effective, default, estimate, null, null);
+            return new Plan(effective, default, estimate, null, null) { Scope = scope };
         }
 
         if (!result.IsGranted && TryAffordableOutput(result.Denial!, estimate, prompt) is { } affordable &&
@@ -181,11 +188,65 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
 
         if (!result.IsGranted)
         {
-            return new Plan(effective, default, null, result.Denial!.IsLedgerUnavailable ? "budget-ledger-unavailable" : "budget-exhausted", result.Denial);
+            return new Plan(effective, default, null, result.Denial!.IsLedgerUnavailable ? "budget-ledger-unavailable" : "budget-exhausted", result.Denial) { Scope = scope };
         }
 
         context.BudgetReserved = (context.BudgetReserved ?? 0) + estimate.MaxCost;
-        return new Plan(effective, result.Reservation, estimate, null, null);
+        return new Plan(effective, result.Reservation, estimate, null, null) { Scope = scope };
+    }
+
+    // The scope budgets apply to: the call's own, or under UnscopedCalls the refusal or the default key at each level a policy needs.
+    private GovernanceScope ScopeFor(GovernanceContext context, out (ScopeLevel Level, BudgetPolicy Policy)? missing)
+    {
+        missing = null;
+        var scope = context.Scope;
+        if (_options.UnscopedCalls == UnscopedCallHandling.Allow)
+        {
+            return scope;
+        }
+
+        var policies = _ledger.Policies;
+        for (var i = 0; i < policies.Count; i++)
+        {
+            var policy = policies[i];
+            if (policy.Level is not { } level || scope.Get(level) is not null)
+            {
+                continue;
+            }
+
+            var name = level switch
+            {
+                ScopeLevel.Tenant => "tenant",
+                ScopeLevel.Feature => "feature",
+                ScopeLevel.Session => "session",
+                _ => "run",
+            };
+            if (_options.Shadow)
+            {
+                // Shadow mode records what would have happened; the call keeps its own scope.
+                context.AddShadow(_options.UnscopedCalls == UnscopedCallHandling.Refuse ? "budget:refuse:" + UnscopedRefusal : "budget:scope-defaulted:" + name);
+                continue;
+            }
+
+            if (_options.UnscopedCalls == UnscopedCallHandling.Refuse)
+            {
+                missing = (level, policy);
+                return scope;
+            }
+
+            var key = _options.DefaultScopeKey;
+            scope = level switch
+            {
+                ScopeLevel.Tenant => scope with { Tenant = key },
+                ScopeLevel.Feature => scope with { Feature = key },
+                ScopeLevel.Session => scope with { Session = key },
+                _ => scope with { Run = key },
+            };
+            context.AddDegradation("scope-defaulted:" + name);
+            CountStep("scope-defaulted:" + name);
+        }
+
+        return scope;
     }
 
     private static int? TryAffordableOutput(BudgetDenial denial, CostEstimate estimate, int prompt)
@@ -253,16 +314,20 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
             CountStep(reason);
         }
 
-        BudgetLog.Refused(_logger, context.Scope, reason);
+        BudgetLog.Refused(_logger, plan.Scope, reason);
         if (_options.FallbackResponse is not { } fallback)
         {
+            if (plan.Missing is { } missing)
+            {
+                throw new UnscopedCallException(plan.Scope, missing.Level, missing.Policy);
+            }
+
             // An unavailable ledger cannot be read either: don't wait on it a second time for the message.
-            var usage = plan.Denial is { IsLedgerUnavailable: true } ? [] : _ledger.GetUsage(context.Scope);
+            var usage = plan.Denial is { IsLedgerUnavailable: true } ? [] : _ledger.GetUsage(plan.Scope);
             var binding = plan.Denial is { } d
                 ? usage.FirstOrDefault(u => u.Policy == d.Policy && u.Key == d.Key)
                 : usage.OrderByDescending(u => u.Utilization).FirstOrDefault();
-            BudgetAlerts.Refused(_alertSinks, context.Scope, reason, plan.Denial, binding, _time.GetUtcNow(), _logger);
-            throw new BudgetExceededException(context.Scope, binding, reason, plan.Denial);
+            throw new BudgetExceededException(plan.Scope, binding, reason, plan.Denial);
         }
 
         if (_alertSinks.Length > 0)
@@ -287,6 +352,13 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
         }
     }
 
-    internal readonly record struct Plan(ChatOptions Options, BudgetReservation Reservation, CostEstimate? Estimate, string? Refusal, BudgetDenial? Denial);
+    internal readonly record struct Plan(ChatOptions Options, BudgetReservation Reservation, CostEstimate? Estimate, string? Refusal, BudgetDenial? Denial)
+    {
+        /// <summary>Gets the scope the budgets were applied to (the call's, with default keys under <see cref="UnscopedCallHandling.AssignDefault"/>).</summary>
+        public GovernanceScope Scope { get; init; } = GovernanceScope.Empty;
+
+        /// <summary>Gets the level and policy an unscoped call lacked, when it is refused for it.</summary>
+        public (ScopeLevel Level, BudgetPolicy Policy)? Missing { get; init; }
+    }
 
 }

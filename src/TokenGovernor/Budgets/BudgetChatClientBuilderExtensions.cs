@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using TokenGovernor;
 
 namespace Microsoft.Extensions.AI;
@@ -36,12 +37,22 @@ public static class BudgetChatClientBuilderExtensions
 
         return builder.Use((inner, services) =>
         {
+            // Configuration (TokenGovernor:Budgets:UnscopedCalls) first, then the code's configure, which wins.
+            var effective = options;
+            if (services.GetService<IOptions<TokenGovernorOptions>>()?.Value is { } configured &&
+                (configured.UnscopedCalls != UnscopedCallHandling.Allow || configured.DefaultScopeKey != "default"))
+            {
+                effective = new BudgetOptions { UnscopedCalls = configured.UnscopedCalls, DefaultScopeKey = configured.DefaultScopeKey };
+                configure?.Invoke(effective);
+                OptionsValidation.ThrowIfInvalid(new BudgetOptionsValidator(), effective);
+            }
+
             // The reservation is priced with the catalog that settles it: the one the metering layer below uses.
             var shared = resolve(services, inner);
             var ledger = shared.Ledger
                 ?? throw new InvalidOperationException(
                     "UseBudgets needs an IBudgetLedger: pass one (new InMemoryBudgetLedger(policies)) or call services.AddTokenGovernor(...) with budget policies.");
-            return new BudgetChatClient(inner, ledger, shared.Estimator, options, shared.Time,
+            return new BudgetChatClient(inner, ledger, shared.Estimator, effective, shared.Time,
                 services.GetService<ILoggerFactory>()?.CreateLogger(typeof(BudgetChatClient)),
                 services.GetService<System.Diagnostics.Metrics.IMeterFactory>())
                 .WithAlerts([.. services.GetService<IEnumerable<IBudgetAlertSink>>() ?? []]);

@@ -32,6 +32,19 @@ public sealed class BudgetOptions
     /// </summary>
     public bool Shadow { get; set; }
 
+    /// <summary>Gets or sets what a call gets when it lacks the scope a budget policy is keyed by (a call with no tenant under a
+    /// per-tenant policy): sent and counted against no budget at that level, refused, or counted against
+    /// <see cref="DefaultScopeKey"/>.</summary>
+    /// <value>Defaults to <see cref="UnscopedCallHandling.Allow"/>. Configuration key: <c>TokenGovernor:Budgets:UnscopedCalls</c>.</value>
+    [EnumDataType(typeof(UnscopedCallHandling))]
+    public UnscopedCallHandling UnscopedCalls { get; set; } = UnscopedCallHandling.Allow;
+
+    /// <summary>Gets or sets the key an unscoped call is given at every missing level under <see cref="UnscopedCallHandling.AssignDefault"/>
+    /// (for example a default tenant).</summary>
+    /// <value>Defaults to <c>default</c>. Configuration key: <c>TokenGovernor:Budgets:DefaultScopeKey</c>.</value>
+    [Required]
+    public string DefaultScopeKey { get; set; } = "default";
+
     internal BudgetOptions Clone()
     {
         var clone = new BudgetOptions
@@ -40,6 +53,8 @@ public sealed class BudgetOptions
             FallbackResponse = FallbackResponse,
             DefaultMaxOutputTokens = DefaultMaxOutputTokens,
             Shadow = Shadow,
+            UnscopedCalls = UnscopedCalls,
+            DefaultScopeKey = DefaultScopeKey,
         };
         clone.Ladder.Clear();
         foreach (var step in Ladder.OrderBy(s => s.Threshold))

@@ -48,6 +48,18 @@ internal sealed class ConfigurationSchema
         return new ConfigurationSchema(children, null);
     }
 
+    /// <summary>This section without <paramref name="names"/> (settings read from another place in the section).</summary>
+    public ConfigurationSchema Without(params string[] names)
+    {
+        var children = new Dictionary<string, ConfigurationSchema>(Children ?? [], StringComparer.OrdinalIgnoreCase);
+        foreach (var name in names)
+        {
+            children.Remove(name);
+        }
+
+        return new ConfigurationSchema(children, null);
+    }
+
     /// <summary>Every key under <paramref name="section"/> that this schema does not accept, with the nearest valid key.</summary>
     public List<ConfigurationKeyError> FindUnknownKeys(IConfiguration section, string path)
     {

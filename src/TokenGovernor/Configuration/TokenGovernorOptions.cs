@@ -67,6 +67,18 @@ public sealed class TokenGovernorOptions
     /// <c>TokenLimit</c>, <c>Window</c>, <c>SlidingWindow</c>, <c>TimeZoneId</c>, <c>SoftThresholds</c>, <c>Mode</c>).</summary>
     public IList<BudgetPolicy> Budgets { get; } = [];
 
+    /// <summary>Gets or sets what a call lacking the scope a budget policy is keyed by gets (<see cref="BudgetOptions.UnscopedCalls"/>),
+    /// for every <c>UseBudgets</c> layer built with these services; code given to <c>UseBudgets</c> runs after it and wins.</summary>
+    /// <value>Defaults to <see cref="UnscopedCallHandling.Allow"/>. Configuration key: <c>TokenGovernor:Budgets:UnscopedCalls</c>.</value>
+    [EnumDataType(typeof(UnscopedCallHandling))]
+    public UnscopedCallHandling UnscopedCalls { get; set; } = UnscopedCallHandling.Allow;
+
+    /// <summary>Gets or sets the key given to an unscoped call under <see cref="UnscopedCallHandling.AssignDefault"/>
+    /// (<see cref="BudgetOptions.DefaultScopeKey"/>).</summary>
+    /// <value>Defaults to <c>default</c>. Configuration key: <c>TokenGovernor:Budgets:DefaultScopeKey</c>.</value>
+    [Required]
+    public string DefaultScopeKey { get; set; } = "default";
+
     /// <summary>Gets or sets how long a budget reservation may stay unsettled before it is reclaimed.</summary>
     /// <value>Defaults to 10 minutes.</value>
     public TimeSpan ReservationLease { get; set; } = TimeSpan.FromMinutes(10);

@@ -66,9 +66,15 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section, IEn
     /// </summary>
     internal static ConfigurationSchema Schema(IEnumerable<TokenGovernorConfigurationSection>? extraSections = null)
     {
+        // UnscopedCalls and DefaultScopeKey are read under Budgets, beside the policies they apply to.
         var schema = ConfigurationSchema.FromType(typeof(TokenGovernorOptions))
+            .Without(nameof(TokenGovernorOptions.UnscopedCalls), nameof(TokenGovernorOptions.DefaultScopeKey))
             .With(nameof(TokenGovernorOptions.Budgets), ConfigurationSchema.Section(
-                [new("Policies", ConfigurationSchema.AnyKeyOf(ConfigurationSchema.FromType(typeof(BudgetPolicy))))]))
+                [
+                    new("Policies", ConfigurationSchema.AnyKeyOf(ConfigurationSchema.FromType(typeof(BudgetPolicy)))),
+                    new(nameof(TokenGovernorOptions.UnscopedCalls), ConfigurationSchema.Value),
+                    new(nameof(TokenGovernorOptions.DefaultScopeKey), ConfigurationSchema.Value),
+                ]))
             .With(nameof(TokenGovernorOptions.Prices), ConfigurationSchema.AnyKeyOf(ConfigurationSchema.FromType(typeof(ConfiguredPriceKeys))))
             .With("Pipeline", ConfigurationSchema.FromType(typeof(ReplayPipelineKeys)));
         foreach (var extra in extraSections ?? [])

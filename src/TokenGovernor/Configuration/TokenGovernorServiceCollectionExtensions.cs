@@ -91,6 +91,21 @@ public static class TokenGovernorServiceCollectionExtensions
                 : throw new FormatException($"Configuration key '{section.Path}:{nameof(o.UnknownKeys)}' has value '{unknownKeys}'; use Fail or Warn.");
         }
 
+        var budgets = section.GetSection(nameof(o.Budgets));
+        if (budgets[nameof(o.UnscopedCalls)] is { } unscoped)
+        {
+            o.UnscopedCalls = Enum.TryParse<UnscopedCallHandling>(unscoped, ignoreCase: true, out var h) && Enum.IsDefined(h)
+                ? h
+                : throw new FormatException($"Configuration key '{budgets.Path}:{nameof(o.UnscopedCalls)}' has value '{unscoped}'; use Allow, Refuse or AssignDefault.");
+        }
+
+        if (budgets[nameof(o.DefaultScopeKey)] is { } defaultKey)
+        {
+            o.DefaultScopeKey = !string.IsNullOrWhiteSpace(defaultKey)
+                ? defaultKey
+                : throw new FormatException($"Configuration key '{budgets.Path}:{nameof(o.DefaultScopeKey)}' is empty; give the key unscoped calls are counted against, such as 'default'.");
+        }
+
         o.FallbackModelId = section[nameof(o.FallbackModelId)] ?? o.FallbackModelId;
         o.DefaultModelId = section[nameof(o.DefaultModelId)] ?? o.DefaultModelId;
         if (section[nameof(o.IncludeBuiltInPrices)] is { } builtIn)
