@@ -315,6 +315,14 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
         }
 
         BudgetLog.Refused(_logger, plan.Scope, reason);
+
+        // Alert sinks hear of every refusal, thrown or answered with the fallback response.
+        if (_alertSinks.Length > 0)
+        {
+            var tightest = plan.Denial is null ? _ledger.GetUsage(context.Scope).OrderByDescending(u => u.Utilization).FirstOrDefault() : null;
+            BudgetAlerts.Refused(_alertSinks, context.Scope, reason, plan.Denial, tightest, _time.GetUtcNow(), _logger);
+        }
+
         if (_options.FallbackResponse is not { } fallback)
         {
             if (plan.Missing is { } missing)
@@ -328,12 +336,6 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
                 ? usage.FirstOrDefault(u => u.Policy == d.Policy && u.Key == d.Key)
                 : usage.OrderByDescending(u => u.Utilization).FirstOrDefault();
             throw new BudgetExceededException(plan.Scope, binding, reason, plan.Denial);
-        }
-
-        if (_alertSinks.Length > 0)
-        {
-            var tightest = plan.Denial is null ? _ledger.GetUsage(context.Scope).OrderByDescending(u => u.Utilization).FirstOrDefault() : null;
-            BudgetAlerts.Refused(_alertSinks, context.Scope, reason, plan.Denial, tightest, _time.GetUtcNow(), _logger);
         }
 
         return new ChatResponse([.. fallback.Messages])
