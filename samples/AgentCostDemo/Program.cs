@@ -208,7 +208,7 @@ AnsiConsole.MarkupLine("The simulated provider honours the output cap but does n
 // 9. Model routing across four tiers against an all-frontier baseline.
 AnsiConsole.MarkupLine("\n[bold]Model routing[/] — 80 mixed requests routed across Small / Medium / Large / Reasoning versus all on the top tier (o3).");
 var routingSavings = new RoutingSavingsTracker();
-var routed = new ModelRoutingChatClient(new ChatClientBuilder(new SimulatedProvider(seed: 9)).UseCostMetering().Build(), savings: routingSavings);
+var routed = new ModelRoutingChatClient(new ChatClientBuilder(new SimulatedProvider(seed: 9)).UseCostMetering().Build(), new RoutingOptions().UseOpenAITiers(), savings: routingSavings);
 string[] mixedPrompts =
 [
     "What are your opening hours?", "How do I reset my password?", "Translate 'good morning' into French.", "Who wrote Hamlet?",

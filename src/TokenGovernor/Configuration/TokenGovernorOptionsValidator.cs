@@ -51,18 +51,27 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section, IEn
         try
         {
             _ = PriceCatalogFactory.BudgetPolicies(options, section);
-            return ValidateOptionsResult.Success;
         }
         catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
         {
             return ValidateOptionsResult.Fail($"TokenGovernor budgets: {ex.Message}");
+        }
+
+        try
+        {
+            _ = ConfiguredRoutingTiers.Read(section);
+            return ValidateOptionsResult.Success;
+        }
+        catch (FormatException ex)
+        {
+            return ValidateOptionsResult.Fail($"TokenGovernor routing: {ex.Message}");
         }
     }
 
     /// <summary>
     /// The keys the <c>TokenGovernor</c> section accepts: every property of <see cref="TokenGovernorOptions"/> (by reflection, so
     /// new options are accepted without a change here), with the sections whose configuration shape differs from the options'
-    /// (<c>Budgets:Policies</c>, <c>Prices</c>), replay's <c>Pipeline</c>, and the sections features register in DI.
+    /// (<c>Budgets:Policies</c>, <c>Prices</c>, <c>Routing:Tiers</c>), replay's <c>Pipeline</c>, and the sections features register in DI.
     /// </summary>
     internal static ConfigurationSchema Schema(IEnumerable<TokenGovernorConfigurationSection>? extraSections = null)
     {
@@ -76,10 +85,14 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section, IEn
                     new(nameof(TokenGovernorOptions.DefaultScopeKey), ConfigurationSchema.Value),
                 ]))
             .With(nameof(TokenGovernorOptions.Prices), ConfigurationSchema.AnyKeyOf(ConfigurationSchema.FromType(typeof(ConfiguredPriceKeys))))
+            .With("Routing", ConfigurationSchema.Section(
+                [
+                    new("Tiers", ConfigurationSchema.AnyKeyOf(ConfigurationSchema.FromType(typeof(ConfiguredTierKeys)))),
+                ]))
             .With("Pipeline", ConfigurationSchema.FromType(typeof(ReplayPipelineKeys)));
         foreach (var extra in extraSections ?? [])
         {
-            schema = schema.With(extra.Name, ConfigurationSchema.FromType(extra.OptionsType));
+            schema = schema.With(extra.Name, schema.Children!.TryGetValue(extra.Name, out var own) ? own.Merge(extra.Schema) : extra.Schema);
         }
 
         return schema;
