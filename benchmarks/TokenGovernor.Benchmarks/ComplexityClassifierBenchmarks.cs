@@ -23,7 +23,7 @@ public class ComplexityClassifierBenchmarks
         Console.WriteLine($"// prompt: {TiktokenTokenEstimator.Default.CountTokens(_text, "gpt-4o")} tokens");
         var inner = new CompletedChatClient(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { ModelId = "gpt-4.1" });
         _bare = new PassThroughChatClient(inner);
-        _routed = new ModelRoutingChatClient(inner);
+        _routed = new ModelRoutingChatClient(inner, new RoutingOptions().UseOpenAITiers());
     }
 
     [Benchmark(Baseline = true)]

@@ -67,7 +67,7 @@ public class FullStackBenchmarks
                     o.SemanticIndexMemoryCapBytes = 1024 * 1024;
                     o.ExactCacheSizeLimitBytes = 1024 * 1024;
                 })
-                .UseModelRouting()
+                .UseModelRouting(o => o.UseOpenAITiers())
                 .UseBudgets(ledger: new InMemoryBudgetLedger(BudgetLedgerBenchmarks.ThreePolicies()))
                 .UseCostMetering())
             .Build();

@@ -61,7 +61,7 @@ public sealed class GovernedStack : IAsyncDisposable
             .UseTokenGovernor(pipeline ?? (p => p
                 .UseLoopGuard()
                 .UseResponseCache()
-                .UseModelRouting()
+                .UseModelRouting(o => o.UseOpenAITiers())
                 .UseBudgets()
                 .UseCostMetering()));
         return new GovernedStack(server, services.BuildServiceProvider(validateScopes: true));

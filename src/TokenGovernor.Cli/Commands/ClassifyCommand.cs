@@ -18,8 +18,9 @@ internal sealed class ClassifyCommand : ICliCommand
               The tier routing would pick for each line {"prompt": "..."} or {"messages": [...]}: one JSON line
               {"tier","score","signals"} per input line, score rising with the need for a stronger tier; then the traffic
               mix per tier (on stderr with --json, so stdout has exactly one line per input line). Without --router the
-              default rule classifier decides; with it, the learned router written by route train, at its stored
-              operating point or at --threshold T (a score) or --strong-share S (the share of training calls sent up).
+              default rule classifier decides among Small, Medium, Large and Reasoning; with it, the learned router
+              written by route train, at its stored operating point or at --threshold T (a score) or --strong-share S
+              (the share of training calls sent up).
 
         """;
 
@@ -63,7 +64,8 @@ internal sealed class ClassifyCommand : ICliCommand
             learned = threshold is { } t ? learned.WithThreshold(t) : strongShare is { } share ? learned.WithStrongShare(share) : learned;
         }
 
-        var options = new RoutingOptions();
+        // Only tier names matter here (nothing is sent); the rule classifier's four tiers are those of the OpenAI preset.
+        var options = new RoutingOptions().UseOpenAITiers();
         var router = new ModelRoutingChatClient(new NoProviderChatClient(), options);
         var tierNames = learned?.Tiers ?? [.. options.Tiers.Select(t => t.Name)];
         var mix = tierNames.ToDictionary(t => t, _ => 0, StringComparer.Ordinal);

@@ -44,6 +44,20 @@ internal sealed class ReplaySetup : IDisposable
 
     public Action<BudgetOptions> Budget { get; private set; } = static _ => { };
 
+    /// <summary>
+    /// The sections replay reads beside those <c>AddTokenGovernor</c> reads: <see cref="Read"/> checks every key of them strictly
+    /// (it fails on an unknown one, naming it), so the library's own unknown-key check accepts them; <c>Budgets</c> gains the
+    /// <see cref="BudgetOptions"/> keys beside its <c>Policies</c>.
+    /// </summary>
+    public static IReadOnlyList<TokenGovernorConfigurationSection> Sections { get; } =
+    [
+        new("Routing", ConfigurationSchema.CheckedElsewhere),
+        new("ResponseCache", ConfigurationSchema.CheckedElsewhere),
+        new("LoopGuard", ConfigurationSchema.CheckedElsewhere),
+        new("OutputBudgetHints", ConfigurationSchema.CheckedElsewhere),
+        new("Budgets", ConfigurationSchema.FromType(typeof(BudgetOptions)).With(nameof(BudgetOptions.Ladder), ConfigurationSchema.CheckedElsewhere)),
+    ];
+
     /// <summary>Reads and checks a configuration; <paramref name="baseDirectory"/> resolves relative file paths (a router file).</summary>
     public static ReplaySetup Read(IConfiguration configuration, string baseDirectory)
     {
@@ -158,25 +172,7 @@ internal sealed class ReplaySetup : IDisposable
 
     private static void ReadTiers(IConfigurationSection section, IList<ModelTier> tiers)
     {
-        var read = new List<ModelTier>();
-        foreach (var t in section.GetChildren())
-        {
-            var name = t["Name"] ?? throw new FormatException($"Configuration key '{t.Path}:Name' is missing; every tier needs a Name.");
-            var models = t.GetSection("Models").GetChildren().Select(m => m.Value).Where(m => !string.IsNullOrWhiteSpace(m)).Select(m => m!).ToArray();
-            if (models.Length == 0)
-            {
-                throw new FormatException($"Configuration key '{t.Path}:Models' is missing; list the tier's model ids, first preferred.");
-            }
-
-            var reasoning = t["IsReasoning"] is { } r && (bool.TryParse(r, out var b) ? b : throw new FormatException($"Configuration key '{t.Path}:IsReasoning' has value '{r}'; use true or false."));
-            if (t.GetChildren().FirstOrDefault(c => c.Key is not ("Name" or "Models" or "IsReasoning")) is { } unknown)
-            {
-                throw new FormatException($"Configuration key '{unknown.Path}' is not a tier setting; use Name, Models, IsReasoning.");
-            }
-
-            read.Add(ModelTier.Of(name, models) with { IsReasoning = reasoning });
-        }
-
+        var read = ConfiguredRoutingTiers.ReadList(section).Tiers;
         if (read.Count == 0)
         {
             throw new FormatException($"Configuration key '{section.Path}' lists no tiers.");

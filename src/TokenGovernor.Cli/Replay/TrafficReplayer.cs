@@ -60,6 +60,11 @@ internal static class TrafficReplayer
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton<ITokenEstimator>(estimator);
+        foreach (var section in ReplaySetup.Sections)
+        {
+            services.AddSingleton(section);
+        }
+
         services.AddTokenGovernor(configuration);
         services.AddChatClient(provider).UseTokenGovernor(p =>
         {

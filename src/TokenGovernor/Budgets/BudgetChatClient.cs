@@ -205,16 +205,18 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
     {
         missing = null;
         var scope = context.Scope;
-        if (_options.UnscopedCalls == UnscopedCallHandling.Allow)
-        {
-            return scope;
-        }
-
         var policies = _ledger.Policies;
         for (var i = 0; i < policies.Count; i++)
         {
             var policy = policies[i];
             if (policy.Level is not { } level || scope.Get(level) is not null)
+            {
+                continue;
+            }
+
+            // Visible in the record whatever the handling: under Allow, the call escapes this level's budgets.
+            context.AddMissingScope(level);
+            if (_options.UnscopedCalls == UnscopedCallHandling.Allow)
             {
                 continue;
             }

@@ -14,11 +14,18 @@ internal sealed class ConfigurationSchema
 {
     private const int MaxDepth = 8;
 
-    private ConfigurationSchema(Dictionary<string, ConfigurationSchema>? children, ConfigurationSchema? anyKey)
+    private ConfigurationSchema(Dictionary<string, ConfigurationSchema>? children, ConfigurationSchema? anyKey, bool checkedByOwner = false)
     {
         Children = children;
         AnyKey = anyKey;
+        CheckedByOwner = checkedByOwner;
     }
+
+    /// <summary>A section whose keys its reader checks itself (strictly, with its own messages), so this check accepts any key below it.</summary>
+    public static ConfigurationSchema CheckedElsewhere { get; } = new(null, null, checkedByOwner: true);
+
+    /// <summary>Gets a value indicating whether the section's own reader checks its keys (<see cref="CheckedElsewhere"/>).</summary>
+    public bool CheckedByOwner { get; }
 
     /// <summary>A single value (string, number, enum, time span, …): it has no keys below it.</summary>
     public static ConfigurationSchema Value { get; } = new(null, null);
@@ -29,7 +36,7 @@ internal sealed class ConfigurationSchema
     /// <summary>Gets the shape of every child of a list or dictionary (any key is accepted).</summary>
     public ConfigurationSchema? AnyKey { get; }
 
-    public bool IsValue => Children is null && AnyKey is null;
+    public bool IsValue => Children is null && AnyKey is null && !CheckedByOwner;
 
     /// <summary>A section with exactly these keys.</summary>
     public static ConfigurationSchema Section(IEnumerable<KeyValuePair<string, ConfigurationSchema>> children) =>
@@ -45,6 +52,30 @@ internal sealed class ConfigurationSchema
     public ConfigurationSchema With(string name, ConfigurationSchema schema)
     {
         var children = new Dictionary<string, ConfigurationSchema>(Children ?? [], StringComparer.OrdinalIgnoreCase) { [name] = schema };
+        return new ConfigurationSchema(children, null);
+    }
+
+    /// <summary>The keys of this section and of <paramref name="other"/> (a key in both gets both shapes' keys); a section one of them
+    /// leaves to its reader stays so.</summary>
+    public ConfigurationSchema Merge(ConfigurationSchema other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (CheckedByOwner || other.CheckedByOwner)
+        {
+            return CheckedElsewhere;
+        }
+
+        if (Children is null || other.Children is null)
+        {
+            return other;
+        }
+
+        var children = new Dictionary<string, ConfigurationSchema>(Children, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, schema) in other.Children)
+        {
+            children[name] = children.TryGetValue(name, out var mine) ? mine.Merge(schema) : schema;
+        }
+
         return new ConfigurationSchema(children, null);
     }
 
@@ -70,6 +101,11 @@ internal sealed class ConfigurationSchema
 
     private void Walk(IConfiguration section, string path, List<ConfigurationKeyError> errors)
     {
+        if (CheckedByOwner)
+        {
+            return;
+        }
+
         foreach (var child in section.GetChildren())
         {
             var childPath = path + ConfigurationPath.KeyDelimiter + child.Key;

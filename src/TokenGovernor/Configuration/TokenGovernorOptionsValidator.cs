@@ -30,7 +30,7 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section, IEn
         var data = new TokenGovernorOptionsDataValidator().Validate(name, options);
         if (data.Failed)
         {
-            return data;
+            return ValidateOptionsResult.Fail(data.Failures!.Select(FullKeyPath));
         }
 
         if (options.ReservationLease < TimeSpan.FromSeconds(1) || options.ReservationLease > TimeSpan.FromDays(7))
@@ -51,18 +51,42 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section, IEn
         try
         {
             _ = PriceCatalogFactory.BudgetPolicies(options, section);
-            return ValidateOptionsResult.Success;
         }
         catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
         {
             return ValidateOptionsResult.Fail($"TokenGovernor budgets: {ex.Message}");
         }
+
+        try
+        {
+            _ = ConfiguredRoutingTiers.Read(section);
+            return ValidateOptionsResult.Success;
+        }
+        catch (FormatException ex)
+        {
+            return ValidateOptionsResult.Fail($"TokenGovernor routing: {ex.Message}");
+        }
+    }
+
+    // The generated data-annotation messages start with the member ("DefaultMaxOutputTokens: The field …"); name the full key
+    // instead, as every other start-up error does, with the configured value when configuration set it.
+    private string FullKeyPath(string failure)
+    {
+        var colon = failure.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || typeof(TokenGovernorOptions).GetProperty(failure[..colon]) is not { } property)
+        {
+            return $"{TokenGovernorOptions.SectionName}: {failure}";
+        }
+
+        var path = (section as IConfigurationSection)?.Path ?? TokenGovernorOptions.SectionName;
+        var configured = section?[property.Name] is { } value ? $" (configured value '{value}')" : string.Empty;
+        return $"Configuration key '{path}:{property.Name}'{configured}:{failure[(colon + 1)..]}";
     }
 
     /// <summary>
     /// The keys the <c>TokenGovernor</c> section accepts: every property of <see cref="TokenGovernorOptions"/> (by reflection, so
     /// new options are accepted without a change here), with the sections whose configuration shape differs from the options'
-    /// (<c>Budgets:Policies</c>, <c>Prices</c>), replay's <c>Pipeline</c>, and the sections features register in DI.
+    /// (<c>Budgets:Policies</c>, <c>Prices</c>, <c>Routing:Tiers</c>), replay's <c>Pipeline</c>, and the sections features register in DI.
     /// </summary>
     internal static ConfigurationSchema Schema(IEnumerable<TokenGovernorConfigurationSection>? extraSections = null)
     {
@@ -76,10 +100,14 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section, IEn
                     new(nameof(TokenGovernorOptions.DefaultScopeKey), ConfigurationSchema.Value),
                 ]))
             .With(nameof(TokenGovernorOptions.Prices), ConfigurationSchema.AnyKeyOf(ConfigurationSchema.FromType(typeof(ConfiguredPriceKeys))))
+            .With("Routing", ConfigurationSchema.Section(
+                [
+                    new("Tiers", ConfigurationSchema.AnyKeyOf(ConfigurationSchema.FromType(typeof(ConfiguredTierKeys)))),
+                ]))
             .With("Pipeline", ConfigurationSchema.FromType(typeof(ReplayPipelineKeys)));
         foreach (var extra in extraSections ?? [])
         {
-            schema = schema.With(extra.Name, ConfigurationSchema.FromType(extra.OptionsType));
+            schema = schema.With(extra.Name, schema.Children!.TryGetValue(extra.Name, out var own) ? own.Merge(extra.Schema) : extra.Schema);
         }
 
         return schema;

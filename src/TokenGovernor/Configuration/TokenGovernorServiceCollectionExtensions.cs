@@ -55,6 +55,11 @@ public static class TokenGovernorServiceCollectionExtensions
             sp.GetRequiredService<IOptions<TokenGovernorOptions>>().Value.DefaultMaxOutputTokens));
         services.TryAddSingleton(sp => new ConfiguredBudgetPolicies(
             PriceCatalogFactory.BudgetPolicies(sp.GetRequiredService<IOptions<TokenGovernorOptions>>().Value, section)));
+        services.TryAddSingleton(sp =>
+        {
+            _ = sp.GetRequiredService<IOptions<TokenGovernorOptions>>().Value; // validated first, so a bad tier fails with the other settings
+            return ConfiguredRoutingTiers.Read(section);
+        });
         services.TryAddSingleton<IBudgetLedger>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TokenGovernorOptions>>().Value;

@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -29,9 +26,9 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly GovernanceServices _services;
-    private readonly ConcurrentDictionary<string, RunState> _runs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Queue<long>> _failures = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Circuit> _circuits = new(StringComparer.Ordinal);
+    private readonly RunTracker _runs;
+    private readonly RetryStormDetector _retryStorms;
+    private readonly CostCircuitBreaker _circuits;
 
     /// <summary>Initializes a new loop guard.</summary>
     /// <param name="innerClient">The client below (cache, routing, budgets, metering, provider).</param>
@@ -46,6 +43,9 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _services = new GovernanceServices(time: _time);
+        _runs = new RunTracker(_options);
+        _retryStorms = new RetryStormDetector(_options);
+        _circuits = new CostCircuitBreaker(_options, Raise);
     }
 
     /// <summary>Raised on every cost circuit breaker transition.</summary>
@@ -57,16 +57,11 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
     public CircuitState GetCircuitState(string scopeKey)
     {
         ArgumentNullException.ThrowIfNull(scopeKey);
-        if (!_circuits.TryGetValue(scopeKey, out var circuit))
-        {
-            return CircuitState.Closed;
-        }
-
-        lock (circuit)
-        {
-            return circuit.State == CircuitState.Open && _time.GetUtcNow() >= circuit.OpenUntil ? CircuitState.HalfOpen : circuit.State;
-        }
+        return _circuits.GetState(scopeKey, _time.GetUtcNow());
     }
+
+    /// <summary>Gets how many runs, and how many sessions or tenants with failure history or a circuit, the guard holds state for.</summary>
+    internal (int Runs, int FailureScopes, int CircuitScopes) TrackedCounts => (_runs.Count, _retryStorms.TrackedScopes, _circuits.TrackedScopes);
 
     /// <inheritdoc />
     public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -111,7 +106,7 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
             try
             {
                 CheckRetryStorm(breakerKey, now);
-                CheckCircuit(breakerKey, now);
+                _circuits.Admit(breakerKey, now);
             }
             catch (Exception ex) when (_options.Shadow && ex is AgentLimitExceededException or CostCircuitOpenException)
             {
@@ -124,19 +119,15 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
             return new Call(messages, options, null, breakerKey, null);
         }
 
-        var run = _runs.GetOrAdd(runKey, static (_, now) => new RunState(now), now);
-        if (_runs.Count > _options.MaxTrackedRuns)
-        {
-            ForgetOldestRuns();
-        }
+        var run = _runs.Get(runKey, now);
 
         string? note;
         bool wrapUp;
         lock (run)
         {
             run.LastActive = now;
-            CountToolErrors(run, messages);
-            if (HardLimit(run, now) is { } hit)
+            run.CountToolErrors(_options, messages);
+            if (run.HardLimit(_options, now) is { } hit)
             {
                 if (!_options.Shadow)
                 {
@@ -155,7 +146,7 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
                 context.AddShadow("loop:stopped:" + stop.Limit);
             }
 
-            wrapUp = Fraction(run, now) >= _options.WrapUpAt;
+            wrapUp = run.Fraction(_options, now) >= _options.WrapUpAt;
             note = run.PendingNote;
             run.PendingNote = null;
         }
@@ -213,64 +204,6 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
         throw new AgentLimitExceededException(runKey, limit, detail);
     }
 
-    private (string Limit, string Detail)? HardLimit(RunState run, DateTimeOffset now)
-    {
-        var o = _options;
-        if (run.Steps >= o.MaxSteps)
-        {
-            return ("steps", $"It made {run.Steps} model calls; LoopGuardOptions.MaxSteps is {o.MaxSteps}.");
-        }
-
-        if (o.MaxTokens is { } maxTokens && run.Tokens >= maxTokens)
-        {
-            return ("tokens", $"It used {run.Tokens} tokens; LoopGuardOptions.MaxTokens is {maxTokens}.");
-        }
-
-        if (o.MaxCost is { } maxCost && run.Cost >= maxCost)
-        {
-            return ("cost", FormattableString.Invariant($"It cost ${run.Cost}; LoopGuardOptions.MaxCost is ${maxCost}."));
-        }
-
-        if (o.MaxToolCalls is { } maxTools && run.ToolCalls > maxTools)
-        {
-            return ("tool-calls", $"It requested {run.ToolCalls} tool calls; LoopGuardOptions.MaxToolCalls is {maxTools}.");
-        }
-
-        if (o.MaxWallTime is { } maxTime && now - run.Started >= maxTime)
-        {
-            return ("wall-time", $"It has run for {now - run.Started}; LoopGuardOptions.MaxWallTime is {maxTime}.");
-        }
-
-        return null;
-    }
-
-    private double Fraction(RunState run, DateTimeOffset now)
-    {
-        var o = _options;
-        var f = (run.Steps + 1) / (double)o.MaxSteps;
-        if (o.MaxTokens is { } t && t > 0)
-        {
-            f = Math.Max(f, run.Tokens / (double)t);
-        }
-
-        if (o.MaxCost is { } c && c > 0)
-        {
-            f = Math.Max(f, (double)(run.Cost / c));
-        }
-
-        if (o.MaxToolCalls is { } n && n > 0)
-        {
-            f = Math.Max(f, run.ToolCalls / (double)n);
-        }
-
-        if (o.MaxWallTime is { } w && w > TimeSpan.Zero)
-        {
-            f = Math.Max(f, (now - run.Started) / w);
-        }
-
-        return f;
-    }
-
     private void Completed(Call call, GovernanceContext context, MeteredSince metered, IList<ChatMessage> responseMessages, UsageDetails? usage)
     {
         var cost = metered.Cost;
@@ -282,7 +215,7 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
 
         if (call.BreakerKey is not null)
         {
-            RecordCircuitCost(call.BreakerKey, cost, _time.GetUtcNow());
+            _circuits.Record(call.BreakerKey, cost, _time.GetUtcNow());
         }
 
         if (call.Run is not { } run)
@@ -292,185 +225,27 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
 
         lock (run)
         {
-            run.Steps++;
-            run.Tokens += tokens;
-            run.Cost += cost;
-            run.MessagesSeen = call.Messages.Count;
-            foreach (var message in responseMessages)
-            {
-                foreach (var content in message.Contents)
-                {
-                    if (content is FunctionCallContent fc)
-                    {
-                        run.ToolCalls++;
-                        Repeat(run, "call:" + fc.Name + ":" + CanonicalArguments(fc.Arguments), $"You have called `{fc.Name}` with the same arguments", "duplicate-tool-call");
-                    }
-                }
-
-                if (message.Role == ChatRole.Assistant && message.Text is { Length: > 0 } text)
-                {
-                    Repeat(run, "text:" + text.Trim(), "You have given this same reply", "repeated-message");
-                }
-            }
-
+            run.Completed(_options, call.Messages.Count, responseMessages, tokens, cost);
             context.Run = (run.Steps, run.Tokens, run.Cost);
-        }
-    }
-
-    private void Repeat(RunState run, string signature, string what, string limit)
-    {
-        var count = run.Counts[signature] = run.Counts.GetValueOrDefault(signature) + 1;
-        var threshold = _options.DuplicateCallThreshold;
-        if (count == threshold)
-        {
-            run.PendingNote = $"[governor] {what} {count} times in this task; repeating it will not give a different result. Use what you already have, try a different approach, or give your final answer.";
-        }
-        else if (count >= threshold + 2)
-        {
-            run.StopReason = (limit, $"{what} {count} times, after being told it repeats (LoopGuardOptions.DuplicateCallThreshold is {threshold}).");
-        }
-    }
-
-    private void CountToolErrors(RunState run, IList<ChatMessage> messages)
-    {
-        for (var i = Math.Min(run.MessagesSeen, messages.Count); i < messages.Count; i++)
-        {
-            foreach (var content in messages[i].Contents)
-            {
-                if (content is FunctionResultContent { Exception: not null } result)
-                {
-                    var key = "error:" + result.Exception.GetType().Name + ":" + result.Exception.Message;
-                    var count = run.Counts[key] = run.Counts.GetValueOrDefault(key) + 1;
-                    if (count == _options.RepeatedToolErrorThreshold)
-                    {
-                        run.PendingNote = $"[governor] The same tool error has occurred {count} times: {result.Exception.Message}. Do not retry the same call; change the arguments, use another tool, or give your final answer.";
-                    }
-                    else if (count >= _options.RepeatedToolErrorThreshold + 2)
-                    {
-                        run.StopReason = ("repeated-tool-error", $"The same tool error occurred {count} times (LoopGuardOptions.RepeatedToolErrorThreshold is {_options.RepeatedToolErrorThreshold}).");
-                    }
-                }
-            }
         }
     }
 
     private void Failed(Call call)
     {
-        if (call.BreakerKey is null)
+        if (call.BreakerKey is not null)
         {
-            return;
-        }
-
-        var queue = _failures.GetOrAdd(call.BreakerKey, static _ => new Queue<long>());
-        lock (queue)
-        {
-            queue.Enqueue(_time.GetUtcNow().UtcTicks);
+            _retryStorms.RecordFailure(call.BreakerKey, _time.GetUtcNow());
+            _circuits.Failed(call.BreakerKey);
         }
     }
 
     private void CheckRetryStorm(string key, DateTimeOffset now)
     {
-        if (!_failures.TryGetValue(key, out var queue))
+        if (_retryStorms.Storm(key, now) is { } failures)
         {
-            return;
-        }
-
-        lock (queue)
-        {
-            var oldest = now.UtcTicks - _options.RetryStormWindow.Ticks;
-            while (queue.Count > 0 && queue.Peek() <= oldest)
-            {
-                queue.Dequeue();
-            }
-
-            if (queue.Count >= _options.RetryStormFailures)
-            {
-                LoopLog.Stopped(_logger, key, "retry-storm");
-                throw new AgentLimitExceededException(key, "retry-storm",
-                    $"{queue.Count} calls failed within {_options.RetryStormWindow} (LoopGuardOptions.RetryStormFailures is {_options.RetryStormFailures}); back off until the failures age out.");
-            }
-        }
-    }
-
-    private void CheckCircuit(string key, DateTimeOffset now)
-    {
-        if (_options.CircuitCostThreshold is null || !_circuits.TryGetValue(key, out var circuit))
-        {
-            return;
-        }
-
-        CircuitStateChangedEventArgs? changed = null;
-        lock (circuit)
-        {
-            switch (circuit.State)
-            {
-                case CircuitState.Open when now < circuit.OpenUntil:
-                    throw new CostCircuitOpenException(key, circuit.OpenUntil, circuit.TripCost);
-                case CircuitState.Open:
-                    circuit.State = CircuitState.HalfOpen;
-                    circuit.ProbeInFlight = true;
-                    changed = new CircuitStateChangedEventArgs(key, CircuitState.Open, CircuitState.HalfOpen, 0);
-                    break;
-                case CircuitState.HalfOpen when circuit.ProbeInFlight:
-                    throw new CostCircuitOpenException(key, now, circuit.TripCost);
-            }
-        }
-
-        if (changed is not null)
-        {
-            Raise(changed);
-        }
-    }
-
-    private void RecordCircuitCost(string key, decimal cost, DateTimeOffset now)
-    {
-        if (_options.CircuitCostThreshold is not { } threshold)
-        {
-            return;
-        }
-
-        var circuit = _circuits.GetOrAdd(key, static _ => new Circuit());
-        CircuitStateChangedEventArgs? changed = null;
-        lock (circuit)
-        {
-            circuit.Window.Enqueue((now.UtcTicks, cost));
-            circuit.WindowCost += cost;
-            var oldest = now.UtcTicks - _options.CircuitWindow.Ticks;
-            while (circuit.Window.Count > 0 && circuit.Window.Peek().Ticks <= oldest)
-            {
-                circuit.WindowCost -= circuit.Window.Dequeue().Cost;
-            }
-
-            var from = circuit.State;
-            if (from == CircuitState.HalfOpen)
-            {
-                circuit.ProbeInFlight = false;
-                circuit.State = circuit.WindowCost > threshold ? CircuitState.Open : CircuitState.Closed;
-            }
-            else if (from == CircuitState.Closed && circuit.WindowCost > threshold)
-            {
-                circuit.State = CircuitState.Open;
-            }
-
-            if (circuit.State != from)
-            {
-                var windowCost = circuit.WindowCost;
-                if (circuit.State == CircuitState.Open)
-                {
-                    // The spend that tripped the breaker is not held against the probe after the cool-down.
-                    circuit.OpenUntil = now + _options.CircuitCoolDown;
-                    circuit.TripCost = windowCost;
-                    circuit.Window.Clear();
-                    circuit.WindowCost = 0;
-                }
-
-                changed = new CircuitStateChangedEventArgs(key, from, circuit.State, windowCost);
-            }
-        }
-
-        if (changed is not null)
-        {
-            Raise(changed);
+            LoopLog.Stopped(_logger, key, "retry-storm");
+            throw new AgentLimitExceededException(key, "retry-storm",
+                $"{failures} calls failed within {_options.RetryStormWindow} (LoopGuardOptions.RetryStormFailures is {_options.RetryStormFailures}); back off until the failures age out.");
         }
     }
 
@@ -480,137 +255,5 @@ public sealed class LoopGuardChatClient : DelegatingChatClient, IGovernedLayer<L
         CircuitStateChanged?.Invoke(this, e);
     }
 
-    private void ForgetOldestRuns()
-    {
-        var excess = _runs.Count - _options.MaxTrackedRuns;
-        if (excess <= 0)
-        {
-            return;
-        }
-
-        foreach (var (key, _) in _runs.OrderBy(r => r.Value.LastActive).Take(excess + (_options.MaxTrackedRuns / 10)).ToList())
-        {
-            _runs.TryRemove(key, out _);
-        }
-    }
-
-    /// <summary>Arguments as canonical JSON: object keys sorted, no insignificant whitespace, so argument order and formatting do not hide a repeat.</summary>
-    internal static string CanonicalArguments(IDictionary<string, object?>? arguments)
-    {
-        if (arguments is null || arguments.Count == 0)
-        {
-            return "{}";
-        }
-
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (var (key, value) in arguments.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            {
-                writer.WritePropertyName(key);
-                WriteCanonical(writer, value switch
-                {
-                    null => default,
-                    JsonElement e => e,
-                    string s => JsonSerializer.SerializeToElement(s, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(string))),
-                    _ => JsonSerializer.SerializeToElement(value, AIJsonUtilities.DefaultOptions.GetTypeInfo(value.GetType())),
-                });
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
-    private static void WriteCanonical(Utf8JsonWriter writer, JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                writer.WriteStartObject();
-                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
-                {
-                    writer.WritePropertyName(property.Name);
-                    WriteCanonical(writer, property.Value);
-                }
-
-                writer.WriteEndObject();
-                break;
-            case JsonValueKind.Array:
-                writer.WriteStartArray();
-                foreach (var item in element.EnumerateArray())
-                {
-                    WriteCanonical(writer, item);
-                }
-
-                writer.WriteEndArray();
-                break;
-            case JsonValueKind.String:
-                // A JSON-encoded string that itself holds JSON (some providers double-encode arguments) is compared by content.
-                var text = element.GetString()!;
-                if (text.Length > 1 && text[0] is '{' or '[')
-                {
-                    try
-                    {
-                        using var inner = JsonDocument.Parse(text);
-                        WriteCanonical(writer, inner.RootElement);
-                        break;
-                    }
-                    catch (JsonException)
-                    {
-                    }
-                }
-
-                writer.WriteStringValue(text.Trim());
-                break;
-            case JsonValueKind.Undefined:
-                writer.WriteNullValue();
-                break;
-            default:
-                element.WriteTo(writer);
-                break;
-        }
-    }
-
     internal sealed record Call(IList<ChatMessage> Messages, ChatOptions? Options, RunState? Run, string? BreakerKey, ChatResponse? Final);
-
-    internal sealed class RunState(DateTimeOffset started)
-    {
-        public DateTimeOffset Started { get; } = started;
-
-        public DateTimeOffset LastActive { get; set; } = started;
-
-        public int Steps { get; set; }
-
-        public long Tokens { get; set; }
-
-        public decimal Cost { get; set; }
-
-        public int ToolCalls { get; set; }
-
-        public int MessagesSeen { get; set; }
-
-        public Dictionary<string, int> Counts { get; } = new(StringComparer.Ordinal);
-
-        public string? PendingNote { get; set; }
-
-        public (string Limit, string Detail)? StopReason { get; set; }
-    }
-
-    private sealed class Circuit
-    {
-        public Queue<(long Ticks, decimal Cost)> Window { get; } = new();
-
-        public decimal WindowCost { get; set; }
-
-        public CircuitState State { get; set; }
-
-        public DateTimeOffset OpenUntil { get; set; }
-
-        public decimal TripCost { get; set; }
-
-        public bool ProbeInFlight { get; set; }
-    }
 }

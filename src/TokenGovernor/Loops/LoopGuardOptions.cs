@@ -76,6 +76,14 @@ public sealed class LoopGuardOptions
     [Range(1, 10_000_000)]
     public int MaxTrackedRuns { get; set; } = 10_000;
 
+    /// <summary>Gets or sets how many sessions (or tenants) the retry-storm detector and the cost circuit breaker keep state for.
+    /// State that says nothing any more (failures aged out of <see cref="RetryStormWindow"/>, a closed circuit with no spend in
+    /// <see cref="CircuitWindow"/>) is forgotten when the cap is reached, then the least recently active; open and half-open
+    /// circuits are always kept.</summary>
+    /// <value>Defaults to 10,000.</value>
+    [Range(1, 10_000_000)]
+    public int MaxTrackedScopes { get; set; } = 10_000;
+
     /// <summary>
     /// Gets or sets a value indicating whether the guard runs in shadow mode: it counts and decides as usual and records each stop,
     /// wrap-up, loop note, retry storm and open circuit it would have applied in <see cref="GovernanceRecord.ShadowActions"/>

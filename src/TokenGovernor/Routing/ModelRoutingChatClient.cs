@@ -22,6 +22,11 @@ namespace TokenGovernor;
 /// </remarks>
 public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLayer<ModelRoutingChatClient.Route>
 {
+    internal const string NoTiersMessage =
+        "Model routing has no tiers, and it never picks models of its own (they might not exist at your provider). " +
+        "Add your provider's models to RoutingOptions.Tiers (o.Tiers.Add(ModelTier.Of(\"Small\", \"your-cheap-model\"))), " +
+        "call o.UseOpenAITiers() for an OpenAI client, or list them in configuration under TokenGovernor:Routing:Tiers.";
+
     private readonly RoutingOptions _options;
     private readonly ModelTier[] _tiers;
     private readonly string[] _tierNames;
@@ -51,10 +56,15 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
         OptionsValidation.ThrowIfInvalid(new RoutingOptionsValidator(), _options);
         _tiers = [.. _options.Tiers];
         _tierNames = [.. _tiers.Select(t => t.Name)];
-        _options.ResolveLearnedRouter(_tierNames);
-        if (_tiers.Length == 0 || _tiers.Any(t => t.Deployments.Count == 0))
+        if (_tiers.Length == 0)
         {
-            throw new ArgumentException("RoutingOptions.Tiers needs at least one tier, and every tier at least one deployment.", nameof(options));
+            throw new ArgumentException(NoTiersMessage, nameof(options));
+        }
+
+        _options.ResolveLearnedRouter(_tierNames);
+        if (_tiers.FirstOrDefault(t => t.Deployments.Count == 0) is { } empty)
+        {
+            throw new ArgumentException($"RoutingOptions.Tiers: tier '{empty.Name}' has no deployment; give it at least one model id.", nameof(options));
         }
 
         _catalog = catalog ?? PriceCatalog.BuiltIn;

@@ -12,15 +12,12 @@ public sealed class RoutingOptions
     /// <summary>The <c>ChatOptions.AdditionalProperties</c> key that pins one call to a model id (routing is skipped).</summary>
     public const string PinModelKey = "tokengovernor.route.model";
 
-    /// <summary>Gets the tiers, cheapest first. Defaults: Small (gpt-4o-mini), Medium (gpt-4.1-mini), Large (gpt-4.1),
-    /// Reasoning (o3, a reasoning tier).</summary>
-    public IList<ModelTier> Tiers { get; } =
-    [
-        ModelTier.Of("Small", "gpt-4o-mini"),
-        ModelTier.Of("Medium", "gpt-4.1-mini"),
-        ModelTier.Of("Large", "gpt-4.1"),
-        ModelTier.Of("Reasoning", "o3") with { IsReasoning = true },
-    ];
+    /// <summary>Gets the tiers, cheapest first: the models routing may send a call to.</summary>
+    /// <value>Empty by default. Routing never picks models of its own: add your provider's models here
+    /// (<c>o.Tiers.Add(ModelTier.Of("Small", "claude-3-5-haiku"))</c>), call <see cref="UseOpenAITiers"/> for OpenAI's, or list them in
+    /// configuration under <c>TokenGovernor:Routing:Tiers</c> (used when none are set here). A routing client without tiers fails when it
+    /// is built.</value>
+    public IList<ModelTier> Tiers { get; private set; } = [];
 
     /// <summary>Gets or sets the classifier.</summary>
     /// <value>Defaults to <see cref="RuleBasedComplexityClassifier"/>.</value>
@@ -134,9 +131,33 @@ public sealed class RoutingOptions
         (AsyncClassifier as LearnedRouter)?.EnsureTiers(tierNames);
     }
 
+    /// <summary>Replaces <see cref="Tiers"/> with four OpenAI tiers: Small (<c>gpt-4o-mini</c>), Medium (<c>gpt-4.1-mini</c>), Large
+    /// (<c>gpt-4.1</c>) and Reasoning (<c>o3</c>, a reasoning tier). Use it only with a client that serves these models (OpenAI or an
+    /// Azure OpenAI resource with deployments of these names).</summary>
+    /// <returns>These options.</returns>
+    public RoutingOptions UseOpenAITiers()
+    {
+        Tiers.Clear();
+        Tiers.Add(ModelTier.Of("Small", "gpt-4o-mini"));
+        Tiers.Add(ModelTier.Of("Medium", "gpt-4.1-mini"));
+        Tiers.Add(ModelTier.Of("Large", "gpt-4.1"));
+        Tiers.Add(ModelTier.Of("Reasoning", "o3") with { IsReasoning = true });
+        return this;
+    }
+
+    /// <summary>A copy with its own tier list, so the options a client was built with cannot change under it.</summary>
     internal RoutingOptions Clone()
     {
         var clone = (RoutingOptions)MemberwiseClone();
+        clone.Tiers = [.. Tiers];
+        return clone;
+    }
+
+    /// <summary>A copy whose tiers are <paramref name="tiers"/> (the configured ones, when the code set none).</summary>
+    internal RoutingOptions WithTiers(IEnumerable<ModelTier> tiers)
+    {
+        var clone = Clone();
+        clone.Tiers = [.. tiers];
         return clone;
     }
 }

@@ -191,8 +191,9 @@ public class CliAppTests
               The tier routing would pick for each line {"prompt": "..."} or {"messages": [...]}: one JSON line
               {"tier","score","signals"} per input line, score rising with the need for a stronger tier; then the traffic
               mix per tier (on stderr with --json, so stdout has exactly one line per input line). Without --router the
-              default rule classifier decides; with it, the learned router written by route train, at its stored
-              operating point or at --threshold T (a score) or --strong-share S (the share of training calls sent up).
+              default rule classifier decides among Small, Medium, Large and Reasoning; with it, the learned router
+              written by route train, at its stored operating point or at --threshold T (a score) or --strong-share S
+              (the share of training calls sent up).
 
           tokengov replay --log F.jsonl --config governor.json [--compare other.json] [--json]
               Runs recorded traffic (one call per line: time, scope, model, messages or inputTokens, usage; see
@@ -299,7 +300,38 @@ public class CliAppTests
     [InlineData("{ \"TokenGovernor\": { \"Budgets\": { \"Policies\": [ { \"Name\": \"p\", \"Level\": \"Tenant\", \"CostLimit\": -1, \"Window\": \"Day\" } ] } } }")]
     [InlineData("{ \"TokenGovernor\": { \"Budgets\": ")]
     [InlineData("{ \"TokenGovernor\": { \"Budgets\": { \"Policies\": [ { \"Name\": \"p\", \"Level\": \"Planet\", \"CostLimit\": 1 } ] } } }")]
+    [InlineData("{ \"TokenGovernor\": { \"Pipeline\": { \"ModelRouting\": true }, \"Routing\": { \"MaxEscalaions\": 0, \"Tiers\": [ { \"Name\": \"Small\", \"Models\": [ \"gpt-4o-mini\" ] } ] } } }")]
+    [InlineData("{ \"TokenGovernor\": { \"Pipeline\": { \"ModelRouting\": true }, \"Routing\": { \"Tiers\": [ { \"Name\": \"Small\" } ] } } }")]
+    [InlineData("{ \"TokenGovernor\": { \"Pipeline\": { \"ModelRouting\": true } } }")]
     public async Task Replay_BadConfiguration_ExitsTwoWithOneLine(string config)
+    {
+        var (code, error) = await Replay(config);
+
+        Assert.Equal(2, code);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("tokengov: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Replay_EverySectionItsHelpShows_IsAccepted()
+    {
+        // The shape replay --help documents: layers, budgets with a ladder, routing tiers and settings, cache and loop-guard settings.
+        const string config = """
+            { "TokenGovernor": {
+                "Pipeline": { "ResponseCache": true, "ModelRouting": true, "Budgets": true, "LoopGuard": true },
+                "Budgets": { "Policies": [ { "Name": "t", "Level": "Tenant", "CostLimit": 1 } ], "Ladder": [ { "Step": "refuse", "At": 1.0 } ] },
+                "Routing": { "Tiers": [ { "Name": "Small", "Models": [ "gpt-4o-mini" ] }, { "Name": "Large", "Models": [ "gpt-4.1" ] } ], "MaxEscalations": 0 },
+                "ResponseCache": { "SimilarityThreshold": 0.9 },
+                "LoopGuard": { "MaxSteps": 20 } } }
+            """;
+
+        var (code, error) = await Replay(config);
+
+        Assert.True(code == 0, error);
+    }
+
+    private static async Task<(int Code, string Error)> Replay(string config)
     {
         var dir = Directory.CreateTempSubdirectory("tg-cli-");
         try
@@ -317,11 +349,7 @@ public class CliAppTests
             await File.WriteAllTextAsync(configPath, config);
 
             var (code, _, error) = await Run("", "replay", "--log", logPath, "--config", configPath);
-
-            Assert.Equal(2, code);
-            Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.StartsWith("tokengov: ", error, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+            return (code, error);
         }
         finally
         {

@@ -279,8 +279,8 @@ public class LoopGuardChatClientTests
     [Fact]
     public void CanonicalArguments_OrderAndWhitespace_DoNotMatter()
     {
-        var a = LoopGuardChatClient.CanonicalArguments(new Dictionary<string, object?> { ["b"] = 2, ["a"] = "x" });
-        var b = LoopGuardChatClient.CanonicalArguments(JsonSerializer.Deserialize<Dictionary<string, object?>>("{\"a\" :  \"x\" , \"b\":2}"));
+        var a = ToolCallSignature.Canonical(new Dictionary<string, object?> { ["b"] = 2, ["a"] = "x" });
+        var b = ToolCallSignature.Canonical(JsonSerializer.Deserialize<Dictionary<string, object?>>("{\"a\" :  \"x\" , \"b\":2}"));
 
         Assert.Equal(a, b);
     }

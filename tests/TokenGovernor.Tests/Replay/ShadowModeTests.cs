@@ -53,7 +53,7 @@ public class ShadowModeTests
     [Fact]
     public async Task Routing_Shadow_RequestKeepsItsModelAndTheChoiceIsRecorded()
     {
-        var (client, _, models) = Build(p => p.UseModelRouting().UseShadowMode());
+        var (client, _, models) = Build(p => p.UseModelRouting(o => o.UseOpenAITiers()).UseShadowMode());
 
         var response = await client.GetResponseAsync("What is the capital of France?", new ChatOptions { ModelId = "gpt-4o" });
 
@@ -65,7 +65,7 @@ public class ShadowModeTests
     [Fact]
     public async Task Routing_ShadowStreaming_RequestKeepsItsModelAndTheChoiceIsRecorded()
     {
-        var (client, _, _) = Build(p => p.UseModelRouting().UseShadowMode());
+        var (client, _, _) = Build(p => p.UseModelRouting(o => o.UseOpenAITiers()).UseShadowMode());
 
         var updates = await client.GetStreamingResponseAsync("What is the capital of France?", new ChatOptions { ModelId = "gpt-4o" }).ToListAsync();
 

@@ -17,6 +17,14 @@ public class TrafficReplayTests
                 { "Name": "feature-hourly", "Level": "Feature", "CostLimit": 0.004, "Window": "Hour" }
               ]
             },
+            "Routing": {
+              "Tiers": [
+                { "Name": "Small", "Models": [ "gpt-4o-mini" ] },
+                { "Name": "Medium", "Models": [ "gpt-4.1-mini" ] },
+                { "Name": "Large", "Models": [ "gpt-4.1" ] },
+                { "Name": "Reasoning", "Models": [ "o3" ], "IsReasoning": true }
+              ]
+            },
             "Pipeline": { "ResponseCache": true, "ModelRouting": true, "Budgets": true }
           }
         }

@@ -68,7 +68,7 @@ public class AsyncClassifierTests
                 return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { ModelId = o?.ModelId });
             },
         };
-        var options = new RoutingOptions { AsyncClassifier = new LlmComplexityClassifier(TestChatClient.Answering("Large", null, null)) };
+        var options = new RoutingOptions { AsyncClassifier = new LlmComplexityClassifier(TestChatClient.Answering("Large", null, null)) }.UseOpenAITiers();
 
         var response = await new ModelRoutingChatClient(provider, options).GetResponseAsync("hi");
 

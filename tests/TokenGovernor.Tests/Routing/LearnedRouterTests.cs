@@ -158,7 +158,7 @@ public class LearnedRouterTests
         {
             (await TrainAsync()).Save(path);
             var inner = new TestChatClient { GetResponseAsyncCallback = (_, _, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok"))) };
-            using var client = new ChatClientBuilder(inner).UseModelRouting(o => o.RouterFile = path).Build();
+            using var client = new ChatClientBuilder(inner).UseModelRouting(o => o.UseOpenAITiers().RouterFile = path).Build();
 
             var hard = await client.GetResponseAsync(Ask("Question 3 about the theorem: which answer is right?"));
             var easy = await client.GetResponseAsync(Ask("Question 3 about the fruit: which answer is right?"));
@@ -176,7 +176,7 @@ public class LearnedRouterTests
     public void RouterFile_Missing_FailsWhenTheClientIsBuilt()
     {
         var ex = Assert.Throws<InvalidOperationException>(() =>
-            new ModelRoutingChatClient(new TestChatClient(), new RoutingOptions { RouterFile = "/no/such/router.json" }));
+            new ModelRoutingChatClient(new TestChatClient(), new RoutingOptions { RouterFile = "/no/such/router.json" }.UseOpenAITiers()));
 
         Assert.Contains("RouterFile", ex.Message, StringComparison.Ordinal);
     }

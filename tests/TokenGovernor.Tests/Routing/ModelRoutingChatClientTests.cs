@@ -34,7 +34,7 @@ public class ModelRoutingChatClientTests
 
     private static IChatClient Router(IChatClient provider, Action<RoutingOptions>? configure = null, IBudgetLedger? ledger = null, TimeProvider? time = null)
     {
-        var options = new RoutingOptions();
+        var options = new RoutingOptions().UseOpenAITiers();
         configure?.Invoke(options);
         var metered = new CostMeteringChatClient(provider, PriceCatalog.BuiltIn);
         return new ModelRoutingChatClient(metered, options, ledger: ledger, timeProvider: time);
@@ -130,7 +130,7 @@ public class ModelRoutingChatClientTests
             FinishReason = o.ModelId == "gpt-4o-mini" && kind == "truncated" ? ChatFinishReason.Length : ChatFinishReason.Stop,
             Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 10 },
         });
-        var options = new RoutingOptions();
+        var options = new RoutingOptions().UseOpenAITiers();
         if (kind == "quality")
         {
             options.QualityCheck = r => !r.Text.Contains("gpt-4o-mini", StringComparison.Ordinal);
@@ -206,7 +206,7 @@ public class ModelRoutingChatClientTests
             },
         };
 
-        var response = await new ModelRoutingChatClient(provider).GetResponseAsync("hi");
+        var response = await new ModelRoutingChatClient(provider, new RoutingOptions().UseOpenAITiers()).GetResponseAsync("hi");
 
         Assert.Equal("gpt-4.1-mini", response.ModelId);
         Assert.Contains("escalated:error", response.GetGovernance()!.Routing!.Reasons);
@@ -216,7 +216,7 @@ public class ModelRoutingChatClientTests
     public async Task GetResponseAsync_NonTransientError_Propagates()
     {
         var provider = new TestChatClient { GetResponseAsyncCallback = (_, _, _) => throw new ArgumentException("bad request") };
-        await Assert.ThrowsAsync<ArgumentException>(() => new ModelRoutingChatClient(provider, new RoutingOptions { MaxEscalations = 0 }).GetResponseAsync("hi"));
+        await Assert.ThrowsAsync<ArgumentException>(() => new ModelRoutingChatClient(provider, new RoutingOptions { MaxEscalations = 0 }.UseOpenAITiers()).GetResponseAsync("hi"));
     }
 
     [Fact]
@@ -239,7 +239,7 @@ public class ModelRoutingChatClientTests
     {
         var tracker = new RoutingSavingsTracker();
         var provider = Provider([]);
-        var router = new ModelRoutingChatClient(new CostMeteringChatClient(provider, PriceCatalog.BuiltIn), savings: tracker);
+        var router = new ModelRoutingChatClient(new CostMeteringChatClient(provider, PriceCatalog.BuiltIn), new RoutingOptions().UseOpenAITiers(), savings: tracker);
         using var _ = GovernanceScope.Begin(feature: "faq");
 
         var response = await router.GetResponseAsync("What are your opening hours?");
@@ -254,7 +254,7 @@ public class ModelRoutingChatClientTests
     [Fact]
     public void Constructor_UnknownPinnedTier_ThrowsNamingTiers()
     {
-        var router = new ModelRoutingChatClient(new TestChatClient());
+        var router = new ModelRoutingChatClient(new TestChatClient(), new RoutingOptions().UseOpenAITiers());
         var ex = Assert.ThrowsAny<ArgumentException>(() => router.Decide([new ChatMessage(ChatRole.User, "hi")], new ChatOptions { AdditionalProperties = new() { [RoutingOptions.PinTierKey] = "Huge" } }));
         Assert.Contains("Small", ex.Message, StringComparison.Ordinal);
     }

@@ -12,7 +12,7 @@ public class RoutingEvaluationTests
     {
         var rows = File.ReadLines(TestPaths.TestData("routing-prompts.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
             .Select(e => (Prompt: e.GetProperty("prompt").GetString()!, Tier: e.GetProperty("tier").GetString()!)).ToList();
-        var options = new RoutingOptions();
+        var options = new RoutingOptions().UseOpenAITiers();
         var router = new ModelRoutingChatClient(new TestChatClient(), options);
         var names = options.Tiers.Select(t => t.Name).ToArray();
         var top = PriceCatalog.BuiltIn.GetPrice(options.Tiers[^1].Deployments[0].ModelId);
