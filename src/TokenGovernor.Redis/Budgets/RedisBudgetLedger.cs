@@ -31,6 +31,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
 {
     private const long NoopFlag = 1L << 60;
 
+    private int _refreshing;
     private readonly RedisConnectionSource _connection;
     private readonly RedisBudgetLedgerOptions _options;
     private readonly RedisLedgerPolicy[] _policies;
@@ -282,7 +283,10 @@ public sealed class RedisBudgetLedger : IBudgetLedger
 
     /// <inheritdoc />
     /// <remarks>Answered from the counters as last seen in Redis's replies when they are younger than
-    /// <see cref="RedisBudgetLedgerOptions.UtilizationCacheDuration"/>; otherwise one read.</remarks>
+    /// <see cref="RedisBudgetLedgerOptions.UtilizationCacheDuration"/>; otherwise one read while Redis answers. While it does not
+    /// (not connected yet, the last operation timed out, or the health gate is open) the answer is the counters last seen (or, with
+    /// none, the local ledger's) at once, and the read happens in the background: the degradation ladder reads utilization before
+    /// every reserve, and a read that waited too would make one call wait twice <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>.</remarks>
     public double GetUtilization(GovernanceScope scope)
     {
         ArgumentNullException.ThrowIfNull(scope);
@@ -299,7 +303,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             if (!_seen.TryGetValue(c.Id, out var seen) || seen.Window != c.Info.Window(now).Id ||
                 now.UtcTicks - seen.AtTicks >= _options.UtilizationCacheDuration.Ticks)
             {
-                var usage = ReadCounters(counters, now);
+                var usage = RedisAnswers ? ReadCounters(counters, now) : RefreshInBackground(counters, now);
                 return usage is null
                     ? Math.Max(StaleUtilization(counters), _local?.GetUtilization(scope) ?? 0)
                     : usage.Max(u => u.Utilization);
@@ -462,6 +466,30 @@ public sealed class RedisBudgetLedger : IBudgetLedger
                 }
             }
         }
+    }
+
+    // Redis answered the last operation in time over an open connection: a blocking read is expected to be quick.
+    private bool RedisAnswers => _connection.Current is { IsConnected: true } && _gate.TimeoutsInARow == 0 && !_gate.IsOpen;
+
+    // Starts one background read of the counters (at most one at a time) and answers nothing now: the caller uses what was seen.
+    private List<BudgetUsage>? RefreshInBackground(RedisCounter[] counters, DateTimeOffset now)
+    {
+        if (!_gate.IsOpen && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+        {
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    _ = ReadCounters(counters, now);
+                }
+                finally
+                {
+                    Volatile.Write(ref _refreshing, 0);
+                }
+            });
+        }
+
+        return null;
     }
 
     private List<BudgetUsage>? ReadCounters(RedisCounter[] counters, DateTimeOffset now)
