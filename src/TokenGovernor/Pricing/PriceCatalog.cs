@@ -127,7 +127,7 @@ public sealed partial class PriceCatalog
         var bare = slash >= 0 ? target[(slash + 1)..] : target;
         return _prices.Keys
             .Concat(_aliases.Keys)
-            .Select(k => (Key: k, Distance: Math.Min(EditDistance(k.ToLowerInvariant(), target), EditDistance(k.ToLowerInvariant(), bare))))
+            .Select(k => (Key: k, Distance: Math.Min(EditDistance.Between(k.ToLowerInvariant(), target), EditDistance.Between(k.ToLowerInvariant(), bare))))
             .OrderBy(x => x.Distance).ThenBy(x => x.Key.Length).ThenBy(x => x.Key, StringComparer.Ordinal)
             .Select(x => _aliases.TryGetValue(x.Key, out var t) ? t : x.Key)
             .Distinct(StringComparer.OrdinalIgnoreCase)
@@ -461,29 +461,5 @@ public sealed partial class PriceCatalog
         }
 
         return null;
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 }
