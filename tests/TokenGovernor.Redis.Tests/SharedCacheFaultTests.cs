@@ -53,7 +53,7 @@ public class SharedCacheFaultTests
         // RedisConnectionException.
         Assert.True(resolved < TimeSpan.FromSeconds(1), $"resolving IChatClient took {resolved.TotalMilliseconds:0} ms");
         Assert.All(calls, c => Assert.True(c < s_timeout + s_margin, $"a call took {c.TotalMilliseconds:0} ms (OperationTimeout is {s_timeout.TotalMilliseconds:0} ms)"));
-        Assert.Equal(3, provider.Calls);
+        Assert.Equal(semantic ? 1 : 3, provider.Calls); // the semantic index is in-process: it keeps what it could not publish
         Assert.True(silent.Accepted > 0, "the client never reached the silent endpoint");
     }
 
