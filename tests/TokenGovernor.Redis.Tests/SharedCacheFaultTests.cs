@@ -5,8 +5,10 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Testing;
 using StackExchange.Redis;
 using TokenGovernor.Testing;
+using Xunit.Abstractions;
 
 namespace TokenGovernor.Redis.Tests;
 
@@ -15,7 +17,7 @@ namespace TokenGovernor.Redis.Tests;
 /// with Redis silent, paused or killed: resolving the client never waits for Redis, and a call is answered by the provider
 /// within about <c>OperationTimeout</c> (a miss, a skipped write), never failed.
 /// </summary>
-public class SharedCacheFaultTests
+public class SharedCacheFaultTests(ITestOutputHelper output)
 {
     private const string Question = "What is the capital of France?";
     private static readonly TimeSpan s_timeout = TimeSpan.FromMilliseconds(300);
@@ -49,6 +51,8 @@ public class SharedCacheFaultTests
             await Task.Delay(50);
         }
 
+        output.WriteLine($"resolve {resolved.TotalMilliseconds:0} ms; calls {string.Join(", ", calls.Select(c => c.TotalMilliseconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))} ms");
+
         // Before: resolving IChatClient waited for the connect (14.4 s measured), and each call took 5-6 s and then threw
         // RedisConnectionException.
         Assert.True(resolved < TimeSpan.FromSeconds(1), $"resolving IChatClient took {resolved.TotalMilliseconds:0} ms");
@@ -76,11 +80,14 @@ public class SharedCacheFaultTests
             var response = await client.GetResponseAsync(Question, new ChatOptions { ModelId = "gpt-4o-mini" });
             calls.Add(Stopwatch.GetElapsedTime(started));
             Assert.Equal("Paris.", response.Text);
+            await Task.Delay(100); // a steady trickle of calls, some after each back-off ends
         }
 
         var fallbacks = host.Fallbacks.GetMeasurementSnapshot();
         await Task.Delay(TimeSpan.FromMilliseconds(3200) - paused.Elapsed); // the pause is over
         var hitAfter = await UntilExactHitAsync(client, Question);
+
+        output.WriteLine($"{calls.Count} calls while paused: {string.Join(", ", calls.Select(c => c.TotalMilliseconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))} ms; lookups timed out: {fallbacks.Count(m => (string?)m.Tags["reason"] == "timeout")}");
 
         // Before: a lookup waited for the pause to end (about 3 s) and then served the hit.
         Assert.True(calls.Count >= 3, $"only {calls.Count} calls in 2 s of pause");
@@ -113,6 +120,7 @@ public class SharedCacheFaultTests
         }
 
         var fallbacks = hostA.Fallbacks.GetMeasurementSnapshot();
+        var outagesLogged = hostA.Services.GetFakeLogCollector().GetSnapshot().Count(r => r.Id.Id == 6102);
         server.Restart(); // empty: nothing survives the kill
         var after = "And the capital of Italy?";
         var servedFromRedis = false;
@@ -129,9 +137,13 @@ public class SharedCacheFaultTests
             }
         }
 
+        output.WriteLine($"calls while down: {string.Join(", ", calls.Select(c => c.TotalMilliseconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))} ms; served from Redis again {clock.ElapsedMilliseconds} ms after the restart");
+
         // Before: each call while Redis was down waited about 5 s and then threw RedisConnectionException.
         Assert.All(calls, c => Assert.True(c < s_timeout + s_margin, $"a call took {c.TotalMilliseconds:0} ms while Redis was down (OperationTimeout is {s_timeout.TotalMilliseconds:0} ms)"));
         Assert.Contains(fallbacks, m => (string?)m.Tags["token_governor.cache.kind"] == "exact");
+        Assert.Equal(1, outagesLogged); // once per outage, not once per call
+        Assert.Contains(hostA.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Id == 6103); // and its end
         Assert.True(servedFromRedis, "after the restart, an answer stored by one instance was never served to the other from Redis");
     }
 
@@ -145,7 +157,7 @@ public class SharedCacheFaultTests
             ["TokenGovernor:Budgets:Policies:0:Name"] = "global",
             ["TokenGovernor:Budgets:Policies:0:CostLimit"] = "1.00",
         }).Build();
-        var services = new ServiceCollection().AddMetrics();
+        var services = new ServiceCollection().AddMetrics().AddFakeLogging();
         services.AddTokenGovernor(configuration).UseRedis(endpoint, o =>
         {
             o.KeyPrefix = "cache-faults-" + Guid.NewGuid().ToString("N");
