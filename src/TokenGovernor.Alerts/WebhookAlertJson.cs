@@ -43,7 +43,12 @@ internal static class WebhookAlertJson
 
             if (alert.Spent is not null || alert.Limit is not null)
             {
-                w.WriteString("unit", alert.IsTokenLimit ? "tokens" : "USD");
+                w.WriteString("unit", alert.IsRequestLimit ? "requests" : alert.IsTokenLimit ? "tokens" : "USD");
+            }
+
+            if (alert.RetryAfter is { } retryAfter)
+            {
+                w.WriteNumber("retry_after_seconds", Math.Round(retryAfter.TotalSeconds, 3));
             }
 
             if (alert.WindowResetsAt is { } resets)

@@ -122,6 +122,10 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
             case Fault.Disconnect:
                 context.Abort(); // the connection is reset with no response: an I/O error at the client
                 return;
+            case Fault.MalformedJson when stream:
+                context.Response.ContentType = "text/event-stream";
+                await context.Response.WriteAsync("data: {\"id\": \"chatcmpl-x\", \"choices\": [ {\"delta\": \n\n");
+                return;
             case Fault.MalformedJson:
                 context.Response.ContentType = "application/json";
                 await context.Response.WriteAsync("{\"id\": \"chatcmpl-x\", \"choices\": [ {\"message\": ");

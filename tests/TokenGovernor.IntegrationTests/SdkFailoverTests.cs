@@ -20,8 +20,10 @@ public class SdkFailoverTests
         { Fault.Timeout, 0, true },
         // A 200 whose body is cut off: a JsonException (decided transient; see RoutingOptions.IsTransient).
         { Fault.MalformedJson, 0, false },
+        { Fault.MalformedJson, 0, true },
         // HTTP 5xx after the SDK's retries: a ClientResultException.
         { Fault.ServerError, 1, false },
+        { Fault.ServerError, 1, true },
     };
 
     [Theory]
@@ -64,6 +66,40 @@ public class SdkFailoverTests
         Assert.Contains("Answer to", text, StringComparison.Ordinal);
         Assert.Equal("gpt-4.1-nano", stack.Server.RequestedModels.Last());
         Assert.Contains("failover:gpt-4o-mini", record.Routing!.Reasons);
+        Assert.Equal(0m, stack.Reserved);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CallerCancels_WhileFirstDeploymentHangs_PropagatesWithoutFailover(bool streaming)
+    {
+        await using var stack = await GovernedStack.StartAsync(maxRetries: 0, networkTimeout: TimeSpan.FromSeconds(20), pipeline: p => p
+            .UseModelRouting(o =>
+            {
+                o.Tiers.Add(ModelTier.Of("Small", "gpt-4o-mini", "gpt-4.1-nano"));
+                o.Tiers.Add(ModelTier.Of("Large", "gpt-4.1"));
+            })
+            .UseBudgets()
+            .UseCostMetering());
+        stack.Server.Inject([Fault.Timeout]);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            if (streaming)
+            {
+                await foreach (var _ in stack.Client.GetStreamingResponseAsync("What is 7 plus 7?", s_noCache, cts.Token))
+                {
+                }
+            }
+            else
+            {
+                await stack.Client.GetResponseAsync("What is 7 plus 7?", s_noCache, cts.Token);
+            }
+        });
+
+        Assert.Equal(["gpt-4o-mini"], stack.Server.RequestedModels); // neither failed over nor escalated
         Assert.Equal(0m, stack.Reserved);
     }
 

@@ -62,14 +62,14 @@ public class AbandonScriptTests
 
     private static string HoldKey(string p) => p + ":h:global\u001f";
 
-    // One counter (policy "global", empty key, a calendar window), 0.001 USD (1,000,000 nano-dollars), no tokens.
+    // One counter (policy "global", empty key, a calendar window, no token or request limit), 0.001 USD (1,000,000 nano-dollars), no tokens.
     private static Task<RedisResult> Reserve(IDatabase db, string p, string token)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         return db.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, [p + ":seq", p + ":leases"],
         [
             p, now, 1_000_000, 0, now + LeaseMs, 2 * LeaseMs, 16, 1,
-            "global", "", "w", LeaseMs, 1_000_000_000, -1, 1, -1,
+            "global", "", "w", LeaseMs, 1_000_000_000, -1, 1, -1, -1,
             token,
         ]);
     }

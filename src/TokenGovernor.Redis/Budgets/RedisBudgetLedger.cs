@@ -400,9 +400,26 @@ public sealed class RedisBudgetLedger : IBudgetLedger
                 }
 
                 return BudgetReservationResult.Granted(new BudgetReservation(granted.Id, cost, tokens), granted.Utilization);
+            case RedisReserveReply.Denied { Kind: RedisLimitKind.Requests } limited:
+            {
+                var window = windows[limited.CounterIndex];
+                var retryAfter = window.RequestSlotFreesIn(now, limited.OldestRequestBucket);
+                return BudgetReservationResult.Denied(new BudgetDenial
+                {
+                    Policy = counters[limited.CounterIndex].Info.Policy,
+                    Key = counters[limited.CounterIndex].Key,
+                    IsRequestLimit = true,
+                    Limit = counters[limited.CounterIndex].Info.RequestLimit,
+                    Spent = limited.Spent,
+                    Requested = 1,
+                    RetryAfter = retryAfter,
+                    WindowResetsAt = counters[limited.CounterIndex].Info.Policy.Window == BudgetWindow.Sliding ? now + retryAfter : window.ResetsAt(now),
+                }, limited.Utilization);
+            }
+
             case RedisReserveReply.Denied denied:
                 var c = counters[denied.CounterIndex];
-                var isTokens = denied.IsTokenLimit;
+                var isTokens = denied.Kind == RedisLimitKind.Tokens;
                 return BudgetReservationResult.Denied(new BudgetDenial
                 {
                     Policy = c.Info.Policy,

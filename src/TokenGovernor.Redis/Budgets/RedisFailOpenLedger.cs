@@ -21,6 +21,9 @@ internal sealed class RedisFailOpenLedger
             {
                 CostLimit = p.CostLimit is { } c ? decimal.Round(c * share, 9, MidpointRounding.ToZero) : null,
                 TokenLimit = p.TokenLimit is { } t ? (long)Math.Floor(t * fraction) : null,
+
+                // At least one request: a request limit must be positive, and one call per window keeps the scope usable.
+                RequestLimit = p.RequestLimit is { } r ? Math.Max(1, (long)Math.Floor(r * fraction)) : null,
                 SoftThresholds = [],
             }),
             new BudgetLedgerOptions { ReservationLease = lease },

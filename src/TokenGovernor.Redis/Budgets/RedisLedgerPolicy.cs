@@ -18,6 +18,7 @@ internal sealed class RedisLedgerPolicy
         _zone = TimeZoneInfo.FindSystemTimeZoneById(policy.TimeZoneId);
         CostLimitUnits = policy.CostLimit is { } c ? (long)decimal.Floor(c * UnitsPerDollar) : -1;
         TokenLimit = policy.TokenLimit ?? -1;
+        RequestLimit = policy.RequestLimit ?? -1;
         Thresholds = string.Join(',', (policy.SoftThresholds ?? []).Select(t => t.ToString("R", CultureInfo.InvariantCulture)));
         _fixed = policy.Window switch
         {
@@ -32,6 +33,9 @@ internal sealed class RedisLedgerPolicy
     public long CostLimitUnits { get; }
 
     public long TokenLimit { get; }
+
+    /// <summary>Gets the requests admitted per window, or -1 for no request limit.</summary>
+    public long RequestLimit { get; }
 
     public string Thresholds { get; }
 
@@ -84,6 +88,7 @@ internal sealed class RedisLedgerPolicy
             ReservedCost = FromUnits(c.Reserved),
             SpentTokens = c.SpentTokens,
             ReservedTokens = c.ReservedTokens,
+            Requests = c.Requests,
             Utilization = Utilization(c),
             Overspend = Policy.CostLimit is { } limit && spent > limit ? spent - limit : 0,
         };

@@ -10,15 +10,15 @@ namespace TokenGovernor.Redis;
 /// </summary>
 /// <remarks>
 /// The argument and reply layouts of a script are written here and in the script's own doc comment, nowhere else. To add a
-/// figure per counter (a request count, say): add it to the script's per-counter group, to <see cref="RedisCounterState"/>, and
-/// to <see cref="ReadState"/> / the group width constants below.
+/// figure per counter: add it to the script's per-counter group, to <see cref="RedisCounterState"/>, and to
+/// <see cref="ReadState"/> / the group width constants below (the request count was added that way).
 /// </remarks>
 internal sealed class RedisLedgerScriptClient
 {
     // Per-counter group widths in the arguments and replies.
-    private const int ReserveArgsPerCounter = 8;
+    private const int ReserveArgsPerCounter = 9;
     private const int PolicyArgsPerPolicy = 7;
-    private const int StateWidth = 4;
+    private const int StateWidth = 5;
     private const int SettledWidth = 3 + StateWidth;
 
     private readonly RedisConnectionSource _connection;
@@ -72,6 +72,7 @@ internal sealed class RedisLedgerScriptClient
             args[o + 5] = c.Info.TokenLimit;
             args[o + 6] = c.Info.Policy.Mode == BudgetMode.Strict ? 1 : 0;
             args[o + 7] = w.Bucket(now);
+            args[o + 8] = c.Info.RequestLimit;
         }
 
         args[^1] = requestToken;
@@ -81,8 +82,9 @@ internal sealed class RedisLedgerScriptClient
             case 2:
                 return new RedisReserveReply.Abandoned();
             case 0:
-                // {0, counter index, isTokens, spent, reserved, utilization, reclaimed}
-                return new RedisReserveReply.Denied((int)(long)reply[1], (long)reply[2] == 1, (long)reply[3], (long)reply[4], ParseDouble(reply[5]), (long)reply[6]);
+                // {0, counter index, limit kind (0 cost, 1 tokens, 2 requests), spent, reserved, utilization, reclaimed, oldest request bucket}
+                return new RedisReserveReply.Denied((int)(long)reply[1], (RedisLimitKind)(long)reply[2], (long)reply[3], (long)reply[4], ParseDouble(reply[5]),
+                    (long)reply[6], (long)reply[7]);
             default:
                 // {1, id, utilization, reclaimed, state per counter}
                 var states = new RedisCounterState[counters.Length];
@@ -204,7 +206,7 @@ internal sealed class RedisLedgerScriptClient
         }
     }
 
-    // Settle and charge replies: {1, (policy, key, fired, spent, spentTokens, reserved, reservedTokens) per counter}.
+    // Settle and charge replies: {1, (policy, key, fired, spent, spentTokens, reserved, reservedTokens, requests) per counter}.
     private static List<RedisSettledCounter> ReadSettled(RedisResult[] reply)
     {
         var list = new List<RedisSettledCounter>((reply.Length - 1) / SettledWidth);
@@ -217,7 +219,7 @@ internal sealed class RedisLedgerScriptClient
     }
 
     private static RedisCounterState ReadState(RedisResult[] reply, int offset) =>
-        new((long)reply[offset], (long)reply[offset + 1], (long)reply[offset + 2], (long)reply[offset + 3]);
+        new((long)reply[offset], (long)reply[offset + 1], (long)reply[offset + 2], (long)reply[offset + 3], (long)reply[offset + 4]);
 
     private Task<RedisResult> EvalAsync(string script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken) =>
         WithinTimeoutAsync(db => db.ScriptEvaluateAsync(script, keys, args), cancellationToken);

@@ -44,6 +44,19 @@ internal sealed class RedisLedgerWindow
         ? (long)(s + TimeSpan.FromTicks(_bucketTicks) + TimeSpan.FromMinutes(1)).TotalMilliseconds
         : End is { } e ? (long)Math.Max(1, (e - now + TimeSpan.FromMinutes(1)).TotalMilliseconds) : NeverExpires;
 
+    /// <summary>How long until a full request limit frees a slot: to the end of a calendar window; until the oldest bucket that counts
+    /// a request (<paramref name="oldestRequestBucket"/>) leaves a sliding window; never (null) for a lifetime window.</summary>
+    public TimeSpan? RequestSlotFreesIn(DateTimeOffset now, long oldestRequestBucket)
+    {
+        if (_sliding is not null)
+        {
+            var oldest = oldestRequestBucket >= 0 ? oldestRequestBucket : Bucket(now);
+            return TimeSpan.FromTicks(Math.Max(1, ((oldest + 60) * _bucketTicks) - now.UtcTicks));
+        }
+
+        return End is { } end ? end - now : null;
+    }
+
     public DateTimeOffset? ResetsAt(DateTimeOffset now) => _sliding is not null ? now + TimeSpan.FromTicks(_bucketTicks) : End;
 
     public DateTimeOffset? WindowStart(DateTimeOffset now) => _sliding is { } s ? now - s : Start;

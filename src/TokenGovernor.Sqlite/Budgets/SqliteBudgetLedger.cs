@@ -17,7 +17,8 @@ namespace TokenGovernor.Sqlite;
 /// held is reclaimed once <see cref="SqliteBudgetLedgerOptions.ReservationLease"/> has passed, by whichever process uses the file
 /// next. A restarted process continues each window where it stopped.</para>
 /// <para>Windows, thresholds and admission follow the same rules as <see cref="InMemoryBudgetLedger"/>: charges land in the window in
-/// which they are settled, sliding windows are kept in 60 sub-buckets, thresholds fire once per window. Spend of past calendar windows
+/// which they are settled, sliding windows are kept in 60 sub-buckets, thresholds fire once per window, and a request
+/// counts in the window (sub-bucket) in which it was admitted; a release or a reclaimed hold gives it back to that window. Spend of past calendar windows
 /// stays in the file (one row per policy, key and window).</para>
 /// <para>Thread-safe. One machine only: SQLite over a network file system is not safe; for many machines use the Redis ledger.
 /// Reserve+settle costs tens of microseconds (two commits) instead of the in-memory ledger's fraction of one; see the benchmarks.</para>
@@ -25,7 +26,9 @@ namespace TokenGovernor.Sqlite;
 public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
 {
     private const int SlidingBuckets = 60;
-    private const int SchemaVersion = 1;
+    // 2: tg_reservation.request_buckets (where each hold counted its request, so a release gives it back). A version-1 file is
+    // upgraded in place; reservations open during the upgrade keep their request counted.
+    private const int SchemaVersion = 2;
 
     private readonly object _gate = new();
     private readonly SqliteConnection _db;
@@ -42,6 +45,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
     private readonly SqliteCommand _insertReservation;
     private readonly SqliteCommand _readReservation;
     private readonly SqliteCommand _deleteReservation;
+    private readonly SqliteCommand _returnRequest;
     private long _nextSweepTicks;
     private long _expired;
     private bool _disposed;
@@ -88,7 +92,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             CreateSchema();
             _readState = Prepare("SELECT reserved, reserved_tokens, fired, fired_window, last_spent FROM tg_budget WHERE policy = $p AND budget_key = $k");
             _readBucket = Prepare("SELECT cost, tokens, requests FROM tg_spend WHERE policy = $p AND budget_key = $k AND bucket = $b");
-            _readRange = Prepare("SELECT cost, tokens, requests FROM tg_spend WHERE policy = $p AND budget_key = $k AND bucket > $b");
+            _readRange = Prepare("SELECT cost, tokens, requests, bucket FROM tg_spend WHERE policy = $p AND budget_key = $k AND bucket > $b");
             _writeState = Prepare("""
                 INSERT INTO tg_budget (policy, budget_key, reserved, reserved_tokens, fired, fired_window, last_spent)
                 VALUES ($p, $k, $r, $rt, $f, $fw, $ls)
@@ -99,8 +103,9 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
                 INSERT INTO tg_spend (policy, budget_key, bucket, cost, tokens, requests) VALUES ($p, $k, $b, $c, $t, $n)
                 ON CONFLICT (policy, budget_key, bucket) DO UPDATE SET cost = excluded.cost, tokens = excluded.tokens, requests = excluded.requests
                 """);
-            _insertReservation = Prepare("INSERT INTO tg_reservation (cost, tokens, expires, holds) VALUES ($c, $t, $e, $h) RETURNING id");
-            _readReservation = Prepare("SELECT cost, tokens, holds FROM tg_reservation WHERE id = $id");
+            _insertReservation = Prepare("INSERT INTO tg_reservation (cost, tokens, expires, holds, request_buckets) VALUES ($c, $t, $e, $h, $rb) RETURNING id");
+            _readReservation = Prepare("SELECT cost, tokens, holds, request_buckets FROM tg_reservation WHERE id = $id");
+            _returnRequest = Prepare("UPDATE tg_spend SET requests = requests - 1 WHERE policy = $p AND budget_key = $k AND bucket = $b AND requests > 0");
             _deleteReservation = Prepare("DELETE FROM tg_reservation WHERE id = $id");
             lock (_gate)
             {
@@ -217,7 +222,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             }
 
             _disposed = true;
-            foreach (var command in new[] { _readState, _readBucket, _readRange, _writeState, _writeBucket, _insertReservation, _readReservation, _deleteReservation })
+            foreach (var command in new[] { _readState, _readBucket, _readRange, _writeState, _writeBucket, _insertReservation, _readReservation, _deleteReservation, _returnRequest })
             {
                 command.Dispose();
             }
@@ -260,6 +265,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             _insertReservation.Parameters["$t"].Value = tokens;
             _insertReservation.Parameters["$e"].Value = (now + _lease).UtcTicks;
             _insertReservation.Parameters["$h"].Value = EncodeHolds(views);
+            _insertReservation.Parameters["$rb"].Value = string.Join(',', views.Select(v => v.Bucket.ToString(CultureInfo.InvariantCulture)));
             var id = Convert.ToInt64(_insertReservation.ExecuteScalar(), CultureInfo.InvariantCulture);
             foreach (var budget in views)
             {
@@ -290,17 +296,24 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             now = _time.GetUtcNow();
             using var tx = _db.BeginTransaction();
-            if (!TryTakeReservation(id, tx, out reservedCost, out var reservedTokens, out var holds))
+            if (!TryTakeReservation(id, tx, out reservedCost, out var reservedTokens, out var holds, out var requestBuckets))
             {
                 tx.Commit();
                 return null; // already settled, released or reclaimed: never count twice
             }
 
-            foreach (var (policyName, key) in DecodeHolds(holds))
+            var decoded = DecodeHolds(holds);
+            for (var h = 0; h < decoded.Count; h++)
             {
+                var (policyName, key) = decoded[h];
                 if (!_byName.TryGetValue(policyName, out var info))
                 {
                     continue; // the policy was removed from configuration since the reservation was made
+                }
+
+                if (!settle)
+                {
+                    ReturnRequest(policyName, key, requestBuckets, h, tx);
                 }
 
                 var budget = Load(info, key, now, tx);
@@ -342,7 +355,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
         return settle ? reservedCost - actualCost : reservedCost;
     }
 
-    private bool TryTakeReservation(long id, SqliteTransaction tx, out decimal cost, out long tokens, out string holds)
+    private bool TryTakeReservation(long id, SqliteTransaction tx, out decimal cost, out long tokens, out string holds, out long[] requestBuckets)
     {
         _readReservation.Transaction = tx;
         _readReservation.Parameters["$id"].Value = id;
@@ -353,18 +366,38 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
                 cost = 0;
                 tokens = 0;
                 holds = string.Empty;
+                requestBuckets = [];
                 return false;
             }
 
             cost = SqliteDatabase.Decimal(reader, 0);
             tokens = reader.GetInt64(1);
             holds = reader.GetString(2);
+            var buckets = reader.GetString(3);
+            requestBuckets = buckets.Length == 0
+                ? [] // made by a version-1 ledger: where it counted its request is unknown, so it keeps it
+                : [.. buckets.Split(',').Select(b => long.Parse(b, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture))];
         }
 
         _deleteReservation.Transaction = tx;
         _deleteReservation.Parameters["$id"].Value = id;
         _deleteReservation.ExecuteNonQuery();
         return true;
+    }
+
+    // A released or reclaimed reservation gives its request back to the bucket (window) in which it was counted.
+    private void ReturnRequest(string policy, string key, long[] requestBuckets, int hold, SqliteTransaction tx)
+    {
+        if (hold >= requestBuckets.Length)
+        {
+            return;
+        }
+
+        _returnRequest.Transaction = tx;
+        _returnRequest.Parameters["$p"].Value = policy;
+        _returnRequest.Parameters["$k"].Value = key;
+        _returnRequest.Parameters["$b"].Value = requestBuckets[hold];
+        _returnRequest.ExecuteNonQuery();
     }
 
     private void MaybeSweep(DateTimeOffset now, SqliteTransaction tx)
@@ -396,15 +429,18 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
 
         foreach (var id in expired)
         {
-            if (!TryTakeReservation(id, tx, out var cost, out var tokens, out var holds))
+            if (!TryTakeReservation(id, tx, out var cost, out var tokens, out var holds, out var requestBuckets))
             {
                 continue;
             }
 
-            foreach (var (policyName, key) in DecodeHolds(holds))
+            var decoded = DecodeHolds(holds);
+            for (var h = 0; h < decoded.Count; h++)
             {
+                var (policyName, key) = decoded[h];
                 if (_byName.TryGetValue(policyName, out var info))
                 {
+                    ReturnRequest(policyName, key, requestBuckets, h, tx);
                     var budget = Load(info, key, now, tx);
                     budget.Reserved -= cost;
                     budget.ReservedTokens -= tokens;
@@ -462,7 +498,13 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             {
                 budget.Spent += SqliteDatabase.Decimal(reader, 0);
                 budget.SpentTokens += reader.GetInt64(1);
-                budget.Requests += reader.GetInt64(2);
+                var requests = reader.GetInt64(2);
+                budget.Requests += requests;
+                if (sliding && requests > 0)
+                {
+                    var bucket = reader.GetInt64(3);
+                    budget.OldestRequestBucket = budget.OldestRequestBucket is { } oldest ? Math.Min(oldest, bucket) : bucket;
+                }
             }
         }
 
@@ -535,7 +577,8 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
               fired INTEGER NOT NULL, fired_window INTEGER NOT NULL, last_spent TEXT NOT NULL,
               PRIMARY KEY (policy, budget_key)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS tg_reservation (
-              id INTEGER PRIMARY KEY AUTOINCREMENT, cost TEXT NOT NULL, tokens INTEGER NOT NULL, expires INTEGER NOT NULL, holds TEXT NOT NULL);
+              id INTEGER PRIMARY KEY AUTOINCREMENT, cost TEXT NOT NULL, tokens INTEGER NOT NULL, expires INTEGER NOT NULL, holds TEXT NOT NULL,
+              request_buckets TEXT NOT NULL DEFAULT '');
             CREATE INDEX IF NOT EXISTS tg_reservation_expires ON tg_reservation (expires);
             CREATE TABLE IF NOT EXISTS tg_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
             """, tx);
@@ -550,7 +593,19 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             }
         }
 
-        SqliteDatabase.Execute(_db, $"INSERT OR IGNORE INTO tg_schema (component, version) VALUES ('ledger', {SchemaVersion})", tx);
+        // Version 1 → 2: the column the CREATE above gives new files. The check reads the table, not the version row, so a file whose
+        // version row was never written is upgraded too.
+        using (var command = _db.CreateCommand())
+        {
+            command.Transaction = tx;
+            command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('tg_reservation') WHERE name = 'request_buckets'";
+            if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+            {
+                SqliteDatabase.Execute(_db, "ALTER TABLE tg_reservation ADD COLUMN request_buckets TEXT NOT NULL DEFAULT ''", tx);
+            }
+        }
+
+        SqliteDatabase.Execute(_db, $"INSERT INTO tg_schema (component, version) VALUES ('ledger', {SchemaVersion}) ON CONFLICT (component) DO UPDATE SET version = excluded.version", tx);
         tx.Commit();
     }
 
@@ -666,6 +721,9 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
 
         public long Requests { get; set; }
 
+        /// <summary>The oldest sliding sub-bucket in the window that counts a request (sliding windows only).</summary>
+        public long? OldestRequestBucket { get; set; }
+
         public decimal Reserved { get; set; }
 
         public long ReservedTokens { get; set; }
@@ -713,7 +771,36 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
                 }
             }
 
+            if (policy.RequestLimit is { } requestLimit && Requests >= requestLimit)
+            {
+                return DenyRequest(requestLimit, now);
+            }
+
             return null;
+        }
+
+        private BudgetDenial DenyRequest(long limit, DateTimeOffset now)
+        {
+            TimeSpan? retryAfter = Info.Policy.Window switch
+            {
+                BudgetWindow.Lifetime => null,
+
+                // The slot frees when the oldest bucket that counts a request leaves the window.
+                BudgetWindow.Sliding => TimeSpan.FromTicks(Math.Max(1,
+                    (((OldestRequestBucket ?? Bucket) + SlidingBuckets) * Info.BucketTicks) - now.UtcTicks)),
+                _ => WindowEnd!.Value - now,
+            };
+            return new BudgetDenial
+            {
+                Policy = Info.Policy,
+                Key = Key,
+                IsRequestLimit = true,
+                Limit = limit,
+                Spent = Requests,
+                Requested = 1,
+                RetryAfter = retryAfter,
+                WindowResetsAt = Info.Policy.Window == BudgetWindow.Sliding ? now + retryAfter : WindowEnd,
+            };
         }
 
         public int AddSpent(decimal cost, long tokens)
@@ -753,6 +840,7 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
             ReservedCost = Reserved,
             SpentTokens = SpentTokens,
             ReservedTokens = ReservedTokens,
+            Requests = Requests,
             Utilization = Utilization(0, 0),
             Overspend = Info.Policy.CostLimit is { } limit && Spent > limit ? Spent - limit : 0,
         };

@@ -34,7 +34,13 @@ public sealed record BudgetAlert
     /// <summary>Gets whether <see cref="Spent"/> and <see cref="Limit"/> count tokens rather than dollars.</summary>
     public bool IsTokenLimit { get; init; }
 
-    /// <summary>Gets the refusal reason (for example <c>budget-exhausted</c>, <c>cache-only</c>, <c>budget-ledger-unavailable</c>), for <see cref="BudgetAlertKind.Refused"/>.</summary>
+    /// <summary>Gets whether <see cref="Spent"/> and <see cref="Limit"/> count requests (a refusal by <see cref="BudgetPolicy.RequestLimit"/>).</summary>
+    public bool IsRequestLimit { get; init; }
+
+    /// <summary>Gets, for a refusal by a request limit, how long until the window frees a slot (see <see cref="BudgetDenial.RetryAfter"/>).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Gets the refusal reason (for example <c>budget-exhausted</c>, <c>rate-limited</c>, <c>cache-only</c>, <c>budget-ledger-unavailable</c>), for <see cref="BudgetAlertKind.Refused"/>.</summary>
     public string? Reason { get; init; }
 
     /// <summary>Gets when the budget's window starts again, when known.</summary>

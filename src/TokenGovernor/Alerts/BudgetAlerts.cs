@@ -53,6 +53,8 @@ internal static class BudgetAlerts
                 Spent = denial.Spent,
                 Limit = denial.Limit,
                 IsTokenLimit = denial.IsTokenLimit,
+                IsRequestLimit = denial.IsRequestLimit,
+                RetryAfter = denial.RetryAfter,
                 Utilization = denial.Limit > 0 ? (double)((denial.Spent + denial.Reserved) / denial.Limit) : null,
                 WindowResetsAt = denial.WindowResetsAt,
             }

@@ -18,6 +18,10 @@ namespace TokenGovernor;
 /// cannot afford the requested output cap, the cap is lowered to what it can afford, if that still leaves
 /// <see cref="BudgetOptions.MinimumUsefulOutputTokens"/>. The strict no-overspend guarantee holds when the provider honours
 /// <c>MaxOutputTokens</c>; a call that costs more than it reserved is settled at its real cost and logged.</para>
+/// <para>A call refused by a policy's <see cref="BudgetPolicy.RequestLimit"/> throws <see cref="RateLimitExceededException"/>
+/// (a <see cref="BudgetExceededException"/>, with <see cref="RateLimitExceededException.RetryAfter"/>), or gets the fallback
+/// response when one is configured; the degradation ladder and the output cap that fits are skipped for it, since neither frees a
+/// request slot.</para>
 /// </remarks>
 public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<BudgetChatClient.Plan>
 {
@@ -168,11 +172,12 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
         if (!result.IsGranted && shadow)
         {
             // The call goes ahead without a reservation: its spend is not charged to the budget, which stays full.
-            context.AddShadow("budget:refuse:" + (result.Denial!.IsLedgerUnavailable ? "budget-ledger-unavailable" : "budget-exhausted"));
+            context.AddShadow("budget:refuse:" + RefusalReason(result.Denial!));
             return new Plan(effective, default, estimate, null, null) { Scope = scope };
         }
 
-        if (!result.IsGranted && TryAffordableOutput(result.Denial!, estimate, prompt) is { } affordable &&
+        // A lower output cap can fit a cost or token budget; it cannot free a request slot, so a rate limit refuses at once.
+        if (!result.IsGranted && !result.Denial!.IsRequestLimit && TryAffordableOutput(result.Denial, estimate, prompt) is { } affordable &&
             affordable >= _options.MinimumUsefulOutputTokens && affordable < maxOutput)
         {
             effective.MaxOutputTokens = affordable;
@@ -188,7 +193,7 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
 
         if (!result.IsGranted)
         {
-            return new Plan(effective, default, null, result.Denial!.IsLedgerUnavailable ? "budget-ledger-unavailable" : "budget-exhausted", result.Denial) { Scope = scope };
+            return new Plan(effective, default, null, RefusalReason(result.Denial!), result.Denial) { Scope = scope };
         }
 
         context.BudgetReserved = (context.BudgetReserved ?? 0) + estimate.MaxCost;
@@ -200,16 +205,18 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
     {
         missing = null;
         var scope = context.Scope;
-        if (_options.UnscopedCalls == UnscopedCallHandling.Allow)
-        {
-            return scope;
-        }
-
         var policies = _ledger.Policies;
         for (var i = 0; i < policies.Count; i++)
         {
             var policy = policies[i];
             if (policy.Level is not { } level || scope.Get(level) is not null)
+            {
+                continue;
+            }
+
+            // Visible in the record whatever the handling: under Allow, the call escapes this level's budgets.
+            context.AddMissingScope(level);
+            if (_options.UnscopedCalls == UnscopedCallHandling.Allow)
             {
                 continue;
             }
@@ -248,6 +255,9 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
 
         return scope;
     }
+
+    private static string RefusalReason(BudgetDenial denial) =>
+        denial.IsLedgerUnavailable ? "budget-ledger-unavailable" : denial.IsRequestLimit ? RateLimitExceededException.RateLimitedReason : "budget-exhausted";
 
     private static int? TryAffordableOutput(BudgetDenial denial, CostEstimate estimate, int prompt)
     {
@@ -335,6 +345,11 @@ public sealed class BudgetChatClient : DelegatingChatClient, IGovernedLayer<Budg
             var binding = plan.Denial is { } d
                 ? usage.FirstOrDefault(u => u.Policy == d.Policy && u.Key == d.Key)
                 : usage.OrderByDescending(u => u.Utilization).FirstOrDefault();
+            if (plan.Denial is { IsRequestLimit: true } rateLimit)
+            {
+                throw new RateLimitExceededException(plan.Scope, rateLimit, binding);
+            }
+
             throw new BudgetExceededException(plan.Scope, binding, reason, plan.Denial);
         }
 

@@ -12,10 +12,21 @@ public sealed record BudgetDenial
     /// <summary>Gets a value indicating whether the token limit (rather than the cost limit) refused the call.</summary>
     public bool IsTokenLimit { get; init; }
 
-    /// <summary>Gets the limit that refused the call (US dollars, or tokens when <see cref="IsTokenLimit"/>).</summary>
+    /// <summary>Gets a value indicating whether the request limit (<see cref="BudgetPolicy.RequestLimit"/>) refused the call: the
+    /// window has admitted as many calls as it allows. <see cref="Limit"/> and <see cref="Spent"/> are then request counts, and
+    /// <see cref="RetryAfter"/> says when a slot frees.</summary>
+    public bool IsRequestLimit { get; init; }
+
+    /// <summary>Gets, when <see cref="IsRequestLimit"/>, how long until the window frees a request slot: the time to the end of a
+    /// calendar window, or until the oldest counted request leaves a sliding window (to the precision of its 1/60th buckets);
+    /// <see langword="null"/> for a lifetime window, which frees no slot with time, and for refusals by cost or tokens.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Gets the limit that refused the call (US dollars, tokens when <see cref="IsTokenLimit"/>, requests when
+    /// <see cref="IsRequestLimit"/>).</summary>
     public decimal Limit { get; init; }
 
-    /// <summary>Gets what the window has spent so far.</summary>
+    /// <summary>Gets what the window has spent so far (for <see cref="IsRequestLimit"/>: the requests it has admitted, calls in flight included).</summary>
     public decimal Spent { get; init; }
 
     /// <summary>Gets what calls in flight have reserved.</summary>

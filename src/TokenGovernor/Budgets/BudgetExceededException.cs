@@ -1,7 +1,10 @@
 namespace TokenGovernor;
 
 /// <summary>Thrown when a budget refuses a call: its limit is reached, or the degradation ladder says the call may not be sent.</summary>
-public sealed class BudgetExceededException : InvalidOperationException
+/// <remarks>Not sealed for one reason: <see cref="RateLimitExceededException"/> (a request limit refused the call) derives from it,
+/// so code that catches <see cref="BudgetExceededException"/> keeps catching every budget refusal; catch the derived type first
+/// to wait and retry on a rate limit.</remarks>
+public class BudgetExceededException : InvalidOperationException
 {
     /// <summary>Initializes a new instance.</summary>
     /// <param name="scope">The scope of the refused call.</param>
@@ -22,6 +25,16 @@ public sealed class BudgetExceededException : InvalidOperationException
     /// <param name="denial">The ledger's denial; its <see cref="BudgetDenial.Detail"/> ends the message.</param>
     public BudgetExceededException(GovernanceScope scope, BudgetUsage? usage, string reason, BudgetDenial? denial)
         : base(BuildMessage(scope, usage, reason) + (denial?.Detail is { Length: > 0 } detail ? " " + Capitalize(detail) : string.Empty))
+    {
+        Scope = scope;
+        Usage = usage;
+        Reason = reason;
+        Denial = denial;
+    }
+
+    /// <summary>Initializes a new instance with a message written by a derived refusal.</summary>
+    private protected BudgetExceededException(string message, GovernanceScope scope, BudgetUsage? usage, string reason, BudgetDenial? denial)
+        : base(message)
     {
         Scope = scope;
         Usage = usage;

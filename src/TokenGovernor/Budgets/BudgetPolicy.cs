@@ -1,9 +1,10 @@
 namespace TokenGovernor;
 
 /// <summary>
-/// A spending limit: which scopes it applies to, how much (US dollars and/or tokens), over which window, with which soft
+/// A spending limit: which scopes it applies to, how much (US dollars, tokens and/or requests), over which window, with which soft
 /// thresholds and admission mode. For example "every tenant gets $50 a day":
-/// <c>new BudgetPolicy("tenant-daily") { Level = ScopeLevel.Tenant, CostLimit = 50m, Window = BudgetWindow.Day }</c>.
+/// <c>new BudgetPolicy("tenant-daily") { Level = ScopeLevel.Tenant, CostLimit = 50m, Window = BudgetWindow.Day }</c>, or "60
+/// requests a minute per tenant": <c>new BudgetPolicy("tenant-rpm") { Level = ScopeLevel.Tenant, RequestLimit = 60, Window = BudgetWindow.Minute }</c>.
 /// </summary>
 /// <remarks>Policies are immutable and validated by <see cref="Validate"/> when a ledger is created.</remarks>
 public sealed record BudgetPolicy
@@ -33,6 +34,21 @@ public sealed record BudgetPolicy
 
     /// <summary>Gets the limit in tokens (input plus output), or <see langword="null"/> for no token limit.</summary>
     public long? TokenLimit { get; init; }
+
+    /// <summary>Gets the number of calls admitted in each <see cref="Window"/>, or <see langword="null"/> for no request limit:
+    /// with <see cref="BudgetWindow.Minute"/> a requests-per-minute (RPM) limit, with <see cref="BudgetWindow.Hour"/> requests per
+    /// hour; every window kind works, sliding and lifetime included.</summary>
+    /// <value>Defaults to <see langword="null"/>. Must be at least 1 when set.</value>
+    /// <remarks>
+    /// <para>Every granted reservation counts one request in the window in which it was admitted, atomically with the cost and token
+    /// checks (all policies of the call or none). Settling keeps the request counted; releasing it (the call failed before anything
+    /// was billed, or was never sent) and a reservation reclaimed after its lease give it back while its window is still current.</para>
+    /// <para>A call refused by this limit raises <see cref="RateLimitExceededException"/> from the budget layer, whose
+    /// <see cref="RateLimitExceededException.RetryAfter"/> says when the window frees a slot. Request counts do not enter
+    /// <see cref="BudgetUsage.Utilization"/>, so they never trigger the degradation ladder or routing's budget pressure: a cheaper
+    /// model or a shorter answer does not free a request slot.</para>
+    /// </remarks>
+    public long? RequestLimit { get; init; }
 
     /// <summary>Gets the window the limit applies to.</summary>
     /// <value>Defaults to <see cref="BudgetWindow.Day"/>.</value>
@@ -93,9 +109,9 @@ public sealed record BudgetPolicy
     internal List<(string Member, string Message)> Errors()
     {
         var errors = new List<(string Member, string Message)>();
-        if (CostLimit is null && TokenLimit is null)
+        if (CostLimit is null && TokenLimit is null && RequestLimit is null)
         {
-            errors.Add((nameof(CostLimit), "set CostLimit (USD) or TokenLimit (tokens), or both"));
+            errors.Add((nameof(CostLimit), "set CostLimit (USD), TokenLimit (tokens) or RequestLimit (requests per window), or several"));
         }
 
         if (CostLimit is < 0)
@@ -106,6 +122,11 @@ public sealed record BudgetPolicy
         if (TokenLimit is < 0)
         {
             errors.Add((nameof(TokenLimit), $"TokenLimit is {TokenLimit}; it must not be negative"));
+        }
+
+        if (RequestLimit is < 1)
+        {
+            errors.Add((nameof(RequestLimit), $"RequestLimit is {RequestLimit}; it must be at least 1 (leave it empty for no request limit)"));
         }
 
         if (!Enum.IsDefined(Window))

@@ -27,7 +27,12 @@ public sealed record BudgetUsage
     /// <summary>Gets the tokens reserved by calls in flight.</summary>
     public long ReservedTokens { get; init; }
 
-    /// <summary>Gets (spent + reserved) / limit of the tighter of the cost and token limits.</summary>
+    /// <summary>Gets the requests admitted in the window (calls in flight included, released ones not), counted for every policy
+    /// whether or not it sets <see cref="BudgetPolicy.RequestLimit"/>.</summary>
+    public long Requests { get; init; }
+
+    /// <summary>Gets (spent + reserved) / limit of the tighter of the cost and token limits. Request counts are not part of it
+    /// (see <see cref="BudgetPolicy.RequestLimit"/>).</summary>
     public double Utilization { get; init; }
 
     /// <summary>Gets how far the window's spend went past its cost limit (optimistic mode, or calls that cost more than they reserved).</summary>

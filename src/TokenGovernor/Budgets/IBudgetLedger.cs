@@ -9,6 +9,10 @@ namespace TokenGovernor;
 /// or, when nothing was spent, releases the reservation (<see cref="ReleaseAsync"/>). Settling or releasing a reservation a
 /// second time does nothing, so retries never double-count. Reservations that are never settled (a crashed caller) expire
 /// after the ledger's lease and are reclaimed.</para>
+/// <para>Each granted reservation also counts one request in the current window of every applicable budget, checked against
+/// <see cref="BudgetPolicy.RequestLimit"/> in the same atomic step (a refusal sets <see cref="BudgetDenial.IsRequestLimit"/> and
+/// <see cref="BudgetDenial.RetryAfter"/>). Settling keeps the request counted; releasing or reclaiming the reservation gives it
+/// back to the window that counted it, while that window is current.</para>
 /// <para>Implementations are thread-safe.</para>
 /// </remarks>
 public interface IBudgetLedger

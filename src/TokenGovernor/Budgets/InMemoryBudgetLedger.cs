@@ -10,7 +10,7 @@ namespace TokenGovernor;
 /// </summary>
 /// <remarks>
 /// <para>Charges land in the window in which they are settled; a reservation made in one window and settled in the next keeps
-/// holding room until it settles. Sliding windows are kept in 60 sub-buckets, so their edge is precise to 1/60th of the window.</para>
+/// holding room until it settles. A request counts in the window in which it was admitted (see <see cref="BudgetPolicy.RequestLimit"/>). Sliding windows are kept in 60 sub-buckets, so their edge is precise to 1/60th of the window.</para>
 /// <para>Budgets of one process only: with several app instances use the Redis ledger, or each instance may spend the whole limit.</para>
 /// </remarks>
 public sealed class InMemoryBudgetLedger : IBudgetLedger
@@ -235,6 +235,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
                 {
                     counters[i].Reserved += cost;
                     counters[i].ReservedTokens += tokens;
+                    slot.RequestMarks[i] = counters[i].CountRequest(now);
                     slot.Counters[i] = counters[i];
                 }
 
@@ -292,6 +293,11 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
                 c.Roll(now);
                 c.Reserved -= slot.Cost;
                 c.ReservedTokens -= slot.Tokens;
+                if (!settle)
+                {
+                    c.ReturnRequest(slot.RequestMarks[i]);
+                }
+
                 if (settle)
                 {
                     var fired = c.AddSpent(actualCost, actualTokens, now);
@@ -432,6 +438,9 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
     private sealed class Slot
     {
         public readonly Counter[] Counters = new Counter[CounterBuffer.Length];
+
+        // Per counter: the window (calendar start ticks) or sliding bucket in which the reservation's request was counted.
+        public readonly long[] RequestMarks = new long[CounterBuffer.Length];
         public long Id;
         public int Generation;
         public int Count;
@@ -503,6 +512,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
         private readonly decimal[]? _ringCost;
         private readonly long[]? _ringTokens;
         private readonly long[]? _ringIndex;
+        private readonly long[]? _ringRequests;
         private readonly long _bucketTicks;
         private readonly double _costLimit;
         private readonly double _tokenLimit;
@@ -510,12 +520,15 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
         private readonly bool _hasTokenLimit;
         private readonly decimal _costLimitExact;
         private readonly long _tokenLimitExact;
+        private readonly bool _hasRequestLimit;
+        private readonly long _requestLimit;
         private readonly bool _strict;
         private readonly double[] _thresholds;
         private DateTimeOffset _windowStart;
         private DateTimeOffset _windowEnd;
         private decimal _spent;
         private long _spentTokens;
+        private long _requests;
         private int _fired;
         private long _lastBucket = long.MinValue;
 
@@ -530,6 +543,8 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             _hasTokenLimit = owner.Policy.TokenLimit is not null;
             _costLimitExact = owner.Policy.CostLimit ?? 0;
             _tokenLimitExact = owner.Policy.TokenLimit ?? 0;
+            _hasRequestLimit = owner.Policy.RequestLimit is not null;
+            _requestLimit = owner.Policy.RequestLimit ?? 0;
             _strict = owner.Policy.Mode == BudgetMode.Strict;
             _thresholds = [.. owner.Policy.SoftThresholds ?? []];
             if (owner.Policy.Window == BudgetWindow.Sliding)
@@ -537,6 +552,8 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
                 _ringCost = new decimal[SlidingBuckets];
                 _ringTokens = new long[SlidingBuckets];
                 _ringIndex = new long[SlidingBuckets];
+                _ringRequests = new long[SlidingBuckets];
+                Array.Fill(_ringIndex, long.MinValue);
                 _bucketTicks = Math.Max(1, owner.Policy.SlidingWindow.Ticks / SlidingBuckets);
             }
         }
@@ -571,12 +588,14 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
                     _lastBucket = current;
                     decimal cost = 0;
                     long tokens = 0;
+                    long requests = 0;
                     for (var i = 0; i < SlidingBuckets; i++)
                     {
                         if (_ringIndex![i] > current - SlidingBuckets)
                         {
                             cost += _ringCost![i];
                             tokens += _ringTokens![i];
+                            requests += _ringRequests![i];
                         }
                     }
 
@@ -587,6 +606,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
 
                     _spent = cost;
                     _spentTokens = tokens;
+                    _requests = requests;
                     return;
                 }
 
@@ -596,6 +616,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
                         (_windowStart, _windowEnd) = BudgetWindowCalculator.Calendar(Owner.Policy.Window, Owner.Zone, Owner.Policy.FirstDayOfWeek, now);
                         _spent = 0;
                         _spentTokens = 0;
+                        _requests = 0;
                         _fired = 0;
                     }
 
@@ -644,22 +665,87 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
                 }
             }
 
+            if (_hasRequestLimit && _requests >= _requestLimit)
+            {
+                return DenyRequest(now);
+            }
+
             return null;
+        }
+
+        /// <summary>Counts one admitted request in the current window; returns where it was counted, for <see cref="ReturnRequest"/>.</summary>
+        public long CountRequest(DateTimeOffset now)
+        {
+            _requests++;
+            switch (Owner.Policy.Window)
+            {
+                case BudgetWindow.Lifetime:
+                    return 0;
+                case BudgetWindow.Sliding:
+                {
+                    var index = now.UtcTicks / _bucketTicks;
+                    _ringRequests![BucketFor(index)]++;
+                    return index;
+                }
+
+                default:
+                    return _windowStart.UtcTicks;
+            }
+        }
+
+        /// <summary>Gives back a request counted at <paramref name="mark"/>, if its window (or sliding bucket) still counts it.</summary>
+        public void ReturnRequest(long mark)
+        {
+            switch (Owner.Policy.Window)
+            {
+                case BudgetWindow.Lifetime:
+                    _requests--;
+                    return;
+                case BudgetWindow.Sliding:
+                {
+                    var pos = (int)(mark % SlidingBuckets);
+                    if (_ringIndex![pos] == mark && _ringRequests![pos] > 0)
+                    {
+                        _ringRequests[pos]--;
+                        if (mark > _lastBucket - SlidingBuckets)
+                        {
+                            _requests--; // the bucket is still inside the window (Roll ran for now)
+                        }
+                    }
+
+                    return;
+                }
+
+                default:
+                    if (_windowStart.UtcTicks == mark)
+                    {
+                        _requests--;
+                    }
+
+                    return;
+            }
+        }
+
+        // The ring position of sliding bucket index, cleared when it last held an older bucket.
+        private int BucketFor(long index)
+        {
+            var pos = (int)(index % SlidingBuckets);
+            if (_ringIndex![pos] != index)
+            {
+                _ringIndex[pos] = index;
+                _ringCost![pos] = 0;
+                _ringTokens![pos] = 0;
+                _ringRequests![pos] = 0;
+            }
+
+            return pos;
         }
 
         public int AddSpent(decimal cost, long tokens, DateTimeOffset now)
         {
             if (_ringCost is not null)
             {
-                var index = now.UtcTicks / _bucketTicks;
-                var pos = (int)(index % SlidingBuckets);
-                if (_ringIndex![pos] != index)
-                {
-                    _ringIndex[pos] = index;
-                    _ringCost[pos] = 0;
-                    _ringTokens![pos] = 0;
-                }
-
+                var pos = BucketFor(now.UtcTicks / _bucketTicks);
                 _ringCost[pos] += cost;
                 _ringTokens![pos] += tokens;
             }
@@ -688,7 +774,7 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             return fired;
         }
 
-        public bool IsIdle(DateTimeOffset now) => Reserved == 0 && ReservedTokens == 0 && _spent == 0 && _spentTokens == 0;
+        public bool IsIdle(DateTimeOffset now) => Reserved == 0 && ReservedTokens == 0 && _spent == 0 && _spentTokens == 0 && _requests == 0;
 
         public BudgetUsage Snapshot(DateTimeOffset now) => new()
         {
@@ -710,9 +796,58 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
             ReservedCost = Reserved,
             SpentTokens = _spentTokens,
             ReservedTokens = ReservedTokens,
+            Requests = _requests,
             Utilization = Utilization(0, 0),
             Overspend = _hasCostLimit && _spent > _costLimitExact ? _spent - _costLimitExact : 0,
         };
+
+        private BudgetDenial DenyRequest(DateTimeOffset now)
+        {
+            TimeSpan? retryAfter;
+            switch (Owner.Policy.Window)
+            {
+                case BudgetWindow.Lifetime:
+                    retryAfter = null;
+                    break;
+                case BudgetWindow.Sliding:
+                {
+                    // The oldest bucket still in the window that counts a request: the slot frees when that bucket leaves the window.
+                    var current = now.UtcTicks / _bucketTicks;
+                    var oldest = current;
+                    for (var i = 0; i < SlidingBuckets; i++)
+                    {
+                        if (_ringIndex![i] > current - SlidingBuckets && _ringRequests![i] > 0 && _ringIndex[i] < oldest)
+                        {
+                            oldest = _ringIndex[i];
+                        }
+                    }
+
+                    retryAfter = TimeSpan.FromTicks(Math.Max(1, ((oldest + SlidingBuckets) * _bucketTicks) - now.UtcTicks));
+                    break;
+                }
+
+                default:
+                    retryAfter = _windowEnd - now;
+                    break;
+            }
+
+            return new BudgetDenial
+            {
+                Policy = Owner.Policy,
+                Key = Key,
+                IsRequestLimit = true,
+                Limit = _requestLimit,
+                Spent = _requests,
+                Requested = 1,
+                RetryAfter = retryAfter,
+                WindowResetsAt = Owner.Policy.Window switch
+                {
+                    BudgetWindow.Lifetime => null,
+                    BudgetWindow.Sliding => now + retryAfter,
+                    _ => _windowEnd,
+                },
+            };
+        }
 
         private BudgetDenial Deny(bool isTokens, decimal limit, decimal spent, decimal reserved, decimal requested, DateTimeOffset now) => new()
         {

@@ -19,7 +19,8 @@ internal static class BudgetPolicyConfiguration
             Level = ReadEnum<ScopeLevel>(section, "Level", allowGlobal: true),
             Key = section["Key"],
             CostLimit = ReadDecimal(section, "CostLimit"),
-            TokenLimit = ReadLong(section, "TokenLimit"),
+            TokenLimit = ReadLong(section, "TokenLimit", "tokens"),
+            RequestLimit = ReadLong(section, "RequestLimit", "requests per window"),
             Window = ReadEnum<BudgetWindow>(section, "Window", allowGlobal: false) ?? BudgetWindow.Day,
             TimeZoneId = section["TimeZoneId"] ?? "UTC",
             Mode = ReadEnum<BudgetMode>(section, "Mode", allowGlobal: false) ?? BudgetMode.Strict,
@@ -74,9 +75,9 @@ internal static class BudgetPolicyConfiguration
             : throw new FormatException($"Configuration key '{section.Path}:{key}' has value '{text}'; it must be a number of US dollars.")
         : null;
 
-    private static long? ReadLong(IConfigurationSection section, string key) => section[key] is { } text
+    private static long? ReadLong(IConfigurationSection section, string key, string unit) => section[key] is { } text
         ? long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
             ? v
-            : throw new FormatException($"Configuration key '{section.Path}:{key}' has value '{text}'; it must be a whole number of tokens.")
+            : throw new FormatException($"Configuration key '{section.Path}:{key}' has value '{text}'; it must be a whole number of {unit}.")
         : null;
 }

@@ -64,7 +64,7 @@ public sealed class TokenGovernorOptions
 
     /// <summary>Gets the budget policies enforced by the in-memory ledger that <c>AddTokenGovernor</c> registers. Configuration adds
     /// more under <c>TokenGovernor:Budgets:Policies</c> (each with <c>Name</c>, <c>Level</c>, <c>Key</c>, <c>CostLimit</c>,
-    /// <c>TokenLimit</c>, <c>Window</c>, <c>SlidingWindow</c>, <c>TimeZoneId</c>, <c>SoftThresholds</c>, <c>Mode</c>).</summary>
+    /// <c>TokenLimit</c>, <c>RequestLimit</c>, <c>Window</c>, <c>SlidingWindow</c>, <c>TimeZoneId</c>, <c>SoftThresholds</c>, <c>Mode</c>).</summary>
     public IList<BudgetPolicy> Budgets { get; } = [];
 
     /// <summary>Gets or sets what a call lacking the scope a budget policy is keyed by gets (<see cref="BudgetOptions.UnscopedCalls"/>),

@@ -30,7 +30,7 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section, IEn
         var data = new TokenGovernorOptionsDataValidator().Validate(name, options);
         if (data.Failed)
         {
-            return data;
+            return ValidateOptionsResult.Fail(data.Failures!.Select(FullKeyPath));
         }
 
         if (options.ReservationLease < TimeSpan.FromSeconds(1) || options.ReservationLease > TimeSpan.FromDays(7))
@@ -66,6 +66,21 @@ internal sealed class TokenGovernorOptionsValidator(IConfiguration? section, IEn
         {
             return ValidateOptionsResult.Fail($"TokenGovernor routing: {ex.Message}");
         }
+    }
+
+    // The generated data-annotation messages start with the member ("DefaultMaxOutputTokens: The field …"); name the full key
+    // instead, as every other start-up error does, with the configured value when configuration set it.
+    private string FullKeyPath(string failure)
+    {
+        var colon = failure.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || typeof(TokenGovernorOptions).GetProperty(failure[..colon]) is not { } property)
+        {
+            return $"{TokenGovernorOptions.SectionName}: {failure}";
+        }
+
+        var path = (section as IConfigurationSection)?.Path ?? TokenGovernorOptions.SectionName;
+        var configured = section?[property.Name] is { } value ? $" (configured value '{value}')" : string.Empty;
+        return $"Configuration key '{path}:{property.Name}'{configured}:{failure[(colon + 1)..]}";
     }
 
     /// <summary>

@@ -14,6 +14,7 @@ internal sealed class GovernanceContext
     private readonly object _gate = new();
     private List<string>? _shadow;
     private List<string>? _degradations;
+    private List<ScopeLevel>? _missingScopes;
     private ICostSink[]? _sinks;
     private ILogger? _sinkLogger;
     private bool _published;
@@ -164,6 +165,19 @@ internal sealed class GovernanceContext
         }
     }
 
+    /// <summary>Records that a budget policy needed <paramref name="level"/> and the call's scope has none (once per level).</summary>
+    public void AddMissingScope(ScopeLevel level)
+    {
+        lock (_gate)
+        {
+            _missingScopes ??= [];
+            if (!_missingScopes.Contains(level))
+            {
+                _missingScopes.Add(level);
+            }
+        }
+    }
+
     public void AddDegradation(string step)
     {
         lock (_gate)
@@ -287,6 +301,7 @@ internal sealed class GovernanceContext
         RunTokens = Run?.Tokens,
         RunCost = Run?.Cost,
         Degradations = _degradations is null ? [] : _degradations.ToArray(),
+        MissingScopes = _missingScopes is null ? [] : _missingScopes.ToArray(),
         ShadowActions = _shadow is null ? [] : _shadow.ToArray(),
     };
 

@@ -89,6 +89,11 @@ public sealed record GovernanceRecord
     /// <summary>Gets why the call was refused (for example <c>budget-exhausted</c> or <c>cache-only</c>), or <see langword="null"/>.</summary>
     public string? Refusal { get; init; }
 
+    /// <summary>Gets the scope levels a budget policy applies at that the call did not carry (for example <see cref="ScopeLevel.Tenant"/>
+    /// for a call made without a tenant under a per-tenant budget), whatever <see cref="BudgetOptions.UnscopedCalls"/> then did: under
+    /// <see cref="UnscopedCallHandling.Allow"/> the call was counted against no budget at these levels. Empty when none was missing.</summary>
+    public IReadOnlyList<ScopeLevel> MissingScopes { get; init; } = [];
+
     /// <summary>Gets the degradation steps applied to the call, in the order they were applied (empty when none).</summary>
     public IReadOnlyList<string> Degradations { get; init; } = [];
 

@@ -77,6 +77,19 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
         _dispatchBelow = innerClient.GetService<DeploymentDispatchChatClient>() is not null;
     }
 
+    // How long to wait before the next deployment: the Retry-After, up to MaxFailoverDelay. A request limit of the budgets below
+    // counts per scope, not per deployment, so waiting less than its Retry-After cannot help: fail over at once (the next attempt
+    // is refused before any provider call) and let the caller see when to retry.
+    private TimeSpan? FailoverDelay(Exception ex)
+    {
+        if (_options.RetryAfter(ex) is not { } wait || wait <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        return wait <= _options.MaxFailoverDelay ? wait : ex is RateLimitExceededException ? null : _options.MaxFailoverDelay;
+    }
+
     /// <summary>Decides the starting tier of a request without calling anything (for previews and tests).</summary>
     /// <param name="messages">The request's messages.</param>
     /// <param name="options">The request's options.</param>
@@ -203,9 +216,9 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
                     failure = ex;
                     route.Reasons.Add("failover:" + deployment.ModelId);
                     RoutingLog.FailedOver(_logger, deployment.ModelId, ex.Message);
-                    if (d < deployments.Count - 1 && _options.RetryAfter(ex) is { } wait && wait > TimeSpan.Zero)
+                    if (d < deployments.Count - 1 && FailoverDelay(ex) is { } wait)
                     {
-                        await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken).ConfigureAwait(false);
+                        await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -278,9 +291,9 @@ public sealed class ModelRoutingChatClient : DelegatingChatClient, IGovernedLaye
                 await enumerator.DisposeAsync().ConfigureAwait(false);
                 route.Reasons.Add("failover:" + route.ModelId);
                 RoutingLog.FailedOver(_logger, route.ModelId, ex.Message);
-                if (_options.RetryAfter(ex) is { } wait && wait > TimeSpan.Zero)
+                if (FailoverDelay(ex) is { } wait)
                 {
-                    await Task.Delay(wait < _options.MaxFailoverDelay ? wait : _options.MaxFailoverDelay, _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;

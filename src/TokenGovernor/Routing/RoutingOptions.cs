@@ -55,9 +55,12 @@ public sealed class RoutingOptions
     /// <summary>Gets or sets how to read a retry delay (<c>Retry-After</c>) from a provider exception; the delay is honoured,
     /// up to <see cref="MaxFailoverDelay"/>, before the next deployment is tried.</summary>
     /// <value>Defaults to the <c>Retry-After</c> header of an OpenAI/Azure SDK <c>ClientResultException</c> (seconds or an HTTP
-    /// date), else <c>Exception.Data["Retry-After"]</c> (a <see cref="TimeSpan"/> or seconds).</value>
+    /// date), else <see cref="RateLimitExceededException.RetryAfter"/> for a request limit of the budgets below, else
+    /// <c>Exception.Data["Retry-After"]</c> (a <see cref="TimeSpan"/> or seconds).</value>
     public Func<Exception, TimeSpan?> RetryAfter { get; set; } = static ex => ex switch
     {
+        // A request limit of the budgets below: when its window frees a slot.
+        RateLimitExceededException limited => limited.RetryAfter,
         // The OpenAI and Azure SDKs: the Retry-After header of the failed response (seconds, or an HTTP date).
         System.ClientModel.ClientResultException c when c.GetRawResponse()?.Headers.TryGetValue("Retry-After", out var header) == true => ParseRetryAfter(header),
         _ => ex.Data["Retry-After"] switch
@@ -93,6 +96,7 @@ public sealed class RoutingOptions
 
     private static bool DefaultIsTransient(Exception ex) => ex switch
     {
+        RateLimitExceededException => true, // a request limit of the budgets below, treated like a provider's 429
         HttpRequestException http => http.StatusCode is null or System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.RequestTimeout || (int?)http.StatusCode >= 500,
         System.ClientModel.ClientResultException c => c.Status is 0 or 408 or 429 || c.Status >= 500, // 0: no response at all
         TimeoutException or IOException or OperationCanceledException or System.Text.Json.JsonException => true,

@@ -53,6 +53,33 @@ public class WebhookAlertSinkTests
     }
 
     [Fact]
+    public async Task AddWebhookAlerts_CallRateLimited_PostsRefusedAlertInRequestsWithRetryAfter()
+    {
+        await using var endpoint = await WebhookEndpoint.StartAsync(WebhookEndpoint.Mode.Ok);
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 10, 0, 20, TimeSpan.Zero)));
+        services.AddTokenGovernor(configure: o => o.Budgets.Add(
+                new BudgetPolicy("tenant-rpm") { Level = ScopeLevel.Tenant, RequestLimit = 1, Window = BudgetWindow.Minute }))
+            .AddWebhookAlerts(endpoint.Url, o => o.RetryDelay = TimeSpan.Zero);
+        services.AddChatClient(TestChatClient.Answering("ok", "gpt-4o-mini", new UsageDetails { InputTokenCount = 10, OutputTokenCount = 20 }))
+            .UseBudgets()
+            .UseCostMetering();
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IChatClient>();
+        await client.GetResponseAsync("hi", Acme());
+
+        await Assert.ThrowsAsync<RateLimitExceededException>(() => client.GetResponseAsync("hi again", Acme()));
+        await provider.GetRequiredService<WebhookAlertSink>().FlushAsync();
+
+        var refused = Assert.Single(endpoint.Received, r => r.Body.GetProperty("kind").GetString() == "refused").Body;
+        Assert.Equal("rate-limited", refused.GetProperty("reason").GetString());
+        Assert.Equal("tenant-rpm", refused.GetProperty("policy").GetString());
+        Assert.Equal("requests", refused.GetProperty("unit").GetString());
+        Assert.Equal(1m, refused.GetProperty("limit").GetDecimal());
+        Assert.Equal(40, refused.GetProperty("retry_after_seconds").GetDouble());
+    }
+
+    [Fact]
     public async Task AddWebhookAlerts_SlowEndpoint_CallCompletesWhileAlertIsInFlight()
     {
         await using var endpoint = await WebhookEndpoint.StartAsync(WebhookEndpoint.Mode.Slow);

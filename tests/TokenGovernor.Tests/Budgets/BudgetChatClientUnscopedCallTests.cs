@@ -47,6 +47,31 @@ public class BudgetChatClientUnscopedCallTests
         return record;
     }
 
+    [Theory]
+    [InlineData(UnscopedCallHandling.Allow, false)]
+    [InlineData(UnscopedCallHandling.Allow, true)]
+    [InlineData(UnscopedCallHandling.AssignDefault, false)]
+    [InlineData(UnscopedCallHandling.AssignDefault, true)]
+    public async Task Record_UnscopedCall_NamesTheMissingLevel(UnscopedCallHandling handling, bool streaming)
+    {
+        var client = Pipeline(Provider(), Ledger(), o => o.UnscopedCalls = handling);
+
+        var record = streaming ? await StreamAsync(client) : (await client.GetResponseAsync("hi", Gpt4o())).GetGovernance();
+
+        Assert.Equal([ScopeLevel.Tenant], record!.MissingScopes);
+    }
+
+    [Fact]
+    public async Task Record_ScopedCall_HasNoMissingLevel()
+    {
+        var client = Pipeline(Provider(), Ledger());
+        using var _ = GovernanceScope.Begin(tenant: "acme");
+
+        var record = (await client.GetResponseAsync("hi", Gpt4o())).GetGovernance();
+
+        Assert.Empty(record!.MissingScopes);
+    }
+
     [Fact]
     public async Task GetResponseAsync_UnscopedAllowed_SendsAndChargesNoTenant()
     {

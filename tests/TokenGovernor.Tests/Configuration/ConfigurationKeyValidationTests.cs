@@ -45,6 +45,18 @@ public class ConfigurationKeyValidationTests
         Assert.Contains("did you mean 'CostLimit'?", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("DefaultMaxOutputTokens", "-3")]
+    [InlineData("MessageCacheCapacity", "-1")]
+    [InlineData("PriceCatalogStaleAfterDays", "0")]
+    public void AddTokenGovernor_ValueOutOfRange_FailsNamingFullKeyPathAndValue(string key, string value)
+    {
+        var message = StartUpError(new() { ["TokenGovernor:" + key] = value });
+
+        Assert.Contains($"'TokenGovernor:{key}'", message, StringComparison.Ordinal);
+        Assert.Contains($"'{value}'", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AddTokenGovernor_UnknownModelPolcy_FailsNamingUnknownModelPolicy()
     {

@@ -30,6 +30,7 @@ public class ConfigurationBindingPropertyTests
         ("Budgets:Policies:0:Level", ["Tenant", "Global", "Planet"]),
         ("Budgets:Policies:0:CostLimit", ["50", "0.25", "-1", "fifty"]),
         ("Budgets:Policies:0:TokenLimit", ["100000", "-5", "1.5"]),
+        ("Budgets:Policies:0:RequestLimit", ["60", "0", "-2", "ten"]),
         ("Budgets:Policies:0:Window", ["Day", "minute", "Fortnight"]),
         ("Budgets:Policies:0:Mode", ["Strict", "Optimistic", "Lenient"]),
     ];
@@ -114,6 +115,7 @@ public class ConfigurationBindingPropertyTests
             "BUDGETS:POLICIES:0:LEVEL" => value.Equals("Global", StringComparison.OrdinalIgnoreCase) ? policy?.Level is null : string.Equals(policy?.Level?.ToString(), value, StringComparison.OrdinalIgnoreCase),
             "BUDGETS:POLICIES:0:COSTLIMIT" => policy?.CostLimit == decimal.Parse(value, CultureInfo.InvariantCulture),
             "BUDGETS:POLICIES:0:TOKENLIMIT" => policy?.TokenLimit == long.Parse(value, CultureInfo.InvariantCulture),
+            "BUDGETS:POLICIES:0:REQUESTLIMIT" => policy?.RequestLimit == long.Parse(value, CultureInfo.InvariantCulture),
             "BUDGETS:POLICIES:0:WINDOW" => string.Equals(policy?.Window.ToString(), value, StringComparison.OrdinalIgnoreCase),
             "BUDGETS:POLICIES:0:MODE" => string.Equals(policy?.Mode.ToString(), value, StringComparison.OrdinalIgnoreCase),
             _ => false,
