@@ -14,10 +14,20 @@ namespace TokenGovernor.Redis;
 /// instance tails the stream into its own in-process SIMD index, so lookups never leave the process. A new instance first
 /// reads the stored entries that have not expired.
 /// </summary>
+/// <remarks>
+/// <para>Replication never fails or stalls a call: <see cref="PublishAsync"/> waits at most
+/// <see cref="RedisSemanticCacheReplicatorOptions.OperationTimeout"/>, and when Redis times out, fails or is not connected it
+/// skips the publish (the entry stays in this instance's index), counts it on <c>token_governor.cache.fallbacks</c>, and leaves
+/// Redis alone for <see cref="RedisSemanticCacheReplicatorOptions.RetryInterval"/>; it throws only when the caller cancels. The
+/// outage is logged once, and its end once. Tailing the stream runs in the background and resumes when Redis is back.</para>
+/// <para>Thread-safe.</para>
+/// </remarks>
 public sealed class RedisSemanticCacheReplicator : ISemanticCacheReplicator, IDisposable
 {
+    private const string Kind = "semantic";
     private static readonly JsonSerializerOptions s_json = AIJsonUtilities.DefaultOptions;
-    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisConnectionSource _connection;
+    private readonly RedisCacheGate _gate;
     private readonly RedisSemanticCacheReplicatorOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -33,24 +43,31 @@ public sealed class RedisSemanticCacheReplicator : ISemanticCacheReplicator, IDi
     /// <summary>Initializes a new replicator.</summary>
     /// <param name="redis">The connection (shared; not disposed here).</param>
     /// <param name="options">The options, or <see langword="null"/> for the defaults.</param>
-    /// <param name="timeProvider">The clock used for expiry.</param>
-    /// <param name="logger">Logs read failures.</param>
+    /// <param name="timeProvider">The clock used for expiry, timeouts and back-off.</param>
+    /// <param name="logger">Logs outages and read failures.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="redis"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
     public RedisSemanticCacheReplicator(IConnectionMultiplexer redis, RedisSemanticCacheReplicatorOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+        : this(RedisConnectionSource.Existing(redis ?? throw new ArgumentNullException(nameof(redis))), gate: null, options, timeProvider, logger)
     {
-        ArgumentNullException.ThrowIfNull(redis);
+    }
+
+    // UseRedis: the connection may still be opening (never waited for here), and the gate is the one the exact cache shares.
+    internal RedisSemanticCacheReplicator(RedisConnectionSource connection, RedisCacheGate? gate, RedisSemanticCacheReplicatorOptions? options,
+        TimeProvider? timeProvider, ILogger? logger)
+    {
         _options = (options ?? new RedisSemanticCacheReplicatorOptions()).Clone();
         RedisOptionsValidation.Validate(_options);
-        _redis = redis;
+        _connection = connection;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        _gate = gate ?? new RedisCacheGate(connection, _options.OperationTimeout, _options.RetryInterval, _time, _logger);
         _stream = "{" + _options.KeyPrefix + "}:semantic";
         _channel = RedisChannel.Literal("{" + _options.KeyPrefix + "}:semantic:new");
     }
 
     /// <summary>Gets how many entries from other instances this replicator has delivered.</summary>
     public long EntriesReceived => Interlocked.Read(ref _received);
-
-    private IDatabase Db => _redis.GetDatabase(_options.Database);
 
     /// <inheritdoc />
     public async ValueTask PublishAsync(SemanticCacheEntry entry, CancellationToken cancellationToken = default)
@@ -67,11 +84,14 @@ public sealed class RedisSemanticCacheReplicator : ISemanticCacheReplicator, IDi
             new("r", JsonSerializer.SerializeToUtf8Bytes(entry.Response, s_json.GetTypeInfo(typeof(ChatResponse)))),
         };
 
-        // Two commands, pipelined: one round trip.
-        var db = Db;
-        var add = db.StreamAddAsync(_stream, fields, maxLength: _options.MaxEntries, useApproximateMaxLength: true);
-        var notify = db.PublishAsync(_channel, _origin);
-        await Task.WhenAll(add, notify).WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Two commands, pipelined: one round trip, bounded by the timeout; not reached is a skipped write.
+        await _gate.TryAsync(Kind, "publish", async (db, _) =>
+        {
+            var add = db.StreamAddAsync(_stream, fields, maxLength: _options.MaxEntries, useApproximateMaxLength: true);
+            var notify = db.PublishAsync(_channel, _origin);
+            await Task.WhenAll(add, notify).ConfigureAwait(false);
+            return true;
+        }, _options.Database, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -132,36 +152,55 @@ public sealed class RedisSemanticCacheReplicator : ISemanticCacheReplicator, IDi
         {
             try
             {
-                if (!subscribed)
+                var redis = await _connection.ConnectAsync().WaitAsync(stop).ConfigureAwait(false);
+                if (!redis.IsConnected)
                 {
-                    await _redis.GetSubscriber().SubscribeAsync(_channel, (_, origin) =>
-                    {
-                        if (origin != _origin)
-                        {
-                            Signal();
-                        }
-                    }).ConfigureAwait(false);
-                    subscribed = true;
+                    _gate.Usable(Kind, "read"); // counts it and logs the outage once; read again on the next poll
                 }
-
-                while (true)
+                else
                 {
-                    var entries = await Db.StreamRangeAsync(_stream, last == "0-0" ? "-" : "(" + last, "+", count: 512).ConfigureAwait(false);
-                    foreach (var e in entries)
+                    if (!subscribed)
                     {
-                        last = e.Id;
-                        Deliver(e);
+                        await redis.GetSubscriber().SubscribeAsync(_channel, (_, origin) =>
+                        {
+                            if (origin != _origin)
+                            {
+                                Signal();
+                            }
+                        }).ConfigureAwait(false);
+                        subscribed = true;
                     }
 
-                    if (entries.Length < 512)
+                    var db = redis.GetDatabase(_options.Database);
+                    while (true)
                     {
-                        break;
+                        var entries = await db.StreamRangeAsync(_stream, last == "0-0" ? "-" : "(" + last, "+", count: 512).ConfigureAwait(false);
+                        foreach (var e in entries)
+                        {
+                            last = e.Id;
+                            Deliver(e);
+                        }
+
+                        if (entries.Length < 512)
+                        {
+                            break;
+                        }
                     }
+
+                    _gate.Succeeded();
                 }
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException or FormatException or ObjectDisposedException)
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                RedisReplicatorLog.ReadFailed(_logger, ex);
+                return;
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidCastException)
+            {
+                RedisCacheLog.ReadFailed(_logger, ex); // a malformed entry, skipped (the read resumes after it)
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                _gate.Failed(Kind, "read", ex); // logged once per outage
             }
 
             try

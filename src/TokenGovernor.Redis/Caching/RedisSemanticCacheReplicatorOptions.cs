@@ -23,5 +23,17 @@ public sealed class RedisSemanticCacheReplicatorOptions
     /// through a pub/sub notification; the poll covers missed notifications and reconnects).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Gets or sets the longest a publish waits for Redis; past it the publish is skipped (the entry stays in this
+    /// instance's index) and the call goes on. <c>UseRedis</c> sets it from <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>,
+    /// so one setting bounds every Redis operation.</summary>
+    /// <value>500 ms.</value>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Gets or sets how long publishes skip Redis after one timed out or failed, so an outage costs one
+    /// <see cref="OperationTimeout"/> per interval, not one per call. <c>UseRedis</c> sets it from
+    /// <see cref="RedisBudgetLedgerOptions.RetryInterval"/>.</summary>
+    /// <value>2 s.</value>
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     internal RedisSemanticCacheReplicatorOptions Clone() => (RedisSemanticCacheReplicatorOptions)MemberwiseClone();
 }

@@ -28,6 +28,8 @@ internal static class RedisOptionsValidation
     {
         OptionsValidation.ThrowIfInvalid(new RedisSemanticCacheReplicatorOptionsValidator(), options);
         Check(options.PollInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10), "RedisSemanticCacheReplicatorOptions.PollInterval", "use about a second");
+        Check(options.OperationTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), "RedisSemanticCacheReplicatorOptions.OperationTimeout", "a few hundred milliseconds suits a Redis in the same region");
+        Check(options.RetryInterval, TimeSpan.Zero, TimeSpan.FromHours(1), "RedisSemanticCacheReplicatorOptions.RetryInterval", "use a few seconds");
     }
 
     private static void Check(TimeSpan value, TimeSpan min, TimeSpan max, string name, string hint)
