@@ -16,6 +16,10 @@ internal static partial class CachingLog
         Message = "The response could not be stored in the distributed cache; the call itself is unaffected.")]
     public static partial void StoreFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 4009, EventName = "CacheLookupFailed", Level = LogLevel.Warning,
+        Message = "The distributed cache could not be read; the call goes to the provider as a miss.")]
+    public static partial void LookupFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 4004, EventName = "SemanticPublishFailed", Level = LogLevel.Warning,
         Message = "The semantic cache entry could not be published to other instances; it stays in this instance's index.")]
     public static partial void PublishFailed(ILogger logger, Exception exception);

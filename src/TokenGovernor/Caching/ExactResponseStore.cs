@@ -69,8 +69,16 @@ internal sealed class ExactResponseStore : IDisposable
 
         if (_distributed is not null)
         {
-            var bytes = await _distributed.GetAsync(cacheKey, cancellationToken).ConfigureAwait(false);
-            found = bytes is null ? null : CachedResponses.Deserialize(bytes, key);
+            try
+            {
+                var bytes = await _distributed.GetAsync(cacheKey, cancellationToken).ConfigureAwait(false);
+                found = bytes is null ? null : CachedResponses.Deserialize(bytes, key);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A cache never fails a call: a distributed cache that cannot be read is a miss.
+                CachingLog.LookupFailed(_logger, ex);
+            }
         }
 
         return new Probe(cacheKey, key, found);

@@ -18,6 +18,7 @@ internal sealed class GovernanceContext
     private ICostSink[]? _sinks;
     private ILogger? _sinkLogger;
     private bool _published;
+    private decimal _costTotal; // Cost.Total, kept as calls are added so marks need not sum the components
 
     public GovernanceContext(GovernanceScope scope, DateTimeOffset start, bool streaming)
     {
@@ -127,7 +128,7 @@ internal sealed class GovernanceContext
     {
         lock (_gate)
         {
-            return new MeteredMark(ProviderCalls, Cost.Total, Usage);
+            return new MeteredMark(ProviderCalls, _costTotal, Usage);
         }
     }
 
@@ -136,7 +137,10 @@ internal sealed class GovernanceContext
     {
         lock (_gate)
         {
-            return new MeteredSince(ProviderCalls > mark.Calls, Cost.Total - mark.Cost, Usage - mark.Usage, ModelId, PricedModelId);
+            // Nothing metered since the mark, or everything (a mark taken before the first call): no component-wise subtraction.
+            return ProviderCalls == mark.Calls
+                ? new MeteredSince(false, 0m, default, ModelId, PricedModelId)
+                : new MeteredSince(true, _costTotal - mark.Cost, mark.Calls == 0 ? Usage : Usage - mark.Usage, ModelId, PricedModelId);
         }
     }
 
@@ -192,8 +196,10 @@ internal sealed class GovernanceContext
         {
             ModelId = modelId ?? ModelId;
             PricedModelId = pricedModelId ?? PricedModelId;
-            Usage += usage;
-            Cost += cost;
+            // The first provider call (the common case) is assigned, not added: each sum walks a dozen components.
+            Usage = ProviderCalls == 0 ? usage : Usage + usage;
+            Cost = ProviderCalls == 0 ? cost : Cost + cost;
+            _costTotal += cost.Total;
             UsageEstimated |= estimated;
             ProviderCalls++;
         }

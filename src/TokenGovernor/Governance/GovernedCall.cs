@@ -26,36 +26,44 @@ internal static class GovernedCall
     {
         var context = Begin(layer.Services.Time, messages, options, streaming: false, out var owner, out var list);
         Admission<TState> admission;
-        using (GovernanceContext.Enter(context))
-        {
-            admission = await layer.AdmitAsync(context, list, options, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (admission.Answer is { } answer)
-        {
-            if (owner)
-            {
-                answer.SetGovernance(context.Finish(layer.Services.Time.GetUtcNow()));
-            }
-
-            return answer;
-        }
-
-        var mark = context.Mark();
+        GovernanceContext.MeteredMark mark;
         ChatResponse response;
+
+        // The context is current once, around the decision and the call inward (each AsyncLocal write copies the execution context).
+        var entered = GovernanceContext.Enter(context);
         try
         {
-            using (GovernanceContext.Enter(context))
+            admission = await layer.AdmitAsync(context, list, options, cancellationToken).ConfigureAwait(false);
+            if (admission.Answer is { } answer)
+            {
+                entered.Dispose();
+                entered = default;
+                if (owner)
+                {
+                    answer.SetGovernance(context.Finish(layer.Services.Time.GetUtcNow()));
+                }
+
+                return answer;
+            }
+
+            mark = context.Mark();
+            try
             {
                 response = await layer.SendAsync(inner, context, admission, cancellationToken).ConfigureAwait(false);
             }
+            catch (Exception ex)
+            {
+                entered.Dispose();
+                entered = default;
+                await layer.CompleteAsync(context, admission,
+                    new CallOutcome(null, ex, completed: false, received: false, cancellationToken.IsCancellationRequested, context.Since(mark))).ConfigureAwait(false);
+                FinishFailed(layer.Services.Time, context, owner);
+                throw;
+            }
         }
-        catch (Exception ex)
+        finally
         {
-            await layer.CompleteAsync(context, admission,
-                new CallOutcome(null, ex, completed: false, received: false, cancellationToken.IsCancellationRequested, context.Since(mark))).ConfigureAwait(false);
-            FinishFailed(layer.Services.Time, context, owner);
-            throw;
+            entered.Dispose();
         }
 
         await layer.CompleteAsync(context, admission,

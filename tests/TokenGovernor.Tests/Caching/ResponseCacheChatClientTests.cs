@@ -329,6 +329,42 @@ public class ResponseCacheChatClientTests
         });
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetResponseAsync_DistributedCacheThrows_ProviderAnswersAsAMiss(bool streaming)
+    {
+        var provider = Provider();
+        var client = Pipeline(provider, distributed: new BrokenCache());
+
+        var text = streaming
+            ? (await client.GetStreamingResponseAsync("Where is my order?", Gpt4o()).ToChatResponseAsync()).Text
+            : (await client.GetResponseAsync("Where is my order?", Gpt4o())).Text;
+
+        Assert.Contains("answer to Where is my order?", text, StringComparison.Ordinal);
+        Assert.Equal(1, provider.Calls);
+    }
+
+    // A distributed cache whose every operation fails, like a cache server that is down.
+    private sealed class BrokenCache : IDistributedCache
+    {
+        public byte[]? Get(string key) => throw new IOException("cache down");
+
+        public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => throw new IOException("cache down");
+
+        public void Refresh(string key) => throw new IOException("cache down");
+
+        public Task RefreshAsync(string key, CancellationToken token = default) => throw new IOException("cache down");
+
+        public void Remove(string key) => throw new IOException("cache down");
+
+        public Task RemoveAsync(string key, CancellationToken token = default) => throw new IOException("cache down");
+
+        public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => throw new IOException("cache down");
+
+        public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default) => throw new IOException("cache down");
+    }
+
     private sealed class CollidingCache : IDistributedCache
     {
         private byte[]? _only;
