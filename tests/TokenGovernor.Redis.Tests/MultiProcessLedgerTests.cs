@@ -6,6 +6,7 @@ using Xunit.Abstractions;
 namespace TokenGovernor.Redis.Tests;
 
 /// <summary>Separate OS processes, each with its own connection, against one budget in one Redis.</summary>
+[Collection(TimingSensitiveCollection.Name)]
 public class MultiProcessLedgerTests(ITestOutputHelper output)
 {
     private readonly ITestOutputHelper _output = output;

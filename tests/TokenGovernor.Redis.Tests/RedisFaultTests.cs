@@ -8,6 +8,7 @@ using System.Diagnostics.Metrics;
 namespace TokenGovernor.Redis.Tests;
 
 /// <summary>A real redis-server (append-only file, fsync always) killed and restarted mid-run, and paused to make it slow.</summary>
+[Collection(TimingSensitiveCollection.Name)]
 public class RedisFaultTests
 {
     private static readonly BudgetPolicy s_global = new("global") { CostLimit = 1m };

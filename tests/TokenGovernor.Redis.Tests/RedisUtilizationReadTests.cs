@@ -9,6 +9,7 @@ namespace TokenGovernor.Redis.Tests;
 /// The budget layer reads utilization (for the degradation ladder) before every reserve. While Redis does not answer, that read
 /// must not wait too: a governed call waits at most one <see cref="RedisBudgetLedgerOptions.OperationTimeout"/>, not two.
 /// </summary>
+[Collection(TimingSensitiveCollection.Name)]
 public class RedisUtilizationReadTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMilliseconds(400);

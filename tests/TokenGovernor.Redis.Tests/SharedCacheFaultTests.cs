@@ -17,6 +17,7 @@ namespace TokenGovernor.Redis.Tests;
 /// with Redis silent, paused or killed: resolving the client never waits for Redis, and a call is answered by the provider
 /// within about <c>OperationTimeout</c> (a miss, a skipped write), never failed.
 /// </summary>
+[Collection(TimingSensitiveCollection.Name)]
 public class SharedCacheFaultTests(ITestOutputHelper output)
 {
     private const string Question = "What is the capital of France?";
