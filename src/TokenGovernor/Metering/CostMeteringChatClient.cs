@@ -103,7 +103,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         // every provider call is metered once.
         if (context.InMetering)
         {
-            return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(null, 0, PassThrough: true)));
+            return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(null, PassThrough: true)));
         }
 
         var requested = ResolveRequestedModel(options);
@@ -111,7 +111,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         context.AddSinks(_sinks, _logger);
         // A known provider's stream is read for its raw usage as it passes (see SendStreamingAsync).
         var streamed = _rawFormat == ProviderUsageFormat.Auto ? null : new StreamedProviderUsage(_rawFormat);
-        return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(requested, _time.GetTimestamp(), PassThrough: false, streamed), collectStream: true));
+        return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(requested, PassThrough: false, streamed), collectStream: true));
     }
 
     IAsyncEnumerable<ChatResponseUpdate> IGovernedLayer<MeteringCall>.SendStreamingAsync(IChatClient inner, GovernanceContext context, Admission<MeteringCall> admission, CancellationToken cancellationToken)
@@ -224,7 +224,8 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
             usage = default;
         }
 
-        var cost = CostCalculator.CalculateAt(usage, price, tier, _time.GetUtcNow());
+        // Dated prices apply at the call's start, the instant its record carries as Timestamp (and one clock read fewer).
+        var cost = CostCalculator.CalculateAt(usage, price, tier, context.Start);
         context.AddMetered(modelId, price.ModelId, usage, cost, estimated);
         Publish(context, requested, modelId, usage, cost, estimated);
     }
@@ -288,9 +289,12 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
             _instruments.Cost.Add((double)cost.Total, tags);
         }
 
-        GenAiSpanTags.Add(Activity.Current, cost.Total, estimated, context);
+        if (Activity.Current is { IsAllDataRequested: true } activity)
+        {
+            GenAiSpanTags.Add(activity, cost.Total, estimated, context); // the total sums a dozen decimals: only when a span listens
+        }
     }
 
-    /// <summary>One metered call: the requested model, when it started, and the raw usage its stream reported.</summary>
-    internal readonly record struct MeteringCall(string? Requested, long Started, bool PassThrough, StreamedProviderUsage? Streamed = null);
+    /// <summary>One metered call: the requested model, and the raw usage its stream reported.</summary>
+    internal readonly record struct MeteringCall(string? Requested, bool PassThrough, StreamedProviderUsage? Streamed = null);
 }
