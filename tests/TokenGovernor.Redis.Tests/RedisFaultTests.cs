@@ -333,7 +333,9 @@ public class RedisFaultTests
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
 
         Assert.True(ledger.IsDegraded, $"still asking Redis after {calls} timeouts");
-        Assert.True(calls >= 3, $"opened after {calls} timeouts");
+        // TimeoutsBeforeBreaking (3) counts every ledger operation that timed out, the queued ones retried in the background too
+        // (the abandon of a timed-out reserve), so two reserves can make the three.
+        Assert.True(calls >= 2, $"opened after {calls} timeouts");
         Assert.True(refused.Denial!.IsLedgerUnavailable);
         Assert.True(elapsed < TimeSpan.FromMilliseconds(300), $"a call while the ledger skips Redis took {elapsed.TotalMilliseconds:0} ms (its timeout is 300 ms)");
     }
