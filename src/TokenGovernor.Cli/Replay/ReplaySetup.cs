@@ -170,14 +170,10 @@ internal sealed class ReplaySetup : IDisposable
         return embedder;
     }
 
+    // The same reader and checks as AddTokenGovernor's (a present but empty list fails there, naming the key).
     private static void ReadTiers(IConfigurationSection section, IList<ModelTier> tiers)
     {
         var read = ConfiguredRoutingTiers.ReadList(section).Tiers;
-        if (read.Count == 0)
-        {
-            throw new FormatException($"Configuration key '{section.Path}' lists no tiers.");
-        }
-
         tiers.Clear();
         foreach (var tier in read)
         {

@@ -407,18 +407,11 @@ public sealed class RedisBudgetLedger : IBudgetLedger
             case RedisReserveReply.Denied { Kind: RedisLimitKind.Requests } limited:
             {
                 var window = windows[limited.CounterIndex];
+                var counter = counters[limited.CounterIndex];
                 var retryAfter = window.RequestSlotFreesIn(now, limited.OldestRequestBucket);
-                return BudgetReservationResult.Denied(new BudgetDenial
-                {
-                    Policy = counters[limited.CounterIndex].Info.Policy,
-                    Key = counters[limited.CounterIndex].Key,
-                    IsRequestLimit = true,
-                    Limit = counters[limited.CounterIndex].Info.RequestLimit,
-                    Spent = limited.Spent,
-                    Requested = 1,
-                    RetryAfter = retryAfter,
-                    WindowResetsAt = counters[limited.CounterIndex].Info.Policy.Window == BudgetWindow.Sliding ? now + retryAfter : window.ResetsAt(now),
-                }, limited.Utilization);
+                return BudgetReservationResult.Denied(
+                    RequestLimitDenial.Create(counter.Info.Policy, counter.Key, counter.Info.RequestLimit, limited.Spent, retryAfter, window.End, now),
+                    limited.Utilization);
             }
 
             case RedisReserveReply.Denied denied:

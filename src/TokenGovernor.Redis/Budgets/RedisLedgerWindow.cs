@@ -46,16 +46,10 @@ internal sealed class RedisLedgerWindow
 
     /// <summary>How long until a full request limit frees a slot: to the end of a calendar window; until the oldest bucket that counts
     /// a request (<paramref name="oldestRequestBucket"/>) leaves a sliding window; never (null) for a lifetime window.</summary>
-    public TimeSpan? RequestSlotFreesIn(DateTimeOffset now, long oldestRequestBucket)
-    {
-        if (_sliding is not null)
-        {
-            var oldest = oldestRequestBucket >= 0 ? oldestRequestBucket : Bucket(now);
-            return TimeSpan.FromTicks(Math.Max(1, ((oldest + 60) * _bucketTicks) - now.UtcTicks));
-        }
-
-        return End is { } end ? end - now : null;
-    }
+    public TimeSpan? RequestSlotFreesIn(DateTimeOffset now, long oldestRequestBucket) =>
+        _sliding is not null
+            ? RequestLimitDenial.RetryAfter(BudgetWindow.Sliding, null, oldestRequestBucket >= 0 ? oldestRequestBucket : null, _bucketTicks, now)
+            : End - now;
 
     public DateTimeOffset? ResetsAt(DateTimeOffset now) => _sliding is not null ? now + TimeSpan.FromTicks(_bucketTicks) : End;
 

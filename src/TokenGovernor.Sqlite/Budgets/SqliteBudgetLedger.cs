@@ -781,26 +781,8 @@ public sealed class SqliteBudgetLedger : IBudgetLedger, IDisposable
 
         private BudgetDenial DenyRequest(long limit, DateTimeOffset now)
         {
-            TimeSpan? retryAfter = Info.Policy.Window switch
-            {
-                BudgetWindow.Lifetime => null,
-
-                // The slot frees when the oldest bucket that counts a request leaves the window.
-                BudgetWindow.Sliding => TimeSpan.FromTicks(Math.Max(1,
-                    (((OldestRequestBucket ?? Bucket) + SlidingBuckets) * Info.BucketTicks) - now.UtcTicks)),
-                _ => WindowEnd!.Value - now,
-            };
-            return new BudgetDenial
-            {
-                Policy = Info.Policy,
-                Key = Key,
-                IsRequestLimit = true,
-                Limit = limit,
-                Spent = Requests,
-                Requested = 1,
-                RetryAfter = retryAfter,
-                WindowResetsAt = Info.Policy.Window == BudgetWindow.Sliding ? now + retryAfter : WindowEnd,
-            };
+            var retryAfter = RequestLimitDenial.RetryAfter(Info.Policy.Window, WindowEnd, OldestRequestBucket, Info.BucketTicks, now);
+            return RequestLimitDenial.Create(Info.Policy, Key, limit, Requests, retryAfter, WindowEnd, now);
         }
 
         public int AddSpent(decimal cost, long tokens)

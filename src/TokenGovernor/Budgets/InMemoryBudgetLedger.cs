@@ -803,50 +803,23 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
 
         private BudgetDenial DenyRequest(DateTimeOffset now)
         {
-            TimeSpan? retryAfter;
-            switch (Owner.Policy.Window)
+            long? oldest = null;
+            if (Owner.Policy.Window == BudgetWindow.Sliding)
             {
-                case BudgetWindow.Lifetime:
-                    retryAfter = null;
-                    break;
-                case BudgetWindow.Sliding:
+                // The oldest bucket still in the window that counts a request: the slot frees when that bucket leaves the window.
+                var current = now.UtcTicks / _bucketTicks;
+                oldest = current;
+                for (var i = 0; i < SlidingBuckets; i++)
                 {
-                    // The oldest bucket still in the window that counts a request: the slot frees when that bucket leaves the window.
-                    var current = now.UtcTicks / _bucketTicks;
-                    var oldest = current;
-                    for (var i = 0; i < SlidingBuckets; i++)
+                    if (_ringIndex![i] > current - SlidingBuckets && _ringRequests![i] > 0 && _ringIndex[i] < oldest)
                     {
-                        if (_ringIndex![i] > current - SlidingBuckets && _ringRequests![i] > 0 && _ringIndex[i] < oldest)
-                        {
-                            oldest = _ringIndex[i];
-                        }
+                        oldest = _ringIndex[i];
                     }
-
-                    retryAfter = TimeSpan.FromTicks(Math.Max(1, ((oldest + SlidingBuckets) * _bucketTicks) - now.UtcTicks));
-                    break;
                 }
-
-                default:
-                    retryAfter = _windowEnd - now;
-                    break;
             }
 
-            return new BudgetDenial
-            {
-                Policy = Owner.Policy,
-                Key = Key,
-                IsRequestLimit = true,
-                Limit = _requestLimit,
-                Spent = _requests,
-                Requested = 1,
-                RetryAfter = retryAfter,
-                WindowResetsAt = Owner.Policy.Window switch
-                {
-                    BudgetWindow.Lifetime => null,
-                    BudgetWindow.Sliding => now + retryAfter,
-                    _ => _windowEnd,
-                },
-            };
+            var retryAfter = RequestLimitDenial.RetryAfter(Owner.Policy.Window, _windowEnd, oldest, _bucketTicks, now);
+            return RequestLimitDenial.Create(Owner.Policy, Key, _requestLimit, _requests, retryAfter, _windowEnd, now);
         }
 
         private BudgetDenial Deny(bool isTokens, decimal limit, decimal spent, decimal reserved, decimal requested, DateTimeOffset now) => new()
