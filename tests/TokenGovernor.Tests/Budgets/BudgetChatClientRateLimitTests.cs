@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -17,7 +16,7 @@ public class BudgetChatClientRateLimitTests
     private static TestChatClient Provider() => new()
     {
         GetResponseAsyncCallback = (_, options, _) => Task.FromResult(Response(options)),
-        GetStreamingResponseAsyncCallback = (_, options, ct) => Stream(Response(options), ct),
+        GetStreamingResponseAsyncCallback = (_, options, ct) => TestChatClient.Stream("answer", Response(options).ModelId, Response(options).Usage, ct),
     };
 
     private static ChatResponse Response(ChatOptions? options) => new(new ChatMessage(ChatRole.Assistant, "answer"))
@@ -25,14 +24,6 @@ public class BudgetChatClientRateLimitTests
         ModelId = options?.ModelId ?? "gpt-4o",
         Usage = new UsageDetails { InputTokenCount = 10, OutputTokenCount = 20 },
     };
-
-    private static async IAsyncEnumerable<ChatResponseUpdate> Stream(ChatResponse response, [EnumeratorCancellation] CancellationToken ct)
-    {
-        await Task.Yield();
-        ct.ThrowIfCancellationRequested();
-        yield return new ChatResponseUpdate(ChatRole.Assistant, "answer") { ModelId = response.ModelId };
-        yield return new ChatResponseUpdate { Contents = [new UsageContent(response.Usage!)], ModelId = response.ModelId };
-    }
 
     private static InMemoryBudgetLedger Ledger(long limit, TimeProvider time, params BudgetPolicy[] more) =>
         new([new BudgetPolicy("tenant-rpm") { Level = ScopeLevel.Tenant, RequestLimit = limit, Window = BudgetWindow.Minute }, .. more], timeProvider: time);
