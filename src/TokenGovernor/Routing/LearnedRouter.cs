@@ -26,7 +26,7 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
     /// <summary>The <c>format</c> field of a router file.</summary>
     public const string FileFormat = "tokengovernor-router";
 
-    private const int FileVersion = 1;
+    private const int FileVersion = 2;
 
     private readonly RouterModel _model;
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _embedder;
@@ -97,7 +97,8 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         }
 
         var tiers = TierOrder(list, options.Tiers);
-        var embedded = await EmbedAsync(list.Select(e => RouterFeatures.TextOf(e.Messages)).ToList(), embeddingGenerator, cancellationToken).ConfigureAwait(false);
+        var texts = list.Select(e => RouterFeatures.TextOf(e.Messages)).ToList();
+        var embedded = await EmbedAsync(texts, embeddingGenerator, cancellationToken).ConfigureAwait(false);
         var features = new RouterFeatures(options.HashBits, embedded.Dimensions);
         var rows = new FeatureRow[list.Count];
         for (var i = 0; i < list.Count; i++)
@@ -106,9 +107,13 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         }
 
         var quality = Qualities(list, tiers);
-        var fit = new RouterFit(features, rows, quality, tiers, options.L2, options.Iterations, EmbeddingScale);
-        var outOfFold = fit.OutOfFold(options.Folds, options.Seed, cancellationToken);
-        var model = fit.Fit([.. Enumerable.Range(0, rows.Length)]);
+        var topics = options.TopicPrior ? RouterTopics.Fit(texts, embedded.Dimensions == 0 ? null : embedded.Vectors, options.Seed, cancellationToken) : null;
+        var clusters = topics is null ? null : texts.Select((t, i) => topics.Assign(t, embedded.Vector(i))).ToArray();
+        var fit = new RouterFit(features, rows, quality, tiers, options.L2, options.Iterations, EmbeddingScale, topics, clusters);
+        var (linear, prior) = fit.OutOfFold(options.Folds, options.Seed, cancellationToken);
+        var blend = RouterFit.ChooseBlend(linear, prior, quality);
+        var outOfFold = RouterFit.Blend(linear, prior, blend);
+        var model = fit.FitAll(blend);
         var (threshold, point) = RouterFit.ChooseThreshold(outOfFold, quality, options.TargetQuality, options.MaxStrongShare);
         var shares = RouterFit.ShareThresholds(outOfFold);
         return new LearnedRouter(model, tiers, threshold, shares, embedded.Name, embeddingGenerator, point, options, list.Count);
@@ -305,6 +310,10 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         }
 
         w.WriteEndArray();
+        if (_model.Topics is { Blend: > 0 } topics)
+        {
+            RouterTopicsFile.Write(w, topics);
+        }
         w.WriteEndObject();
     }
 
@@ -331,9 +340,9 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
                     throw new FormatException($"{source} is not a router file (its \"format\" must be \"{FileFormat}\"); write one with tokengov route train.");
                 }
 
-                if (root.GetProperty("version").GetInt32() != FileVersion)
+                if (root.GetProperty("version").GetInt32() is not (1 or FileVersion))
                 {
-                    throw new FormatException($"{source} has router file version {root.GetProperty("version").GetInt32()}; this library reads version {FileVersion}. Retrain it with this version's tokengov route train.");
+                    throw new FormatException($"{source} has router file version {root.GetProperty("version").GetInt32()}; this library reads versions 1 and {FileVersion}. Retrain it with this version's tokengov route train.");
                 }
 
                 var tiers = root.GetProperty("tiers").EnumerateArray().Select(t => t.GetString() ?? throw new FormatException("a tier name is null")).ToArray();
@@ -359,7 +368,8 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
                 }
 
                 var model = new RouterModel(features, ReadFloats(root.GetProperty("dense_mean"), features.DenseCount, source),
-                    ReadFloats(root.GetProperty("dense_scale"), features.DenseCount, source), heads);
+                    ReadFloats(root.GetProperty("dense_scale"), features.DenseCount, source), heads,
+                    root.TryGetProperty("topics", out var topics) ? RouterTopicsFile.Read(topics, heads.Length, dims, source) : null);
                 var point = root.GetProperty("trained_operating_point");
                 var shares = root.GetProperty("strong_share_thresholds").EnumerateArray().Select(s => s.GetDouble()).ToArray();
                 if (shares.Length < 2)
@@ -417,8 +427,9 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         }
 
         var row = _model.Features.Extract(messages, vector);
+        var clusters = _model.Topics is { Blend: > 0 } topics ? topics.Topics.Assign(RouterFeatures.TextOf(messages), vector) : [];
         var p = new double[_model.Heads.Length];
-        _model.Predict(row, p);
+        _model.Predict(row, clusters, p);
         return p;
     }
 
@@ -495,7 +506,7 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         return new Embedded(NameOf(embedder) ?? "embedder", dims, vectors);
     }
 
-    private static void WriteFloats(Utf8JsonWriter w, string name, float[] values)
+    internal static void WriteFloats(Utf8JsonWriter w, string name, float[] values)
     {
         w.WriteStartArray(name);
         foreach (var v in values)
@@ -506,13 +517,13 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         w.WriteEndArray();
     }
 
-    private static float[] ReadFloats(JsonElement array, int expected, string source)
+    internal static float[] ReadFloats(JsonElement array, int expected, string source)
     {
         var values = array.EnumerateArray().Select(v => v.GetSingle()).ToArray();
         return values.Length == expected ? values : throw new FormatException($"{source} has {values.Length} values where {expected} were expected.");
     }
 
-    private static string Pack(float[] values)
+    internal static string Pack(float[] values)
     {
         var bytes = new byte[values.Length * 4];
         for (var i = 0; i < values.Length; i++)
@@ -523,7 +534,7 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         return Convert.ToBase64String(bytes);
     }
 
-    private static float[] Unpack(string base64, int expected, string source)
+    internal static float[] Unpack(string base64, int expected, string source)
     {
         var bytes = Convert.FromBase64String(base64);
         if (bytes.Length != expected * 4)

@@ -47,6 +47,12 @@ public sealed class LearnedRouterTrainingOptions : IValidatableObject
     [Range(1, 20)]
     public int Folds { get; set; } = 5;
 
+    /// <summary>Gets or sets whether the router also learns a topic prior: its training requests are clustered by their words
+    /// (and their embeddings, with an embedder), each cluster learns its mean quality gain, and the score blends that prior with
+    /// the logistic model at the weight that orders held-out folds best (0 when the prior does not help).</summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool TopicPrior { get; set; } = true;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

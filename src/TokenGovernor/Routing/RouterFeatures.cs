@@ -68,26 +68,8 @@ internal sealed class RouterFeatures
         var counts = new Dictionary<int, int>();
         uint previous = 0;
         var havePrevious = false;
-        var i = 0;
-        while (i < text.Length)
+        ForEachWord(text, h =>
         {
-            while (i < text.Length && !char.IsLetterOrDigit(text[i]))
-            {
-                i++;
-            }
-
-            if (i >= text.Length)
-            {
-                break;
-            }
-
-            var h = 2166136261u;
-            while (i < text.Length && char.IsLetterOrDigit(text[i]))
-            {
-                h = (h ^ char.ToLowerInvariant(text[i])) * 16777619u;
-                i++;
-            }
-
             Add(counts, (int)(Mix(h) & (uint)mask));
             if (havePrevious)
             {
@@ -96,7 +78,7 @@ internal sealed class RouterFeatures
 
             previous = h;
             havePrevious = true;
-        }
+        });
 
         var indices = new int[counts.Count];
         var values = new float[counts.Count];
@@ -120,6 +102,33 @@ internal sealed class RouterFeatures
         }
 
         return (indices, values);
+    }
+
+    /// <summary>Calls <paramref name="word"/> with the FNV-1a hash of each lower-cased run of letters and digits, in order.</summary>
+    public static void ForEachWord(string text, Action<uint> word)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            while (i < text.Length && !char.IsLetterOrDigit(text[i]))
+            {
+                i++;
+            }
+
+            if (i >= text.Length)
+            {
+                break;
+            }
+
+            var h = 2166136261u;
+            while (i < text.Length && char.IsLetterOrDigit(text[i]))
+            {
+                h = (h ^ char.ToLowerInvariant(text[i])) * 16777619u;
+                i++;
+            }
+
+            word(h);
+        }
     }
 
     private static void Add(Dictionary<int, int> counts, int index) => counts[index] = counts.GetValueOrDefault(index) + 1;

@@ -10,10 +10,15 @@ internal sealed class RouterFit
     private readonly double _l2;
     private readonly int _iterations;
     private readonly double _embeddingScale;
+    private readonly RouterTopics? _topics;
+    private readonly int[][] _clusters;
 
-    public RouterFit(RouterFeatures features, FeatureRow[] rows, double[][] quality, string[] tiers, double l2, int iterations, double embeddingScale)
+    public RouterFit(RouterFeatures features, FeatureRow[] rows, double[][] quality, string[] tiers, double l2, int iterations, double embeddingScale,
+        RouterTopics? topics = null, int[][]? clusters = null)
     {
         _features = features;
+        _topics = topics;
+        _clusters = clusters ?? new int[rows.Length][];
         _rows = rows;
         _l2 = l2;
         _iterations = iterations;
@@ -32,23 +37,39 @@ internal sealed class RouterFit
         }
     }
 
-    public RouterModel Fit(IReadOnlyList<int> subset) => RouterTrainer.Fit(_features, _rows, subset, _targets, _headTiers, _l2, _iterations, _embeddingScale);
+    /// <summary>Fits the heads and, with topics, learns the topic gains on <paramref name="subset"/> (with blend 0).</summary>
+    public RouterModel Fit(IReadOnlyList<int> subset)
+    {
+        var model = RouterTrainer.Fit(_features, _rows, subset, _targets, _headTiers, _l2, _iterations, _embeddingScale);
+        return _topics is null ? model : model.WithTopics(TopicGains.Learn(_topics, _clusters, _targets, subset, _headTiers.Length));
+    }
 
-    /// <summary>Each row's predictions from a model fitted without the row's fold (folds = 1: the model fitted on all rows).</summary>
-    public double[][] OutOfFold(int folds, int seed, CancellationToken cancellationToken)
+    /// <summary>Fits on all rows, with the topic prior blended at <paramref name="blend"/>.</summary>
+    public RouterModel FitAll(double blend)
+    {
+        var model = Fit([.. Enumerable.Range(0, _rows.Length)]);
+        return model.Topics is { } topics ? model.WithTopics(topics with { Blend = blend }) : model;
+    }
+
+    /// <summary>
+    /// Each row's predictions from a model fitted without the row's fold (folds = 1: the model fitted on all rows): the heads'
+    /// output, and the topic prior (null without topics).
+    /// </summary>
+    public (double[][] Linear, double[][]? Prior) OutOfFold(int folds, int seed, CancellationToken cancellationToken)
     {
         var n = _rows.Length;
         var predictions = new double[n][];
+        var priors = _topics is null ? null : new double[n][];
         if (folds <= 1)
         {
             var all = Fit([.. Enumerable.Range(0, n)]);
             for (var i = 0; i < n; i++)
             {
-                predictions[i] = new double[_headTiers.Length];
-                all.Predict(_rows[i], predictions[i]);
+                (predictions[i], var prior) = Predict(all, i);
+                priors?[i] = prior!;
             }
 
-            return predictions;
+            return (predictions, priors);
         }
 
         var order = Enumerable.Range(0, n).ToArray();
@@ -75,13 +96,107 @@ internal sealed class RouterFit
             {
                 if (fold[i] == f)
                 {
-                    var p = new double[_headTiers.Length];
-                    model.Predict(_rows[i], p);
-                    predictions[i] = p;
+                    (predictions[i], var prior) = Predict(model, i);
+                    priors?[i] = prior!;
                 }
             }
         });
-        return predictions;
+        return (predictions, priors);
+    }
+
+    /// <summary>
+    /// The weight of the topic prior (one of <see cref="TopicGains.Blends"/>) whose blend with the heads' held-out output orders
+    /// held-out rows best: the largest area under quality against strongest-tier share (APGR's numerator). Ties go to the
+    /// smaller weight. Without priors: 0.
+    /// </summary>
+    public static double ChooseBlend(double[][] linear, double[][]? prior, double[][] quality)
+    {
+        if (prior is null)
+        {
+            return 0;
+        }
+
+        var best = 0.0;
+        var bestArea = double.NegativeInfinity;
+        foreach (var blend in TopicGains.Blends)
+        {
+            var area = QualityArea(Blend(linear, prior, blend), quality);
+            if (area > bestArea + 1e-12)
+            {
+                bestArea = area;
+                best = blend;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Per row and head: <c>blend × prior + (1 − blend) × linear</c>.</summary>
+    public static double[][] Blend(double[][] linear, double[][]? prior, double blend)
+    {
+        if (prior is null || blend == 0)
+        {
+            return linear;
+        }
+
+        var result = new double[linear.Length][];
+        for (var i = 0; i < linear.Length; i++)
+        {
+            result[i] = new double[linear[i].Length];
+            for (var h = 0; h < linear[i].Length; h++)
+            {
+                result[i][h] = (blend * prior[i][h]) + ((1 - blend) * linear[i][h]);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Mean quality over strongest-tier shares 0–100%, the highest-scored rows on the strongest tier, the rest on the
+    /// cheapest (rows without both qualities left out).</summary>
+    private static double QualityArea(double[][] predictions, double[][] quality)
+    {
+        var rows = Enumerable.Range(0, predictions.Length).Where(i => !double.IsNaN(quality[i][0]) && !double.IsNaN(quality[i][^1]))
+            .OrderByDescending(i => predictions[i][^1]).ThenBy(i => i).ToArray();
+        if (rows.Length == 0)
+        {
+            return 0;
+        }
+
+        var strongPrefix = new double[rows.Length + 1];
+        var weakSuffix = new double[rows.Length + 1];
+        for (var k = 0; k < rows.Length; k++)
+        {
+            strongPrefix[k + 1] = strongPrefix[k] + quality[rows[k]][^1];
+        }
+
+        for (var k = rows.Length - 1; k >= 0; k--)
+        {
+            weakSuffix[k] = weakSuffix[k + 1] + quality[rows[k]][0];
+        }
+
+        var sum = 0.0;
+        for (var share = 0; share <= 100; share++)
+        {
+            var k = (int)Math.Round(share / 100.0 * rows.Length);
+            sum += strongPrefix[k] + weakSuffix[k];
+        }
+
+        return sum / (101.0 * rows.Length);
+    }
+
+    private (double[] Linear, double[]? Prior) Predict(RouterModel model, int i)
+    {
+        var p = new double[_headTiers.Length];
+        model.PredictLinear(_rows[i], p);
+        if (model.Topics is not { } topics)
+        {
+            return (p, null);
+        }
+
+        var prior = new double[_headTiers.Length];
+        topics.Prior(_clusters[i], prior);
+        return (p, prior);
     }
 
     /// <summary>

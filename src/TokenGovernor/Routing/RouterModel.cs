@@ -2,17 +2,25 @@ namespace TokenGovernor;
 
 /// <summary>
 /// The weights of a learned router: one logistic head per tier above the cheapest, each predicting that tier's quality gain over
-/// the cheapest tier (<c>p = (gain + 1) / 2</c>), over sparse hashed n-grams and standardised dense features.
+/// the cheapest tier (<c>p = (gain + 1) / 2</c>), over sparse hashed n-grams and standardised dense features; and, optionally,
+/// the topic prior (<see cref="TopicGains"/>), blended with the heads' output.
 /// </summary>
 internal sealed class RouterModel
 {
-    public RouterModel(RouterFeatures features, float[] denseMean, float[] denseScale, RouterHead[] heads)
+    public RouterModel(RouterFeatures features, float[] denseMean, float[] denseScale, RouterHead[] heads, TopicGains? topics = null)
     {
         Features = features;
         DenseMean = denseMean;
         DenseScale = denseScale;
         Heads = heads;
+        Topics = topics;
     }
+
+    /// <summary>Gets the topic prior, or <see langword="null"/> for a router without one.</summary>
+    public TopicGains? Topics { get; }
+
+    /// <summary>This model with another topic prior.</summary>
+    public RouterModel WithTopics(TopicGains? topics) => new(Features, DenseMean, DenseScale, Heads, topics);
 
     public RouterFeatures Features { get; }
 
@@ -23,8 +31,24 @@ internal sealed class RouterModel
     /// <summary>Gets the heads, for tiers 1..k-1 in order.</summary>
     public RouterHead[] Heads { get; }
 
-    /// <summary>The probability form of each head's predicted gain, for tiers 1..k-1.</summary>
-    public void Predict(in FeatureRow row, Span<double> p)
+    /// <summary>The probability form of each tier's predicted gain, for tiers 1..k-1: the heads' output, blended with the topic
+    /// prior of the request's clusters <paramref name="clusters"/> (ignored without a topic prior).</summary>
+    public void Predict(in FeatureRow row, ReadOnlySpan<int> clusters, Span<double> p)
+    {
+        PredictLinear(row, p);
+        if (Topics is { Blend: > 0 } topics)
+        {
+            Span<double> prior = stackalloc double[p.Length];
+            topics.Prior(clusters, prior);
+            for (var h = 0; h < p.Length; h++)
+            {
+                p[h] = (topics.Blend * prior[h]) + ((1 - topics.Blend) * p[h]);
+            }
+        }
+    }
+
+    /// <summary>The heads' output alone: the probability form of each head's predicted gain, for tiers 1..k-1.</summary>
+    public void PredictLinear(in FeatureRow row, Span<double> p)
     {
         for (var h = 0; h < Heads.Length; h++)
         {
