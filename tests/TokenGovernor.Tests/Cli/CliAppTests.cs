@@ -224,15 +224,16 @@ public class CliAppTests
               and refusals, savings by mechanism) built from the calls in a spend store (--db as for spend).
 
           tokengov route train --labels F.jsonl --out router.json [--embedder minilm|hashing|none] [--tiers Small,Large]
-                               [--target-quality 0.95 | --max-strong-share S] [--seed N] [--l2 X] [--iterations N] [--json]
+                               [--target-quality 0.95 | --max-strong-share S] [--seed N] [--l2 X] [--iterations N] [--no-topic-prior] [--json]
               Trains a router (logistic regression on hashed words and word pairs, the default classifier's rule signals and
-              the embedding) from labelled lines {"prompt"|"messages","weak_correct":bool,"strong_correct":bool} or
+              the embedding, blended with a topic prior: the mean gain of the training requests' word and embedding
+              clusters; --no-topic-prior leaves it out) from labelled lines {"prompt"|"messages","weak_correct":bool,"strong_correct":bool} or
               {"prompt"|"messages","quality":{"<tier>":0..1}}. The operating point (the score above which a call goes to
               the stronger tier) is chosen on held-out folds to keep the target share of the strongest tier's quality with
               as few strong calls as it can, or to stay within --max-strong-share; it is stored in the file. --tiers names
               the two-tier form's weak and strong tier (default Small,Large) or orders the quality form's tiers.
           tokengov route eval --labels F.jsonl [--split random|subject] [--train-share 0.6] [--folds 5] [--seed N]
-                              [--embedder none|hashing|minilm] [--embedding-cache F] [--l2 X] [--iterations N] [--json]
+                              [--embedder none|hashing|minilm] [--embedding-cache F] [--l2 X] [--iterations N] [--no-topic-prior] [--json]
               Trains on part of the labels and scores the rest: APGR (mean over strong shares 0-100% of the quality gap
               closed), the strong share needed to keep 95% of strong quality, and the trained operating point's share and
               quality on the held-out part, for the learned router, the default classifier and random routing (and, on a
