@@ -255,17 +255,19 @@ AnsiConsole.MarkupLine("Only requests that ask for proofs or multi-step math rea
 AnsiConsole.MarkupLine("\n[bold]Learned routing[/] — MMLU questions labelled with whether a weak and a strong model answered correctly (RouteLLM); a router trained on 60% of them, measured on the other 40%.");
 var routing = await RunLearnedRouting(Path.Combine(AppContext.BaseDirectory, "data", "mmlu-routing-sample.jsonl"));
 var learnedTable = new Table().AddColumn("policy").AddColumn(new TableColumn("on Large").RightAligned()).AddColumn(new TableColumn("correct").RightAligned())
-    .AddColumn(new TableColumn("quality kept").RightAligned()).AddColumn(new TableColumn("cost").RightAligned()).AddColumn(new TableColumn("vs all on Large").RightAligned());
+    .AddColumn(new TableColumn("quality kept").RightAligned()).AddColumn(new TableColumn("cost").RightAligned()).AddColumn(new TableColumn("vs all on Large").RightAligned())
+    .AddColumn(new TableColumn("APGR").RightAligned());
 var allStrong = routing.Single(r => r.Policy == "everything on Large");
 foreach (var row in routing)
 {
     learnedTable.AddRow(row.Policy, row.StrongShare.ToString("P0", CultureInfo.InvariantCulture), row.Correct.ToString("P1", CultureInfo.InvariantCulture),
-        (row.Correct / allStrong.Correct).ToString("P1", CultureInfo.InvariantCulture), Usd(row.Cost), (row.Cost / allStrong.Cost).ToString("P0", CultureInfo.InvariantCulture));
+        (row.Correct / allStrong.Correct).ToString("P1", CultureInfo.InvariantCulture), Usd(row.Cost), (row.Cost / allStrong.Cost).ToString("P0", CultureInfo.InvariantCulture),
+        row.Apgr is { } apgr ? apgr.ToString("0.000", CultureInfo.InvariantCulture) : "-");
 }
 
 AnsiConsole.Write(learnedTable);
 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-    "{0} test questions; Small is priced as gpt-4o-mini and Large as gpt-4.1 (prompt tokens counted, 200 output tokens each), correctness is the labelled Mixtral-8x7B / GPT-4 outcome. The learned router works at its trained operating point (keep 95% of the strong model's quality, chosen on its training folds). Compare it with the random row: on MMLU which model is right depends on knowledge the wording barely shows, so the gain over random is small (docs/Routing.md has the held-out APGR); the rule classifier, built for chat traffic, sends almost nothing up here. Train your own on your traffic with tokengov route train.",
+    "{0} test questions; Small is priced as gpt-4o-mini and Large as gpt-4.1 (prompt tokens counted, 200 output tokens each), correctness is the labelled Mixtral-8x7B / GPT-4 outcome. The learned router works at its trained operating point (keep 95% of the strong model's quality, chosen on its training folds); APGR scores each policy's ordering over every strong share from 0 to 100% (random: 0.5). On MMLU which model is right depends mostly on the topic, which the router's topic prior learns, and little on the wording, so the gain at one operating point is modest; docs/Routing.md has APGR on the full labelled set, on held-out seeds and on held-out subjects. The rule classifier, built for chat traffic, sends almost nothing up here. Train your own on your traffic with tokengov route train.",
     routing[0].Calls);
 
 // The report a person would look at: one self-contained HTML file (inline SVG, no external assets).
@@ -412,12 +414,21 @@ static async Task<List<RoutingRow>> RunLearnedRouting(string path)
     const int output = 200;
 
     var test = examples.Where(e => e.Test).ToList();
-    var policies = new (string Name, Func<IList<ChatMessage>, Task<bool>> Strong)[]
+    // Each policy says whether a call goes up and, where it scores calls, how much it needs the strong tier.
+    var policies = new (string Name, Func<IList<ChatMessage>, Task<(bool Up, double? Score)>> Strong)[]
     {
-        ("everything on Small", _ => Task.FromResult(false)),
-        ("default rule classifier", m => Task.FromResult(rules.Decide(m, null).Tier > 0)),
-        ("learned router", async m => (await learned.ClassifyAsync(m, null, ["Small", "Large"], default)).Tier > 0),
-        ("everything on Large", _ => Task.FromResult(true)),
+        ("everything on Small", _ => Task.FromResult((false, (double?)null))),
+        ("default rule classifier", m =>
+        {
+            var decision = rules.Decide(m, null);
+            return Task.FromResult((decision.Tier > 0, (double?)decision.Assessment.Score));
+        }),
+        ("learned router", async m =>
+        {
+            var assessment = await learned.ClassifyAsync(m, null, ["Small", "Large"], default);
+            return (assessment.Tier > 0, (double?)assessment.Score);
+        }),
+        ("everything on Large", _ => Task.FromResult((true, (double?)null))),
     };
     var rows = new List<RoutingRow>();
     foreach (var (name, strong) in policies)
@@ -425,10 +436,16 @@ static async Task<List<RoutingRow>> RunLearnedRouting(string path)
         var row = new RoutingRow { Policy = name, Calls = test.Count };
         var up = 0;
         var correct = 0;
+        var scored = new List<(double Score, bool Weak, bool Strong)>();
         foreach (var e in test)
         {
             IList<ChatMessage> messages = [new ChatMessage(ChatRole.User, e.Prompt)];
-            var goesUp = await strong(messages);
+            var (goesUp, score) = await strong(messages);
+            if (score is { } value)
+            {
+                scored.Add((value, e.Weak, e.Strong));
+            }
+
             var tokens = TiktokenTokenEstimator.Default.CountTokens(e.Prompt, "gpt-4o");
             var price = goesUp ? large : small;
             row.Cost += ((price.InputPerMillion * tokens) + (price.OutputPerMillion * output)) / 1_000_000m;
@@ -438,6 +455,7 @@ static async Task<List<RoutingRow>> RunLearnedRouting(string path)
 
         row.StrongShare = up / (double)test.Count;
         row.Correct = correct / (double)test.Count;
+        row.Apgr = scored.Count == test.Count ? Apgr(scored) : null;
         rows.Add(row);
     }
 
@@ -452,8 +470,37 @@ static async Task<List<RoutingRow>> RunLearnedRouting(string path)
         StrongShare = share,
         Correct = weakRow.Correct + (share * (strongRow.Correct - weakRow.Correct)),
         Cost = weakRow.Cost + ((decimal)share * (strongRow.Cost - weakRow.Cost)),
+        Apgr = 0.5,
     });
     return rows;
+}
+
+// APGR: the mean, over strong shares 0-100% in 1% steps, of the share of the weak-to-strong quality gap recovered when the
+// highest-scored calls go to the strong tier (ties in the order the calls came). Random routing scores 0.5 in expectation.
+static double Apgr(List<(double Score, bool Weak, bool Strong)> scored)
+{
+    var ordered = scored.Select((s, i) => (s, i)).OrderByDescending(x => x.s.Score).ThenBy(x => x.i).Select(x => x.s).ToList();
+    double weak = ordered.Count(s => s.Weak);
+    double strong = ordered.Count(s => s.Strong);
+    if (strong <= weak)
+    {
+        return double.NaN;
+    }
+
+    var total = 0.0;
+    for (var percent = 0; percent <= 100; percent++)
+    {
+        var up = (int)Math.Round(percent * ordered.Count / 100.0);
+        var quality = weak;
+        for (var i = 0; i < up; i++)
+        {
+            quality += (ordered[i].Strong ? 1 : 0) - (ordered[i].Weak ? 1 : 0);
+        }
+
+        total += (quality - weak) / (strong - weak);
+    }
+
+    return total / 101;
 }
 
 static async Task<FaqResult> RunFaq(bool cache)
@@ -613,6 +660,8 @@ internal sealed class RoutingRow
     public double Correct { get; set; }
 
     public decimal Cost { get; set; }
+
+    public double? Apgr { get; set; }
 }
 
 internal sealed class ParaphraseResult
