@@ -19,6 +19,12 @@ if (args.Length > 0 && args[0] == "--model-memory")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--int8-kernels")
+{
+    Int8KernelProbe.Run();
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--redis-report")
 {
     await RedisReport.RunAsync();

@@ -9,8 +9,9 @@ namespace TokenGovernor.Benchmarks;
 /// A semantic lookup end to end over 100,000 stored rows of 384 dimensions, with each embedder. <c>EmbedAndSearch</c>: embed
 /// the query, then top-4 search of the index at the threshold. <c>CacheHit</c>: one call through
 /// <see cref="ResponseCacheChatClient"/> (exact cache off, embedding memo off, so every call embeds) whose index holds 100,000
-/// replicated rows plus the stored question: partition hash, embed, search, guard, answer copied from the cache. Baseline in
-/// each category: <see cref="HashingEmbeddingGenerator"/>.
+/// replicated rows plus the stored question: partition hash, embed, search, guard, answer copied from the cache.
+/// <c>Concurrent16</c>: 16 callers embed different questions and search at once, time per lookup. Baseline in each category:
+/// <see cref="HashingEmbeddingGenerator"/>.
 /// </summary>
 [MemoryDiagnoser]
 [CategoriesColumn]
@@ -21,7 +22,17 @@ public class SemanticLookupBenchmarks
     private const int Dims = 384;
     private const string Stored = "How do I reset my password?";
     private const string Asked = "How can I reset my password?";
+    private const int Callers = 16;
     private static readonly ChatOptions s_options = new() { ModelId = "gpt-4o" };
+
+    // Sixteen different short support questions, one per concurrent caller.
+    private static readonly string[] s_queries =
+    [
+        "How can I reset my password?", "Where is my order?", "How do I change my delivery address?", "Can I get a refund for a late order?",
+        "What payment methods do you accept?", "How long does express shipping take?", "Do you ship to Canada?", "How do I cancel my subscription?",
+        "Why was my card declined?", "How do I update my billing details?", "Can I return an item without a receipt?", "What are your opening hours?",
+        "How do I track my parcel?", "Is there a student discount?", "How do I delete my account?", "Can I change the size of my order?",
+    ];
 
     private HashingEmbeddingGenerator _hashing = null!;
     private MiniLMEmbeddingGenerator _minilm = null!;
@@ -74,6 +85,17 @@ public class SemanticLookupBenchmarks
         return _index.Search("p", vector.Span, _matches, 0.9f);
     }
 
+    /// <summary>16 concurrent callers, each hashing its query and searching 100,000 rows; the time is per lookup.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = Callers)]
+    [BenchmarkCategory("Concurrent16")]
+    public Task HashingEmbedAndSearch16Concurrent() => Concurrently(_hashing, 0.8f);
+
+    /// <summary>16 concurrent callers, each embedding its query with MiniLM (the embedder batches queries that arrive together into
+    /// shared ONNX runs) and searching 100,000 rows; the time is per lookup.</summary>
+    [Benchmark(OperationsPerInvoke = Callers)]
+    [BenchmarkCategory("Concurrent16")]
+    public Task MiniLMEmbedAndSearch16Concurrent() => Concurrently(_minilm, 0.9f);
+
     /// <summary>A semantic hit through the cache with the hashing embedder (the same question, so the lexical embedder hits).</summary>
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("CacheHit")]
@@ -83,6 +105,23 @@ public class SemanticLookupBenchmarks
     [Benchmark]
     [BenchmarkCategory("CacheHit")]
     public Task<ChatResponse> MiniLMCacheHit() => _minilmCache.GetResponseAsync(Asked, s_options);
+
+    private Task Concurrently(IEmbeddingGenerator<string, Embedding<float>> embedder, float threshold)
+    {
+        var callers = new Task[Callers];
+        for (var c = 0; c < Callers; c++)
+        {
+            var query = s_queries[c];
+            callers[c] = Task.Run(async () =>
+            {
+                var vector = await embedder.GenerateVectorAsync(query).ConfigureAwait(false);
+                var matches = new VectorMatch<int>[4];
+                return _index.Search("p", vector.Span, matches, threshold);
+            });
+        }
+
+        return Task.WhenAll(callers);
+    }
 
     private static async Task<IChatClient> CacheAsync(IEmbeddingGenerator<string, Embedding<float>> embedder, float[] data, string answer, string ask)
     {

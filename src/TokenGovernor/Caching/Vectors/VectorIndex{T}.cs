@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace TokenGovernor;
 
@@ -581,7 +584,19 @@ internal sealed class VectorIndex<T>
 
                 // Approximate cosine up to the query's scale (common to every row): integer dot product times the row's scale.
                 // It only picks candidates; the exact float re-rank orders them.
-                for (var j = 0; j < n; j++)
+                var j = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    ref var dot = ref MemoryMarshal.GetReference(dots);
+                    ref var scale = ref rowScales[start];
+                    ref var score = ref MemoryMarshal.GetReference(block);
+                    for (; j <= n - 8; j += 8)
+                    {
+                        (Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref dot, (nuint)j)) * Vector256.LoadUnsafe(ref scale, (nuint)j)).StoreUnsafe(ref score, (nuint)j);
+                    }
+                }
+
+                for (; j < n; j++)
                 {
                     block[j] = dots[j] * rowScales[start + j];
                 }
@@ -712,17 +727,54 @@ internal sealed class VectorIndex<T>
         }
 
         /// <summary>Merges a block of scores for rows [start, start + block.Length) into the best-first top list.</summary>
+        /// <summary>
+        /// Offers a block's scores to the top k. Until the top k is full every live row enters; after that, eight scores at a
+        /// time are compared with the current k-th best in one vector compare, and only the rows above it (few, once the top k
+        /// has settled) are looked at one by one: expiry checked, inserted.
+        /// </summary>
         private static int Filter(ReadOnlySpan<float> block, int start, Span<int> rows, Span<float> scores, int found, long[] expires, long now)
         {
             var k = rows.Length;
-            var worst = found < k ? float.NegativeInfinity : scores[found - 1];
-            for (var j = 0; j < block.Length; j++)
+            var j = 0;
+            for (; j < block.Length && found < k; j++)
             {
-                var score = block[j];
-                if ((found < k || score > worst) && expires[start + j] > now)
+                if (expires[start + j] > now)
                 {
-                    found = TopK.Insert(rows, scores, found, start + j, score);
-                    worst = found < k ? float.NegativeInfinity : scores[found - 1];
+                    found = TopK.Insert(rows, scores, found, start + j, block[j]);
+                }
+            }
+
+            if (found < k)
+            {
+                return found;
+            }
+
+            var worst = scores[found - 1];
+            if (Vector256.IsHardwareAccelerated)
+            {
+                ref var first = ref MemoryMarshal.GetReference(block);
+                for (; j <= block.Length - 8; j += 8)
+                {
+                    var above = Vector256.GreaterThan(Vector256.LoadUnsafe(ref first, (nuint)j), Vector256.Create(worst)).ExtractMostSignificantBits();
+                    while (above != 0)
+                    {
+                        var row = j + BitOperations.TrailingZeroCount(above);
+                        above &= above - 1;
+                        if (block[row] > worst && expires[start + row] > now)
+                        {
+                            found = TopK.Insert(rows, scores, found, start + row, block[row]);
+                            worst = scores[found - 1];
+                        }
+                    }
+                }
+            }
+
+            for (; j < block.Length; j++)
+            {
+                if (block[j] > worst && expires[start + j] > now)
+                {
+                    found = TopK.Insert(rows, scores, found, start + j, block[j]);
+                    worst = scores[found - 1];
                 }
             }
 

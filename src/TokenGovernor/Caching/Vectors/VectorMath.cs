@@ -29,6 +29,9 @@ internal enum ScanKernel
 /// <summary>SIMD kernels of the vector index: float and int8 dot products per ISA, binary codes and Hamming distance.</summary>
 internal static class VectorMath
 {
+    // The longest query whose magnitudes the VNNI block kernel keeps on the stack; longer ones use the per-row kernel.
+    private const int MaxBlockDims = 4096;
+
     /// <summary>The kernel float scans use on this CPU.</summary>
     public static readonly ScanKernel FloatKernel =
         Vector512.IsHardwareAccelerated ? ScanKernel.Avx512
@@ -36,13 +39,14 @@ internal static class VectorMath
         : Vector128.IsHardwareAccelerated ? ScanKernel.Vector128
         : ScanKernel.Scalar;
 
-    /// <summary>The kernel int8 scans use on this CPU: AVX-512BW, else AVX-VNNI, else AVX2, else 128-bit vectors.</summary>
-    /// <remarks>.NET 10 exposes VNNI only as 256-bit <see cref="AvxVnni"/> (the VEX form, CPUID AVX-VNNI). A CPU with 512-bit
-    /// AVX512-VNNI but not AVX-VNNI (AMD Zen 4) gets the AVX-512BW kernel; a CPU with both (Sapphire Rapids) too, because it
-    /// reads twice the bytes per instruction.</remarks>
+    /// <summary>The kernel int8 scans use on this CPU: AVX-VNNI, else AVX-512BW, else AVX2, else 128-bit vectors.</summary>
+    /// <remarks>.NET 10 exposes VNNI only as 256-bit <see cref="AvxVnni"/> (the VEX form, CPUID AVX-VNNI). With the query's
+    /// magnitudes taken once per block, it needs two instructions per 32 values, against six per 64 for AVX-512BW, and on an
+    /// AMD EPYC with both it scanned at 0.99-1.03x the memory-read floor against 1.06-1.09x (<c>--int8-kernels</c>, see
+    /// benchmarks/README.md). A CPU with 512-bit AVX512-VNNI but not AVX-VNNI (AMD Zen 4) gets the AVX-512BW kernel.</remarks>
     public static readonly ScanKernel Int8Kernel =
-        Vector512.IsHardwareAccelerated && Avx512BW.IsSupported ? ScanKernel.Avx512
-        : AvxVnni.IsSupported ? ScanKernel.AvxVnni
+        AvxVnni.IsSupported && Ssse3.IsSupported ? ScanKernel.AvxVnni
+        : Vector512.IsHardwareAccelerated && Avx512BW.IsSupported ? ScanKernel.Avx512
         : Avx2.IsSupported ? ScanKernel.Avx2
         : Vector128.IsHardwareAccelerated ? ScanKernel.Vector128
         : ScanKernel.Scalar;
@@ -153,11 +157,79 @@ internal static class VectorMath
             throw new ArgumentException("Fewer rows than scores.", nameof(rows));
         }
 
-        for (var r = 0; r < scores.Length; r++)
+        var start = 0;
+        if (kernel == ScanKernel.AvxVnni && dims % 32 == 0 && dims > 0 && dims <= MaxBlockDims && Ssse3.IsSupported)
+        {
+            start = DotRowsInt8Vnni(q, rows, scores);
+        }
+
+        for (var r = start; r < scores.Length; r++)
         {
             scores[r] = DotInt8(rows.Slice(r * dims, dims), q, kernel);
         }
     }
+
+    /// <summary>
+    /// Scores rows four at a time with AVX-VNNI, one row after another. The query is the constant side: its magnitudes are
+    /// taken once per block, so each 32 values of a row cost one <c>vpsignb</c> (the row times the sign of the query) and one
+    /// <c>vpdpbusd</c> (|q| × that, four products summed into each int32 lane): |q| × (r × sign(q)) = r × q, exactly, and at
+    /// most 4 × 127 × 127 per lane and step, so nothing saturates. Returns how many rows were scored (a multiple of 4).
+    /// </summary>
+    private static int DotRowsInt8Vnni(ReadOnlySpan<sbyte> q, ReadOnlySpan<sbyte> rows, Span<int> scores)
+    {
+        var dims = q.Length;
+        Span<byte> magnitude = stackalloc byte[dims];
+        ref var query = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(q));
+        ref var abs = ref MemoryMarshal.GetReference(magnitude);
+        for (var i = 0; i < dims; i += 32)
+        {
+            var chunk = Vector256.LoadUnsafe(ref query, (nuint)i).AsSByte();
+            Avx2.Sign(chunk, chunk).AsByte().StoreUnsafe(ref abs, (nuint)i);
+        }
+
+        ref var rowStart = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(rows));
+        ref var score = ref MemoryMarshal.GetReference(scores);
+        var count = scores.Length & ~3;
+        for (var r = 0; r < count; r += 4)
+        {
+            ref var row = ref Unsafe.Add(ref rowStart, (nint)r * dims);
+            var s0 = FoldToFour(DotRowVnni(ref row, ref query, ref abs, dims));
+            var s1 = FoldToFour(DotRowVnni(ref Unsafe.Add(ref row, dims), ref query, ref abs, dims));
+            var s2 = FoldToFour(DotRowVnni(ref Unsafe.Add(ref row, 2 * dims), ref query, ref abs, dims));
+            var s3 = FoldToFour(DotRowVnni(ref Unsafe.Add(ref row, 3 * dims), ref query, ref abs, dims));
+            var sums = Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(s0, s1), Ssse3.HorizontalAdd(s2, s3));
+            sums.StoreUnsafe(ref Unsafe.Add(ref score, r));
+        }
+
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotRowVnni(ref byte row, ref byte query, ref byte abs, int dims)
+    {
+        var acc0 = Vector256<int>.Zero;
+        var acc1 = Vector256<int>.Zero;
+        var i = 0;
+        for (; i <= dims - 64; i += 64)
+        {
+            var r0 = Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)i).AsSByte(), Vector256.LoadUnsafe(ref query, (nuint)i).AsSByte());
+            var r1 = Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)(i + 32)).AsSByte(), Vector256.LoadUnsafe(ref query, (nuint)(i + 32)).AsSByte());
+            acc0 = AvxVnni.MultiplyWideningAndAdd(acc0, Vector256.LoadUnsafe(ref abs, (nuint)i), r0);
+            acc1 = AvxVnni.MultiplyWideningAndAdd(acc1, Vector256.LoadUnsafe(ref abs, (nuint)(i + 32)), r1);
+        }
+
+        if (i < dims)
+        {
+            var r0 = Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)i).AsSByte(), Vector256.LoadUnsafe(ref query, (nuint)i).AsSByte());
+            acc0 = AvxVnni.MultiplyWideningAndAdd(acc0, Vector256.LoadUnsafe(ref abs, (nuint)i), r0);
+        }
+
+        return acc0 + acc1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> FoldToFour(Vector256<int> v) => v.GetLower() + v.GetUpper();
+
 
     /// <summary>Integer dot product of two int8 vectors with the best kernel for this CPU.</summary>
     public static int DotInt8(ReadOnlySpan<sbyte> row, ReadOnlySpan<sbyte> query) => DotInt8(row, query, Int8Kernel);
