@@ -331,7 +331,7 @@ internal sealed class VectorIndex<T>
     private int Evict(long capRows)
     {
         var now = _time.GetUtcNow().UtcTicks;
-        var partitions = ArrayPool<Partition>.Shared.Rent(Math.Max(16, _partitions.Count));
+        var partitions = ArrayPool<Partition>.Shared.Rent(16);
         var count = 0;
         foreach (var (_, partition) in _partitions)
         {
