@@ -40,6 +40,9 @@ public sealed partial class SemanticCacheGuard
         "august", "september", "october", "november", "december", "yesterday", "tomorrow", "tonight",
     }.ToFrozenSet(StringComparer.Ordinal);
 
+    // Every quoted value QuotedPattern matches starts with one of these.
+    private static readonly System.Buffers.SearchValues<char> s_quoteMarks = System.Buffers.SearchValues.Create("\"'`");
+
     // Prefixes that turn a word into its opposite ("advantages" / "disadvantages", "legal" / "illegal").
     private static readonly string[] s_negatingPrefixes = ["dis", "un", "non", "in", "im", "il", "ir", "anti", "mis"];
 
@@ -424,23 +427,64 @@ public sealed partial class SemanticCacheGuard
     private static HashSet<string> Values(string text)
     {
         var set = new HashSet<string>(StringComparer.Ordinal);
-        foreach (Match m in NumberPattern().Matches(text))
+
+        // The patterns run only on texts that hold what they need (a decimal digit; a quote mark): most questions hold neither.
+        if (HasDigit(text))
         {
-            set.Add(m.Value.Replace(",", string.Empty, StringComparison.Ordinal));
+            foreach (Match m in NumberPattern().Matches(text))
+            {
+                set.Add(m.Value.Replace(",", string.Empty, StringComparison.Ordinal));
+            }
         }
 
-        foreach (Match m in QuotedPattern().Matches(text))
+        if (text.AsSpan().ContainsAny(s_quoteMarks))
         {
-            set.Add(m.Value.ToLowerInvariant());
+            foreach (Match m in QuotedPattern().Matches(text))
+            {
+                set.Add(m.Value.ToLowerInvariant());
+            }
         }
 
         return set;
+    }
+
+    // \d without RegexOptions.ECMAScript is any Unicode decimal digit, which is what char.IsDigit tests.
+    private static bool HasDigit(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsDigit(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // \p{Lu}, which is what char.IsUpper tests.
+    private static bool HasUpper(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsUpper(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Capitalised words that do not start a sentence: names of places, products, people.
     private static HashSet<string> Names(string text)
     {
         var set = new HashSet<string>(StringComparer.Ordinal);
+        if (!HasUpper(text))
+        {
+            return set;
+        }
+
         foreach (Match m in NamePattern().Matches(text))
         {
             var start = m.Index;
