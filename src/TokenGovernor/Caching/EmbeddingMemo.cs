@@ -3,23 +3,25 @@ using System.Collections.Concurrent;
 namespace TokenGovernor;
 
 /// <summary>A bounded, thread-safe memo of embeddings by exact text (two generations, like the token-count memo).</summary>
+/// <remarks>Each generation counts its own entries as they are added: <see cref="ConcurrentDictionary{TKey, TValue}.Count"/>
+/// takes every lock of the table (microseconds for thousands of entries), too slow for the check made on every add.</remarks>
 internal sealed class EmbeddingMemo(int capacity)
 {
     private readonly int _generation = Math.Max(1, capacity / 2);
     private readonly object _swap = new();
-    private ConcurrentDictionary<string, float[]> _young = new(StringComparer.Ordinal);
-    private ConcurrentDictionary<string, float[]> _old = new(StringComparer.Ordinal);
+    private Generation _young = new();
+    private Generation _old = new();
 
     public bool Enabled => capacity > 0;
 
     public bool TryGet(string text, out float[] vector)
     {
-        if (Volatile.Read(ref _young).TryGetValue(text, out vector!))
+        if (Volatile.Read(ref _young).Entries.TryGetValue(text, out vector!))
         {
             return true;
         }
 
-        if (Volatile.Read(ref _old).TryGetValue(text, out vector!))
+        if (Volatile.Read(ref _old).Entries.TryGetValue(text, out vector!))
         {
             Add(text, vector);
             return true;
@@ -36,20 +38,34 @@ internal sealed class EmbeddingMemo(int capacity)
         }
 
         var young = Volatile.Read(ref _young);
-        if (young.Count >= _generation)
+        if (Volatile.Read(ref young.Added) >= _generation)
         {
             lock (_swap)
             {
                 if (ReferenceEquals(young, _young))
                 {
                     Volatile.Write(ref _old, young);
-                    Volatile.Write(ref _young, new ConcurrentDictionary<string, float[]>(StringComparer.Ordinal));
+                    Volatile.Write(ref _young, new Generation());
                 }
 
                 young = _young;
             }
         }
 
-        young[text] = vector;
+        if (young.Entries.TryAdd(text, vector))
+        {
+            Interlocked.Increment(ref young.Added);
+        }
+        else
+        {
+            young.Entries[text] = vector;
+        }
+    }
+
+    private sealed class Generation
+    {
+        public readonly ConcurrentDictionary<string, float[]> Entries = new(StringComparer.Ordinal);
+
+        public int Added;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace TokenGovernor;
@@ -38,6 +39,9 @@ public sealed partial class SemanticCacheGuard
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "april", "june", "july",
         "august", "september", "october", "november", "december", "yesterday", "tomorrow", "tonight",
     }.ToFrozenSet(StringComparer.Ordinal);
+
+    // Every quoted value QuotedPattern matches starts with one of these.
+    private static readonly System.Buffers.SearchValues<char> s_quoteMarks = System.Buffers.SearchValues.Create("\"'`");
 
     // Prefixes that turn a word into its opposite ("advantages" / "disadvantages", "legal" / "illegal").
     private static readonly string[] s_negatingPrefixes = ["dis", "un", "non", "in", "im", "il", "ir", "anti", "mis"];
@@ -178,9 +182,15 @@ public sealed partial class SemanticCacheGuard
             return true;
         }
 
-        var first = WordPattern().Match(text.ToLowerInvariant());
-        return first.Success && (first.Value is "what" or "why" or "how" or "where" or "when" or "who" or "whom" or "whose" or "which" ||
-            s_auxiliaries.Contains(first.Value));
+        var lower = text.ToLowerInvariant();
+        var start = 0;
+        if (!NextWord(lower, ref start, out var at, out var length, withApostrophe: true))
+        {
+            return false;
+        }
+
+        var first = lower.Substring(at, length);
+        return first is "what" or "why" or "how" or "where" or "when" or "who" or "whom" or "whose" or "which" || s_auxiliaries.Contains(first);
     }
 
     /// <summary>The cache's similarity test: at or above the threshold, plus the question margin when both texts are questions.</summary>
@@ -283,19 +293,78 @@ public sealed partial class SemanticCacheGuard
     }
 
     // Words split at apostrophes too, so a name matches its possessive ("Twitter" / "Twitter's").
-    private static HashSet<string> PlainWords(string text) =>
-        PlainWordPattern().Matches(text.ToLowerInvariant()).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
-
-    private static List<string> Words(string text)
+    private static HashSet<string> PlainWords(string text)
     {
-        var list = new List<string>();
-        foreach (Match m in WordPattern().Matches(text.ToLowerInvariant()))
+        var lower = text.ToLowerInvariant();
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        var position = 0;
+        while (NextWord(lower, ref position, out var at, out var length, withApostrophe: false))
         {
-            list.Add(m.Value.Replace("'", string.Empty, StringComparison.Ordinal).Replace("’", string.Empty, StringComparison.Ordinal));
+            set.Add(lower.Substring(at, length));
+        }
+
+        return set;
+    }
+
+    /// <summary>The lower-cased words of a text, apostrophes removed ("don't" → "dont").</summary>
+    internal static List<string> Words(string text)
+    {
+        var lower = text.ToLowerInvariant();
+        var list = new List<string>();
+        var position = 0;
+        while (NextWord(lower, ref position, out var at, out var length, withApostrophe: true))
+        {
+            var word = lower.AsSpan(at, length);
+            var apostrophe = word.IndexOfAny('\'', '’');
+            list.Add(apostrophe < 0 ? lower.Substring(at, length) : string.Concat(word[..apostrophe], word[(apostrophe + 1)..]));
         }
 
         return list;
     }
+
+    /// <summary>
+    /// Finds the next word at or after <paramref name="position"/>, a hand-written scan (no regular expression on the hot path)
+    /// that matches what <c>[\p{L}\p{N}]+</c> matches, followed, when <paramref name="withApostrophe"/> is set, by an optional
+    /// <c>['’][\p{L}]+</c> ("don't", "Twitter’s"); <paramref name="position"/> moves past it.
+    /// </summary>
+    internal static bool NextWord(string text, ref int position, out int start, out int length, bool withApostrophe)
+    {
+        var i = position;
+        while (i < text.Length && !IsLetterOrNumber(text[i]))
+        {
+            i++;
+        }
+
+        if (i == text.Length)
+        {
+            start = length = 0;
+            position = i;
+            return false;
+        }
+
+        start = i;
+        while (i < text.Length && IsLetterOrNumber(text[i]))
+        {
+            i++;
+        }
+
+        if (withApostrophe && i + 1 < text.Length && text[i] is '\'' or '’' && char.IsLetter(text[i + 1]))
+        {
+            i += 2;
+            while (i < text.Length && char.IsLetter(text[i]))
+            {
+                i++;
+            }
+        }
+
+        length = i - start;
+        position = i;
+        return true;
+    }
+
+    // \p{L} or \p{N}: char.IsLetterOrDigit covers the letters and decimal digits only, not letter numbers (Ⅻ) or other numbers (½, ²).
+    private static bool IsLetterOrNumber(char c) =>
+        char.IsLetter(c) || char.GetUnicodeCategory(c) is UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber;
 
     private static int CountNegations(List<string> words) => words.Count(s_negations.Contains);
 
@@ -358,23 +427,64 @@ public sealed partial class SemanticCacheGuard
     private static HashSet<string> Values(string text)
     {
         var set = new HashSet<string>(StringComparer.Ordinal);
-        foreach (Match m in NumberPattern().Matches(text))
+
+        // The patterns run only on texts that hold what they need (a decimal digit; a quote mark): most questions hold neither.
+        if (HasDigit(text))
         {
-            set.Add(m.Value.Replace(",", string.Empty, StringComparison.Ordinal));
+            foreach (Match m in NumberPattern().Matches(text))
+            {
+                set.Add(m.Value.Replace(",", string.Empty, StringComparison.Ordinal));
+            }
         }
 
-        foreach (Match m in QuotedPattern().Matches(text))
+        if (text.AsSpan().ContainsAny(s_quoteMarks))
         {
-            set.Add(m.Value.ToLowerInvariant());
+            foreach (Match m in QuotedPattern().Matches(text))
+            {
+                set.Add(m.Value.ToLowerInvariant());
+            }
         }
 
         return set;
+    }
+
+    // \d without RegexOptions.ECMAScript is any Unicode decimal digit, which is what char.IsDigit tests.
+    private static bool HasDigit(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsDigit(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // \p{Lu}, which is what char.IsUpper tests.
+    private static bool HasUpper(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsUpper(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Capitalised words that do not start a sentence: names of places, products, people.
     private static HashSet<string> Names(string text)
     {
         var set = new HashSet<string>(StringComparer.Ordinal);
+        if (!HasUpper(text))
+        {
+            return set;
+        }
+
         foreach (Match m in NamePattern().Matches(text))
         {
             var start = m.Index;
@@ -399,12 +509,6 @@ public sealed partial class SemanticCacheGuard
 
     // A name in one text must appear in the other, in any case ("France" / "france" is the same place; "Canada" / "Mexico" is not).
     private static bool Contains(List<string> words, HashSet<string> names) => names.All(n => words.Contains(n.Replace("'", string.Empty, StringComparison.Ordinal)));
-
-    [GeneratedRegex(@"[\p{L}\p{N}]+(?:['’][\p{L}]+)?", RegexOptions.CultureInvariant)]
-    private static partial Regex WordPattern();
-
-    [GeneratedRegex(@"[\p{L}\p{N}]+", RegexOptions.CultureInvariant)]
-    private static partial Regex PlainWordPattern();
 
     [GeneratedRegex(@"[^?.!]*\?", RegexOptions.CultureInvariant)]
     private static partial Regex QuestionPattern();

@@ -13,15 +13,18 @@ internal sealed class RetryStormDetector(LoopGuardOptions options)
 {
     private readonly ConcurrentDictionary<string, History> _failures = new(StringComparer.Ordinal);
 
+    // Kept beside the table: ConcurrentDictionary.Count takes every lock of the table, too slow for a check on every failure.
+    private int _count;
+
     /// <summary>Gets the number of keys with failure history held.</summary>
-    public int TrackedScopes => _failures.Count;
+    public int TrackedScopes => Volatile.Read(ref _count);
 
     /// <summary>Records one failed call of <paramref name="key"/>.</summary>
     public void RecordFailure(string key, DateTimeOffset now)
     {
         while (true)
         {
-            var history = _failures.GetOrAdd(key, static _ => new History());
+            var history = GetOrAdd(key);
             lock (history)
             {
                 if (history.Forgotten)
@@ -36,7 +39,7 @@ internal sealed class RetryStormDetector(LoopGuardOptions options)
             }
         }
 
-        if (_failures.Count > options.MaxTrackedScopes)
+        if (TrackedScopes > options.MaxTrackedScopes)
         {
             Sweep(now);
         }
@@ -75,7 +78,7 @@ internal sealed class RetryStormDetector(LoopGuardOptions options)
             }
         }
 
-        var excess = _failures.Count - options.MaxTrackedScopes;
+        var excess = TrackedScopes - options.MaxTrackedScopes;
         if (excess <= 0)
         {
             return;
@@ -110,7 +113,28 @@ internal sealed class RetryStormDetector(LoopGuardOptions options)
     private void Forget(string key, History history)
     {
         history.Forgotten = true;
-        _failures.TryRemove(KeyValuePair.Create(key, history));
+        if (_failures.TryRemove(KeyValuePair.Create(key, history)))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    private History GetOrAdd(string key)
+    {
+        while (true)
+        {
+            if (_failures.TryGetValue(key, out var history))
+            {
+                return history;
+            }
+
+            history = new History();
+            if (_failures.TryAdd(key, history))
+            {
+                Interlocked.Increment(ref _count);
+                return history;
+            }
+        }
     }
 
     private sealed class History

@@ -7,28 +7,31 @@ namespace TokenGovernor;
 /// promoted from the old one on a hit; when the young one is full it becomes the old one and the previous old one is dropped.
 /// Memory is bounded by twice the capacity per generation, and recently used entries survive (an approximation of LRU).
 /// </summary>
+/// <remarks>Each generation counts its own entries as they are added: <see cref="ConcurrentDictionary{TKey, TValue}.Count"/>
+/// takes every lock of the table (microseconds for thousands of entries), too slow for the check made on every add.</remarks>
 internal sealed class MessageCountCache
 {
     private readonly int _generationCapacity;
     private readonly object _swapLock = new();
-    private ConcurrentDictionary<UInt128, int> _young = new();
-    private ConcurrentDictionary<UInt128, int> _old = new();
+    private Generation _young = new();
+    private Generation _old = new();
 
     public MessageCountCache(int capacity)
     {
         _generationCapacity = Math.Max(1, capacity / 2);
     }
 
-    public int Count => Volatile.Read(ref _young).Count + Volatile.Read(ref _old).Count;
+    /// <summary>Gets the number of entries held now (for tests and diagnostics; takes every lock of both tables).</summary>
+    public int Count => Volatile.Read(ref _young).Entries.Count + Volatile.Read(ref _old).Entries.Count;
 
     public bool TryGet(UInt128 key, out int count)
     {
-        if (Volatile.Read(ref _young).TryGetValue(key, out count))
+        if (Volatile.Read(ref _young).Entries.TryGetValue(key, out count))
         {
             return true;
         }
 
-        if (Volatile.Read(ref _old).TryGetValue(key, out count))
+        if (Volatile.Read(ref _old).Entries.TryGetValue(key, out count))
         {
             Add(key, count);
             return true;
@@ -40,20 +43,34 @@ internal sealed class MessageCountCache
     public void Add(UInt128 key, int count)
     {
         var young = Volatile.Read(ref _young);
-        if (young.Count >= _generationCapacity)
+        if (Volatile.Read(ref young.Added) >= _generationCapacity)
         {
             lock (_swapLock)
             {
                 if (ReferenceEquals(young, _young))
                 {
                     Volatile.Write(ref _old, young);
-                    Volatile.Write(ref _young, new ConcurrentDictionary<UInt128, int>());
+                    Volatile.Write(ref _young, new Generation());
                 }
 
                 young = _young;
             }
         }
 
-        young[key] = count;
+        if (young.Entries.TryAdd(key, count))
+        {
+            Interlocked.Increment(ref young.Added);
+        }
+        else
+        {
+            young.Entries[key] = count;
+        }
+    }
+
+    private sealed class Generation
+    {
+        public readonly ConcurrentDictionary<UInt128, int> Entries = new();
+
+        public int Added;
     }
 }

@@ -132,6 +132,61 @@ public class VectorIndexTests
     }
 
     [Fact]
+    public void Add_OverMemoryCap_DropsPartitionsLeftEmpty()
+    {
+        var time = new FakeTimeProvider();
+        var perRow = VectorIndex<int>.BytesPerEntry(8, quantize: false);
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 8, MemoryCapBytes = perRow * 64 }, time);
+
+        // One partition per conversation history: each gets two entries, then is never used again.
+        for (var i = 0; i < 2_000; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            var v = new float[8];
+            v[i % 8] = 1;
+            v[(i + 1) % 8] = 0.5f;
+            index.Add("p" + (i / 2), v, i);
+        }
+
+        Assert.True(index.Count <= 64);
+        Assert.True(index.PartitionCount <= index.Count, $"{index.PartitionCount} partitions for {index.Count} entries");
+        var last = new float[8];
+        last[1999 % 8] = 1;
+        last[2000 % 8] = 0.5f;
+        Assert.Equal(1999, index.Search("p999", last, k: 1, threshold: 0.999f).Single().Payload);
+    }
+
+    [Fact]
+    public void Remove_LastEntry_DropsPartitionAndAddStillWorks()
+    {
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 2 });
+        var id = index.Add("p", [1, 0], 1);
+
+        Assert.True(index.Remove(id));
+        Assert.Equal(0, index.PartitionCount);
+
+        index.Add("p", [0, 1], 2);
+        Assert.Equal(2, index.Search("p", [0, 1]).Single().Payload);
+    }
+
+    [Fact]
+    public void RemoveExpired_AcrossPartitions_RemovesOnlyExpiredAndDropsEmptied()
+    {
+        var time = new FakeTimeProvider();
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 2, TimeToLive = TimeSpan.FromMinutes(10) }, time);
+        index.Add("old", [1, 0], 1);
+        index.Add("mixed", [1, 0], 2);
+        time.Advance(TimeSpan.FromMinutes(6));
+        index.Add("mixed", [0, 1], 3);
+        time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(2, index.RemoveExpired());
+        Assert.Equal(1, index.Count);
+        Assert.Equal(1, index.PartitionCount);
+        Assert.Equal(3, index.Search("mixed", [0, 1]).Single().Payload);
+    }
+
+    [Fact]
     public void Add_OverMemoryCap_EvictsLeastRecentlyUsed()
     {
         var time = new FakeTimeProvider();

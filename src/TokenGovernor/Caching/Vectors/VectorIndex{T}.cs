@@ -66,6 +66,9 @@ internal sealed class VectorIndex<T>
     /// <summary>Gets the number of entries.</summary>
     public long Count => Interlocked.Read(ref _rows);
 
+    /// <summary>Gets the number of partitions held (partitions left empty by removal or eviction are dropped).</summary>
+    internal int PartitionCount => _partitions.Count;
+
     /// <summary>Gets the bytes the rows use now (vectors, int8 copies, binary codes where a partition has them, and bookkeeping;
     /// payload objects not included).</summary>
     public long MemoryBytes => (Count * _bytesPerRow) + (Interlocked.Read(ref _codedRows) * _codeBytesPerRow);
@@ -114,17 +117,27 @@ internal sealed class VectorIndex<T>
         var now = _time.GetUtcNow().UtcTicks;
         var expires = expiresAt is { } at ? at.UtcTicks : _options.TimeToLive is { } ttl ? now + ttl.Ticks : long.MaxValue;
         var id = Interlocked.Increment(ref _nextId);
-        var p = _partitions.GetOrAdd(partition, static (_, s) => new Partition(s._dims, s._options), this);
-        int coded;
-        p.Lock.EnterWriteLock();
-        try
+        Partition p;
+        var coded = -1;
+        do
         {
-            coded = p.Append(id, normalised, payload, now, expires);
+            p = _partitions.GetOrAdd(partition, static (name, s) => new Partition(name, s._dims, s._options), this);
+            p.Lock.EnterWriteLock();
+            try
+            {
+                // A partition that emptied is taken out of the index (under its write lock); an insert that raced with that
+                // goes to its successor instead.
+                if (!p.Detached)
+                {
+                    coded = p.Append(id, normalised, payload, now, expires);
+                }
+            }
+            finally
+            {
+                p.Lock.ExitWriteLock();
+            }
         }
-        finally
-        {
-            p.Lock.ExitWriteLock();
-        }
+        while (coded < 0);
 
         _owners[id] = p;
         Interlocked.Add(ref _codedRows, coded);
@@ -155,6 +168,8 @@ internal sealed class VectorIndex<T>
             {
                 return false;
             }
+
+            DetachIfEmpty(p);
         }
         finally
         {
@@ -174,17 +189,10 @@ internal sealed class VectorIndex<T>
     /// <returns>How many entries were removed.</returns>
     public int RemoveExpired()
     {
-        var now = _time.GetUtcNow().UtcTicks;
-        var removed = 0;
-        foreach (var p in _partitions.Values)
+        lock (_evictLock)
         {
-            foreach (var id in p.Collect((expires, _) => expires <= now))
-            {
-                removed += Remove(id) ? 1 : 0;
-            }
+            return Evict(long.MaxValue);
         }
-
-        return removed;
     }
 
     /// <summary>Finds the entries of <paramref name="partition"/> most similar to <paramref name="query"/>.</summary>
@@ -307,27 +315,77 @@ internal sealed class VectorIndex<T>
 
         try
         {
-            RemoveExpired();
-            var capRows = _options.MemoryCapBytes / (_bytesPerRow + (_options.BinaryQuantize ? _codeBytesPerRow : 0));
-            if (Count <= capRows)
+            Evict(_options.MemoryCapBytes / (_bytesPerRow + (_options.BinaryQuantize ? _codeBytesPerRow : 0)));
+        }
+        finally
+        {
+            Monitor.Exit(_evictLock);
+        }
+    }
+
+    /// <summary>
+    /// Removes every expired entry and, when more than <paramref name="capRows"/> live entries remain, the least recently used
+    /// down to 15/16 of the cap (so eviction cost is amortised over many inserts); partitions left empty are taken out of the
+    /// index, so partitions that come and go (one per conversation history) do not accumulate. Called under the eviction lock.
+    /// </summary>
+    /// <returns>How many entries were removed.</returns>
+    /// <remarks>One pass over the rows, into pooled buffers: each row's recency key (expired rows get the lowest), its id and its
+    /// partition; victims are removed per partition under one write lock.</remarks>
+    private int Evict(long capRows)
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        var partitions = ArrayPool<Partition>.Shared.Rent(16);
+        var count = 0;
+        foreach (var (_, partition) in _partitions)
+        {
+            if (count == partitions.Length)
             {
-                return;
+                Grow(ref partitions, count, count + 1);
             }
 
-            // Evict down to 15/16 of the cap in one pass, so eviction cost is amortised over many inserts.
-            var target = Count - (capRows - (capRows / 16));
-            var access = new List<long>((int)Math.Min(Count + 64, int.MaxValue));
-            var ids = new List<long>(access.Capacity);
-            foreach (var p in _partitions.Values)
+            partitions[count++] = partition;
+        }
+
+        var capacity = (int)Math.Min(Count + 64, Array.MaxLength);
+        var keys = ArrayPool<long>.Shared.Rent(capacity);
+        var ids = ArrayPool<long>.Shared.Rent(capacity);
+        var owners = ArrayPool<int>.Shared.Rent(capacity);
+        try
+        {
+            var n = 0;
+            var expired = 0;
+            for (var pi = 0; pi < count; pi++)
             {
+                var p = partitions[pi];
+                if (p.Count == 0)
+                {
+                    // Emptied by Remove racing with an insert that has not landed yet, or never filled: detach it if still empty.
+                    p.Lock.EnterWriteLock();
+                    try
+                    {
+                        DetachIfEmpty(p);
+                    }
+                    finally
+                    {
+                        p.Lock.ExitWriteLock();
+                    }
+
+                    continue;
+                }
+
                 p.Lock.EnterReadLock();
                 try
                 {
-                    for (var i = 0; i < p.Count; i++)
+                    if (n + p.Count > keys.Length)
                     {
-                        access.Add(Volatile.Read(ref p.LastAccess[i]));
-                        ids.Add(p.Ids[i]);
+                        Grow(ref keys, n, n + p.Count);
+                        Grow(ref ids, n, n + p.Count);
+                        Grow(ref owners, n, n + p.Count);
                     }
+
+                    expired += p.Snapshot(now, keys.AsSpan(n), ids.AsSpan(n));
+                    owners.AsSpan(n, p.Count).Fill(pi);
+                    n += p.Count;
                 }
                 finally
                 {
@@ -335,19 +393,138 @@ internal sealed class VectorIndex<T>
                 }
             }
 
-            // Primitive keys sorted with their ids: no comparison delegate, no tuple compares.
-            var keys = access.ToArray();
-            var victims = ids.ToArray();
-            Array.Sort(keys, victims);
-            for (var i = 0; i < target && i < victims.Length; i++)
+            var live = n - expired;
+            var victims = expired;
+            if (live > capRows)
             {
-                Remove(victims[i]);
+                victims = (int)Math.Min(n, expired + (live - (capRows - (capRows / 16))));
             }
+
+            if (victims == 0)
+            {
+                return 0;
+            }
+
+            if (victims < n)
+            {
+                // Primitive keys sorted with their positions: expired rows first, then the least recently used.
+                var order = ArrayPool<int>.Shared.Rent(n);
+                try
+                {
+                    for (var i = 0; i < n; i++)
+                    {
+                        order[i] = i;
+                    }
+
+                    keys.AsSpan(0, n).Sort(order.AsSpan(0, n));
+                    var chosenIds = ArrayPool<long>.Shared.Rent(victims);
+                    var chosenOwners = ArrayPool<int>.Shared.Rent(victims);
+                    try
+                    {
+                        for (var i = 0; i < victims; i++)
+                        {
+                            chosenIds[i] = ids[order[i]];
+                            chosenOwners[i] = owners[order[i]];
+                        }
+
+                        chosenIds.AsSpan(0, victims).CopyTo(ids);
+                        chosenOwners.AsSpan(0, victims).CopyTo(owners);
+                    }
+                    finally
+                    {
+                        ArrayPool<long>.Shared.Return(chosenIds);
+                        ArrayPool<int>.Shared.Return(chosenOwners);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<int>.Shared.Return(order);
+                }
+            }
+
+            // Group the victims by partition, so each partition is locked once.
+            owners.AsSpan(0, victims).Sort(ids.AsSpan(0, victims));
+            var removed = 0;
+            for (var start = 0; start < victims;)
+            {
+                var pi = owners[start];
+                var end = start;
+                while (end < victims && owners[end] == pi)
+                {
+                    end++;
+                }
+
+                removed += RemoveFrom(partitions[pi], ids.AsSpan(start, end - start));
+                start = end;
+            }
+
+            return removed;
         }
         finally
         {
-            Monitor.Exit(_evictLock);
+            ArrayPool<long>.Shared.Return(keys);
+            ArrayPool<long>.Shared.Return(ids);
+            ArrayPool<int>.Shared.Return(owners);
+            ArrayPool<Partition>.Shared.Return(partitions, clearArray: true);
         }
+    }
+
+    /// <summary>Takes an empty partition out of the index (called under its write lock), so emptied partitions do not accumulate.</summary>
+    private void DetachIfEmpty(Partition p)
+    {
+        if (p.Count == 0 && !p.Detached)
+        {
+            p.Detached = true;
+            _partitions.TryRemove(new KeyValuePair<string, Partition>(p.Name, p));
+        }
+    }
+
+    private static void Grow<TItem>(ref TItem[] buffer, int used, int needed)
+    {
+        var larger = ArrayPool<TItem>.Shared.Rent(Math.Max(needed, buffer.Length * 2));
+        buffer.AsSpan(0, used).CopyTo(larger);
+        ArrayPool<TItem>.Shared.Return(buffer);
+        buffer = larger;
+    }
+
+    /// <summary>Removes <paramref name="victims"/> from <paramref name="p"/> under one write lock, and takes the partition out of the
+    /// index when it is left empty. An id another thread's <see cref="Remove"/> took first is skipped (whoever takes it from the
+    /// owner map removes its row).</summary>
+    private int RemoveFrom(Partition p, Span<long> victims)
+    {
+        var taken = 0;
+        for (var i = 0; i < victims.Length; i++)
+        {
+            if (_owners.TryRemove(victims[i], out _))
+            {
+                victims[taken++] = victims[i];
+            }
+        }
+
+        var removed = 0;
+        var coded = 0;
+        p.Lock.EnterWriteLock();
+        try
+        {
+            for (var i = 0; i < taken; i++)
+            {
+                if (p.RemoveById(victims[i], out var c))
+                {
+                    removed++;
+                    coded += c ? 1 : 0;
+                }
+            }
+
+            DetachIfEmpty(p);
+        }
+        finally
+        {
+            p.Lock.ExitWriteLock();
+        }
+
+        Interlocked.Add(ref _rows, -removed);
+        Interlocked.Add(ref _codedRows, -coded);
+        return removed;
     }
 
     /// <summary>Hamming prefilter on the partition's binary codes, then an exact float re-rank of the nearest candidates.</summary>
@@ -403,7 +580,7 @@ internal sealed class VectorIndex<T>
         }
     }
 
-    private sealed class Partition(int dims, VectorIndexOptions options)
+    private sealed class Partition(string name, int dims, VectorIndexOptions options)
     {
         /// <summary>Rows scored per block: the scores of a block are computed in one tight kernel loop, then filtered into the top k.</summary>
         private const int BlockRows = 64;
@@ -419,6 +596,13 @@ internal sealed class VectorIndex<T>
         private readonly Dictionary<long, int> _rowOf = [];
 
         public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
+
+        /// <summary>Gets the partition's key in the index.</summary>
+        public string Name { get; } = name;
+
+        /// <summary>Gets or sets (under the write lock) whether the partition emptied and was taken out of the index; inserts then
+        /// go to a new partition of the same name.</summary>
+        public bool Detached { get; set; }
 
         public int Count { get; private set; }
 
@@ -529,26 +713,27 @@ internal sealed class VectorIndex<T>
             return true;
         }
 
-        public List<long> Collect(Func<long, long, bool> predicate)
+        /// <summary>Writes each row's recency key (<see cref="long.MinValue"/> when expired, so expired rows sort first) and id;
+        /// returns how many rows are expired. Called under the read lock; the spans hold at least <see cref="Count"/> items.</summary>
+        public int Snapshot(long now, Span<long> keys, Span<long> ids)
         {
-            var list = new List<long>();
-            Lock.EnterReadLock();
-            try
+            var expired = 0;
+            for (var i = 0; i < Count; i++)
             {
-                for (var i = 0; i < Count; i++)
+                if (_expires[i] <= now)
                 {
-                    if (predicate(_expires[i], LastAccess[i]))
-                    {
-                        list.Add(Ids[i]);
-                    }
+                    keys[i] = long.MinValue;
+                    expired++;
                 }
-            }
-            finally
-            {
-                Lock.ExitReadLock();
+                else
+                {
+                    keys[i] = Volatile.Read(ref LastAccess[i]);
+                }
+
+                ids[i] = Ids[i];
             }
 
-            return list;
+            return expired;
         }
 
         public int ScanFloat(ReadOnlySpan<float> q, int from, int to, Span<int> rows, Span<float> scores, long now)
