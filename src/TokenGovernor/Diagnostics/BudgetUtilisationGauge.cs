@@ -17,6 +17,7 @@ internal sealed class BudgetUtilizationGauge : ICostSink, IDisposable
     private readonly ObservableGauge<double> _gauge;
     private readonly Meter? _ownedMeter;
     private long _tick;
+    private int _count;
 
     public BudgetUtilizationGauge(IBudgetLedger ledger, IMeterFactory? meterFactory)
     {
@@ -44,13 +45,23 @@ internal sealed class BudgetUtilizationGauge : ICostSink, IDisposable
 
         // Tags play no part in budget keys; dropping them lets scopes compare equal.
         var scope = record.Scope.Tags.Count == 0 ? record.Scope : record.Scope with { Tags = GovernanceScope.Empty.Tags };
-        _scopes[scope] = Interlocked.Increment(ref _tick);
-        if (_scopes.Count > MaxScopes + (MaxScopes / 8))
+        var tick = Interlocked.Increment(ref _tick);
+        if (!_scopes.TryAdd(scope, tick))
+        {
+            _scopes[scope] = tick;
+            return;
+        }
+
+        // Counted beside the dictionary: its Count takes every lock of the table, too dear for every call.
+        if (Interlocked.Increment(ref _count) > MaxScopes + (MaxScopes / 8))
         {
             // Amortised: trimmed back to MaxScopes once per MaxScopes/8 new scopes, never on every call.
             foreach (var (oldest, _) in _scopes.OrderBy(p => p.Value).Take(_scopes.Count - MaxScopes))
             {
-                _scopes.TryRemove(oldest, out _);
+                if (_scopes.TryRemove(oldest, out _))
+                {
+                    Interlocked.Decrement(ref _count);
+                }
             }
         }
     }
