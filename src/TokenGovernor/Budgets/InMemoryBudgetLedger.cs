@@ -19,14 +19,16 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
     private const long SlotMask = (1L << SlotBits) - 1;
     private const int SlidingBuckets = 60;
 
+    // Per thread: where its next slot search starts (the slot it released last). Shared by ledgers, so it is taken modulo the pool.
+    [ThreadStatic]
+    private static int t_slotHint;
+
     private readonly PolicyState[] _policies;
     private readonly TimeProvider _time;
     private readonly TimeSpan _lease;
     private readonly Slot[] _slots;
-    private readonly int[] _freeSlots;
-    private readonly object _slotLock = new();
     private readonly object _sweepLock = new();
-    private int _freeCount;
+
     private int _nextCounterId;
     private long _nextSweepTicks;
     private long _expired;
@@ -64,14 +66,11 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
         _policies = list.Select(p => new PolicyState(p, this)).ToArray();
         Policies = list;
         _slots = new Slot[options.MaxOutstandingReservations];
-        _freeSlots = new int[options.MaxOutstandingReservations];
         for (var i = 0; i < _slots.Length; i++)
         {
             _slots[i] = new Slot();
-            _freeSlots[i] = _slots.Length - 1 - i;
         }
 
-        _freeCount = _slots.Length;
     }
 
     /// <inheritdoc />
@@ -81,7 +80,19 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
     public IReadOnlyList<BudgetPolicy> Policies { get; }
 
     /// <summary>Gets how many reservations are outstanding (neither settled, released nor reclaimed).</summary>
-    public int OutstandingReservations => _slots.Length - Volatile.Read(ref _freeCount);
+    public int OutstandingReservations
+    {
+        get
+        {
+            var taken = 0;
+            foreach (var slot in _slots)
+            {
+                taken += Volatile.Read(ref slot.Taken);
+            }
+
+            return taken;
+        }
+    }
 
     /// <summary>Gets how many reservations expired unsettled and were reclaimed.</summary>
     public long ExpiredReservations => Interlocked.Read(ref _expired);
@@ -349,27 +360,35 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
         }
     }
 
+    /// <summary>
+    /// Claims a free reservation slot without a shared lock: a compare-and-swap on the slot's own flag, starting at the slot
+    /// this thread last released (warm in its cache, and where concurrent threads do not meet), then onwards round the pool.
+    /// Only a full pool is scanned to the end.
+    /// </summary>
     private bool TryTakeSlot(out int index)
     {
-        lock (_slotLock)
+        var n = _slots.Length;
+        var start = (int)((uint)t_slotHint % (uint)n);
+        for (var i = 0; i < n; i++)
         {
-            if (_freeCount == 0)
+            var candidate = start + i < n ? start + i : start + i - n;
+            var slot = _slots[candidate];
+            if (Volatile.Read(ref slot.Taken) == 0 && Interlocked.CompareExchange(ref slot.Taken, 1, 0) == 0)
             {
-                index = -1;
-                return false;
+                t_slotHint = candidate + 1;
+                index = candidate;
+                return true;
             }
-
-            index = _freeSlots[--_freeCount];
-            return true;
         }
+
+        index = -1;
+        return false;
     }
 
     private void ReturnSlot(int index)
     {
-        lock (_slotLock)
-        {
-            _freeSlots[_freeCount++] = index;
-        }
+        Volatile.Write(ref _slots[index].Taken, 0);
+        t_slotHint = index;
     }
 
     private void MaybeSweep(DateTimeOffset now)
@@ -442,6 +461,9 @@ public sealed class InMemoryBudgetLedger : IBudgetLedger
         // Per counter: the window (calendar start ticks) or sliding bucket in which the reservation's request was counted.
         public readonly long[] RequestMarks = new long[CounterBuffer.Length];
         public long Id;
+
+        // 1 while the slot holds a reservation (claimed by compare-and-swap), 0 when free.
+        public int Taken;
         public int Generation;
         public int Count;
         public decimal Cost;
