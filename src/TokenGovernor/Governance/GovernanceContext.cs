@@ -11,12 +11,9 @@ namespace TokenGovernor;
 internal sealed class GovernanceContext
 {
     private static readonly AsyncLocal<GovernanceContext?> s_current = new();
-    private readonly object _gate = new();
-    private List<string>? _shadow;
-    private List<string>? _degradations;
-    private List<ScopeLevel>? _missingScopes;
     private ICostSink[]? _sinks;
     private ILogger? _sinkLogger;
+    private ColdState? _cold; // what only some layers set (cache, budgets, routing, the loop guard): allocated on first write
     private bool _published;
     private decimal _costTotal; // Cost.Total, kept as calls are added so marks need not sum the components
 
@@ -37,36 +34,36 @@ internal sealed class GovernanceContext
 
     public string? RequestedModelId { get; set; }
 
-    public CostEstimate? Estimate { get; set; }
+    public CostEstimate? Estimate { get => _cold?.Estimate; set => Cold.Estimate = value; }
 
-    public CacheStatus Cache { get; set; }
+    public CacheStatus Cache { get => _cold?.Cache ?? default; set => Cold.Cache = value; }
 
-    public double? CacheSimilarity { get; set; }
+    public double? CacheSimilarity { get => _cold?.CacheSimilarity; set => Cold.CacheSimilarity = value; }
 
-    public decimal CostAvoided { get; set; }
+    public decimal CostAvoided { get => _cold?.CostAvoided ?? 0m; set => Cold.CostAvoided = value; }
 
-    public decimal? BudgetReserved { get; set; }
+    public decimal? BudgetReserved { get => _cold?.BudgetReserved; set => Cold.BudgetReserved = value; }
 
-    public decimal? BudgetSettled { get; set; }
+    public decimal? BudgetSettled { get => _cold?.BudgetSettled; set => Cold.BudgetSettled = value; }
 
-    public double? BudgetUtilization { get; set; }
+    public double? BudgetUtilization { get => _cold?.BudgetUtilization; set => Cold.BudgetUtilization = value; }
 
-    public string? Refusal { get; set; }
+    public string? Refusal { get => _cold?.Refusal; set => Cold.Refusal = value; }
 
-    public RoutingDecision? Routing { get; set; }
+    public RoutingDecision? Routing { get => _cold?.Routing; set => Cold.Routing = value; }
 
     /// <summary>Gets or sets the deployment routing chose for the attempt in flight; the dispatcher at the bottom of the pipeline
     /// sends the attempt to its client, below budgets and metering.</summary>
-    public ModelDeployment? Deployment { get; set; }
+    public ModelDeployment? Deployment { get => _cold?.Deployment; set => Cold.Deployment = value; }
 
     /// <summary>Gets or sets a value indicating whether a routing layer chose the model; budgets then never change it.</summary>
-    public bool ModelRouted { get; set; }
+    public bool ModelRouted { get => _cold?.ModelRouted ?? false; set => Cold.ModelRouted = value; }
 
     /// <summary>Gets or sets a value indicating whether a metering layer is pricing the call in flight (a nested one passes through).</summary>
     public bool InMetering { get; set; }
 
     /// <summary>Gets or sets the loop guard's run state after this call (step, tokens and cost so far in the run), or <see langword="null"/>.</summary>
-    public (int Step, long Tokens, decimal Cost)? Run { get; set; }
+    public (int Step, long Tokens, decimal Cost)? Run { get => _cold?.Run; set => Cold.Run = value; }
 
     // Accumulated over every provider call below the owner.
     public string? ModelId { get; private set; }
@@ -83,7 +80,10 @@ internal sealed class GovernanceContext
 
     /// <summary>Gets what the cache spent deciding this call (remote embeddings, the grey-band verifier); kept apart from
     /// <see cref="Cost"/> so a layer's <see cref="Since"/> covers provider calls only, and added to the record's cost.</summary>
-    public decimal CacheCost { get; private set; }
+    public decimal CacheCost => _cold?.CacheCost ?? 0m;
+
+    // The cold state, created by the first write; CompareExchange keeps a concurrent first write from being lost.
+    private ColdState Cold => _cold ?? Interlocked.CompareExchange(ref _cold, new ColdState(), null) ?? _cold;
 
     /// <summary>Joins the current call's context, or starts one when this layer is the outermost governance layer.</summary>
     public static GovernanceContext JoinOrCreate(ChatOptions? options, TimeProvider time, bool streaming, out bool owner)
@@ -126,7 +126,7 @@ internal sealed class GovernanceContext
     /// <summary>Marks what has been metered so far, so a layer can later read what the calls below it added.</summary>
     public MeteredMark Mark()
     {
-        lock (_gate)
+        lock (this)
         {
             return new MeteredMark(ProviderCalls, _costTotal, Usage);
         }
@@ -135,7 +135,7 @@ internal sealed class GovernanceContext
     /// <summary>What the metering layer recorded since <paramref name="mark"/>; <c>Metered</c> is false when no provider call was metered.</summary>
     public MeteredSince Since(MeteredMark mark)
     {
-        lock (_gate)
+        lock (this)
         {
             // Nothing metered since the mark, or everything (a mark taken before the first call): no component-wise subtraction.
             return ProviderCalls == mark.Calls
@@ -146,53 +146,53 @@ internal sealed class GovernanceContext
 
     public IReadOnlyList<string> Degradations()
     {
-        lock (_gate)
+        lock (this)
         {
-            return _degradations is null ? [] : _degradations.ToArray();
+            return _cold?.Degradations is { } degradations ? degradations.ToArray() : [];
         }
     }
 
     public IReadOnlyList<string> ShadowActions()
     {
-        lock (_gate)
+        lock (this)
         {
-            return _shadow is null ? [] : _shadow.ToArray();
+            return _cold?.Shadow is { } shadow ? shadow.ToArray() : [];
         }
     }
 
     /// <summary>Records what a layer in shadow mode would have done, without doing it.</summary>
     public void AddShadow(string action)
     {
-        lock (_gate)
+        lock (this)
         {
-            (_shadow ??= []).Add(action);
+            (Cold.Shadow ??= []).Add(action);
         }
     }
 
     /// <summary>Records that a budget policy needed <paramref name="level"/> and the call's scope has none (once per level).</summary>
     public void AddMissingScope(ScopeLevel level)
     {
-        lock (_gate)
+        lock (this)
         {
-            _missingScopes ??= [];
-            if (!_missingScopes.Contains(level))
+            var missing = Cold.MissingScopes ??= [];
+            if (!missing.Contains(level))
             {
-                _missingScopes.Add(level);
+                missing.Add(level);
             }
         }
     }
 
     public void AddDegradation(string step)
     {
-        lock (_gate)
+        lock (this)
         {
-            (_degradations ??= []).Add(step);
+            (Cold.Degradations ??= []).Add(step);
         }
     }
 
     public void AddMetered(string? modelId, string? pricedModelId, TokenUsage usage, CostBreakdown cost, bool estimated)
     {
-        lock (_gate)
+        lock (this)
         {
             ModelId = modelId ?? ModelId;
             PricedModelId = pricedModelId ?? PricedModelId;
@@ -208,16 +208,16 @@ internal sealed class GovernanceContext
     /// <summary>Adds what the cache spent deciding this call (an embedding or a verifier call, priced by its own meter).</summary>
     public void AddCacheCost(decimal cost)
     {
-        lock (_gate)
+        lock (this)
         {
-            CacheCost += cost;
+            Cold.CacheCost += cost;
         }
     }
 
     /// <summary>Records an answer served without a provider call (a cache hit): the model and price of the answer it serves.</summary>
     public void AddServed(string? modelId, string? pricedModelId)
     {
-        lock (_gate)
+        lock (this)
         {
             ModelId ??= modelId;
             PricedModelId ??= pricedModelId;
@@ -227,7 +227,7 @@ internal sealed class GovernanceContext
     /// <summary>The one record of the whole call, as it stands at <paramref name="end"/>.</summary>
     public GovernanceRecord ToRecord(DateTimeOffset end)
     {
-        lock (_gate)
+        lock (this)
         {
             return Build(Start, end - Start, ModelId ?? RequestedModelId, PricedModelId, Usage, Cost, UsageEstimated, ProviderCalls);
         }
@@ -241,7 +241,7 @@ internal sealed class GovernanceContext
             return;
         }
 
-        lock (_gate)
+        lock (this)
         {
             _sinkLogger ??= logger;
             if (_sinks is null)
@@ -265,7 +265,7 @@ internal sealed class GovernanceContext
     {
         var record = ToRecord(end);
         ICostSink[]? sinks;
-        lock (_gate)
+        lock (this)
         {
             sinks = _published ? null : _sinks;
             _published = true;
@@ -280,38 +280,67 @@ internal sealed class GovernanceContext
     }
 
     private GovernanceRecord Build(DateTimeOffset start, TimeSpan duration, string? modelId, string? pricedModelId, TokenUsage usage, CostBreakdown cost,
-        bool estimated, int providerCalls) => new()
+        bool estimated, int providerCalls)
     {
-        Timestamp = start,
-        Duration = duration,
-        Scope = Scope,
-        Streaming = Streaming,
-        RequestedModelId = RequestedModelId,
-        ModelId = modelId,
-        PricedModelId = pricedModelId,
-        Estimate = Estimate,
-        Usage = usage,
-        UsageEstimated = estimated,
-        Cost = CacheCost == 0m ? cost : cost + new CostBreakdown(CacheCost, 0m, 0m, 0m, 0m) { ServiceTier = cost.ServiceTier, LongContextThresholdTokens = cost.LongContextThresholdTokens },
-        CacheCost = CacheCost,
-        ProviderCalls = providerCalls,
-        Cache = Cache,
-        CacheSimilarity = CacheSimilarity,
-        CostAvoided = CostAvoided,
-        BudgetReserved = BudgetReserved,
-        BudgetSettled = BudgetSettled,
-        BudgetUtilization = BudgetUtilization,
-        Refusal = Refusal,
-        Routing = Routing,
-        RunStep = Run?.Step,
-        RunTokens = Run?.Tokens,
-        RunCost = Run?.Cost,
-        Degradations = _degradations is null ? [] : _degradations.ToArray(),
-        MissingScopes = _missingScopes is null ? [] : _missingScopes.ToArray(),
-        ShadowActions = _shadow is null ? [] : _shadow.ToArray(),
-    };
+        var cold = _cold;
+        var cacheCost = cold?.CacheCost ?? 0m;
+        return new()
+        {
+            Timestamp = start,
+            Duration = duration,
+            Scope = Scope,
+            Streaming = Streaming,
+            RequestedModelId = RequestedModelId,
+            ModelId = modelId,
+            PricedModelId = pricedModelId,
+            Usage = usage,
+            UsageEstimated = estimated,
+            Cost = cacheCost == 0m ? cost : cost + new CostBreakdown(cacheCost, 0m, 0m, 0m, 0m) { ServiceTier = cost.ServiceTier, LongContextThresholdTokens = cost.LongContextThresholdTokens },
+            ProviderCalls = providerCalls,
+            Cache = cold?.Cache ?? default,
+            Details = cold is null ? GovernanceRecord.ColdDetails.Empty : new GovernanceRecord.ColdDetails
+            {
+                Estimate = cold.Estimate,
+                CacheSimilarity = cold.CacheSimilarity,
+                CacheCost = cacheCost,
+                CostAvoided = cold.CostAvoided,
+                BudgetReserved = cold.BudgetReserved,
+                BudgetSettled = cold.BudgetSettled,
+                BudgetUtilization = cold.BudgetUtilization,
+                Refusal = cold.Refusal,
+                Routing = cold.Routing,
+                RunStep = cold.Run?.Step,
+                RunTokens = cold.Run?.Tokens,
+                RunCost = cold.Run?.Cost,
+                Degradations = cold.Degradations is null ? [] : cold.Degradations.ToArray(),
+                MissingScopes = cold.MissingScopes is null ? [] : cold.MissingScopes.ToArray(),
+                ShadowActions = cold.Shadow is null ? [] : cold.Shadow.ToArray(),
+            },
+        };
+    }
 
     internal readonly record struct MeteredMark(int Calls, decimal Cost, TokenUsage Usage);
+
+    /// <summary>The state only some layers write (cache, budgets, routing, the loop guard): a bare metered call never allocates it.</summary>
+    private sealed class ColdState
+    {
+        public CostEstimate? Estimate;
+        public CacheStatus Cache;
+        public double? CacheSimilarity;
+        public decimal CostAvoided;
+        public decimal? BudgetReserved;
+        public decimal? BudgetSettled;
+        public double? BudgetUtilization;
+        public string? Refusal;
+        public RoutingDecision? Routing;
+        public ModelDeployment? Deployment;
+        public bool ModelRouted;
+        public (int Step, long Tokens, decimal Cost)? Run;
+        public decimal CacheCost;
+        public List<string>? Shadow;
+        public List<string>? Degradations;
+        public List<ScopeLevel>? MissingScopes;
+    }
 
     internal readonly struct Entered(GovernanceContext? previous, bool restore) : IDisposable
     {
