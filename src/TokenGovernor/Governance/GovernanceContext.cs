@@ -14,8 +14,8 @@ internal sealed class GovernanceContext
     private ICostSink[]? _sinks;
     private ILogger? _sinkLogger;
     private ColdState? _cold; // what only some layers set (cache, budgets, routing, the loop guard): allocated on first write
+    private Metered _metered = Metered.None; // replaced (under the lock), never changed: marks read it without locking
     private bool _published;
-    private decimal _costTotal; // Cost.Total, kept as calls are added so marks need not sum the components
 
     public GovernanceContext(GovernanceScope scope, DateTimeOffset start, bool streaming)
     {
@@ -66,17 +66,17 @@ internal sealed class GovernanceContext
     public (int Step, long Tokens, decimal Cost)? Run { get => _cold?.Run; set => Cold.Run = value; }
 
     // Accumulated over every provider call below the owner.
-    public string? ModelId { get; private set; }
+    public string? ModelId => Volatile.Read(ref _metered).ModelId;
 
-    public string? PricedModelId { get; private set; }
+    public string? PricedModelId => Volatile.Read(ref _metered).PricedModelId;
 
-    public TokenUsage Usage { get; private set; }
+    public TokenUsage Usage => Volatile.Read(ref _metered).Billed.Usage;
 
-    public bool UsageEstimated { get; private set; }
+    public bool UsageEstimated => Volatile.Read(ref _metered).Estimated;
 
-    public CostBreakdown Cost { get; private set; }
+    public CostBreakdown Cost => Volatile.Read(ref _metered).Billed.Cost;
 
-    public int ProviderCalls { get; private set; }
+    public int ProviderCalls => Volatile.Read(ref _metered).Calls;
 
     /// <summary>Gets what the cache spent deciding this call (remote embeddings, the grey-band verifier); kept apart from
     /// <see cref="Cost"/> so a layer's <see cref="Since"/> covers provider calls only, and added to the record's cost.</summary>
@@ -124,24 +124,21 @@ internal sealed class GovernanceContext
     }
 
     /// <summary>Marks what has been metered so far, so a layer can later read what the calls below it added.</summary>
-    public MeteredMark Mark()
-    {
-        lock (this)
-        {
-            return new MeteredMark(ProviderCalls, _costTotal, Usage);
-        }
-    }
+    public MeteredMark Mark() => new(Volatile.Read(ref _metered));
 
     /// <summary>What the metering layer recorded since <paramref name="mark"/>; <c>Metered</c> is false when no provider call was metered.</summary>
     public MeteredSince Since(MeteredMark mark)
     {
-        lock (this)
-        {
-            // Nothing metered since the mark, or everything (a mark taken before the first call): no component-wise subtraction.
-            return ProviderCalls == mark.Calls
-                ? new MeteredSince(false, 0m, default, ModelId, PricedModelId)
-                : new MeteredSince(true, _costTotal - mark.Cost, mark.Calls == 0 ? Usage : Usage - mark.Usage, ModelId, PricedModelId);
-        }
+        // One snapshot holds calls, totals and models together, so no lock is needed to read them consistently.
+        var now = Volatile.Read(ref _metered);
+        var then = mark.Metered;
+
+        // Nothing metered since the mark, or everything (a mark taken before the first call): no component-wise subtraction.
+        return now.Calls == then.Calls
+            ? new MeteredSince(false, 0m, default, now.ModelId, now.PricedModelId)
+            : then.Calls == 0
+                ? new MeteredSince(true, now.CostTotal, now.Billed.Usage, now.ModelId, now.PricedModelId)
+                : new MeteredSince(true, now.CostTotal - then.CostTotal, now.Billed.Usage - then.Billed.Usage, now.ModelId, now.PricedModelId);
     }
 
     public IReadOnlyList<string> Degradations()
@@ -194,14 +191,11 @@ internal sealed class GovernanceContext
     {
         lock (this)
         {
-            ModelId = modelId ?? ModelId;
-            PricedModelId = pricedModelId ?? PricedModelId;
-            // The first provider call (the common case) is assigned, not added: each sum walks a dozen components.
-            Usage = ProviderCalls == 0 ? usage : Usage + usage;
-            Cost = ProviderCalls == 0 ? cost : Cost + cost;
-            _costTotal += cost.Total;
-            UsageEstimated |= estimated;
-            ProviderCalls++;
+            var m = _metered;
+            // The first provider call (the common case) is assigned, not added: each sum walks every component.
+            var billed = m.Calls == 0 ? new BilledUsage(usage, cost) : new BilledUsage(m.Billed.Usage + usage, m.Billed.Cost + cost);
+            Volatile.Write(ref _metered, new Metered(m.Calls + 1, m.Calls == 0 ? cost.Total : m.CostTotal + cost.Total, billed, modelId ?? m.ModelId, pricedModelId ?? m.PricedModelId,
+                m.Estimated | estimated));
         }
     }
 
@@ -219,8 +213,8 @@ internal sealed class GovernanceContext
     {
         lock (this)
         {
-            ModelId ??= modelId;
-            PricedModelId ??= pricedModelId;
+            var m = _metered;
+            Volatile.Write(ref _metered, new Metered(m.Calls, m.CostTotal, m.Billed, m.ModelId ?? modelId, m.PricedModelId ?? pricedModelId, m.Estimated));
         }
     }
 
@@ -229,7 +223,7 @@ internal sealed class GovernanceContext
     {
         lock (this)
         {
-            return Build(Start, end - Start, ModelId ?? RequestedModelId, PricedModelId, Usage, Cost, UsageEstimated, ProviderCalls);
+            return Build(end);
         }
     }
 
@@ -263,10 +257,11 @@ internal sealed class GovernanceContext
     /// </summary>
     public GovernanceRecord Finish(DateTimeOffset end)
     {
-        var record = ToRecord(end);
+        GovernanceRecord record;
         ICostSink[]? sinks;
         lock (this)
         {
+            record = Build(end);
             sinks = _published ? null : _sinks;
             _published = true;
         }
@@ -279,24 +274,27 @@ internal sealed class GovernanceContext
         return record;
     }
 
-    private GovernanceRecord Build(DateTimeOffset start, TimeSpan duration, string? modelId, string? pricedModelId, TokenUsage usage, CostBreakdown cost,
-        bool estimated, int providerCalls)
+    // Called under the lock.
+    private GovernanceRecord Build(DateTimeOffset end)
     {
+        var m = _metered;
         var cold = _cold;
         var cacheCost = cold?.CacheCost ?? 0m;
+        var cost = m.Billed.Cost;
         return new()
         {
-            Timestamp = start,
-            Duration = duration,
+            Timestamp = Start,
+            Duration = end - Start,
             Scope = Scope,
             Streaming = Streaming,
             RequestedModelId = RequestedModelId,
-            ModelId = modelId,
-            PricedModelId = pricedModelId,
-            Usage = usage,
-            UsageEstimated = estimated,
-            Cost = cacheCost == 0m ? cost : cost + new CostBreakdown(cacheCost, 0m, 0m, 0m, 0m) { ServiceTier = cost.ServiceTier, LongContextThresholdTokens = cost.LongContextThresholdTokens },
-            ProviderCalls = providerCalls,
+            ModelId = m.ModelId ?? RequestedModelId,
+            PricedModelId = m.PricedModelId,
+            // Shared with the context, not copied, unless the cache's spending is added to the cost.
+            Billed = cacheCost == 0m ? m.Billed : new BilledUsage(m.Billed.Usage,
+                cost + new CostBreakdown(cacheCost, 0m, 0m, 0m, 0m) { ServiceTier = cost.ServiceTier, LongContextThresholdTokens = cost.LongContextThresholdTokens }),
+            UsageEstimated = m.Estimated,
+            ProviderCalls = m.Calls,
             Cache = cold?.Cache ?? default,
             Details = cold is null ? GovernanceRecord.ColdDetails.Empty : new GovernanceRecord.ColdDetails
             {
@@ -319,7 +317,27 @@ internal sealed class GovernanceContext
         };
     }
 
-    internal readonly record struct MeteredMark(int Calls, decimal Cost, TokenUsage Usage);
+    /// <summary>What had been metered when a layer sent its call inward.</summary>
+    internal readonly record struct MeteredMark(Metered Metered);
+
+    /// <summary>Everything metered so far, as one immutable snapshot: calls, the running cost total (so marks need not sum the
+    /// components), the billed usage and cost, and the last models that answered and were priced.</summary>
+    internal sealed class Metered(int calls, decimal costTotal, BilledUsage billed, string? modelId, string? pricedModelId, bool estimated)
+    {
+        public static Metered None { get; } = new(0, 0m, BilledUsage.Zero, null, null, false);
+
+        public int Calls { get; } = calls;
+
+        public decimal CostTotal { get; } = costTotal;
+
+        public BilledUsage Billed { get; } = billed;
+
+        public string? ModelId { get; } = modelId;
+
+        public string? PricedModelId { get; } = pricedModelId;
+
+        public bool Estimated { get; } = estimated;
+    }
 
     /// <summary>The state only some layers write (cache, budgets, routing, the loop guard): a bare metered call never allocates it.</summary>
     private sealed class ColdState

@@ -37,14 +37,14 @@ public sealed record GovernanceRecord
     public CostEstimate? Estimate { get => Details.Estimate; init => Details = Details with { Estimate = value }; }
 
     /// <summary>Gets the billed token usage, normalised to disjoint categories.</summary>
-    public TokenUsage Usage { get; init; }
+    public TokenUsage Usage { get => Billed.Usage; init => Billed = Billed with { Usage = value }; }
 
     /// <summary>Gets a value indicating whether <see cref="Usage"/> was estimated because the provider reported none.</summary>
     public bool UsageEstimated { get; init; }
 
     /// <summary>Gets the cost of <see cref="Usage"/> for <see cref="PricedModelId"/>, plus <see cref="CacheCost"/> (as input) when the
     /// cache spent something deciding the call.</summary>
-    public CostBreakdown Cost { get; init; }
+    public CostBreakdown Cost { get => Billed.Cost; init => Billed = Billed with { Cost = value }; }
 
     /// <summary>Gets how many provider calls this record covers (more than one when a tool loop or retries ran below the layer that recorded it).</summary>
     public int ProviderCalls { get; init; }
@@ -103,6 +103,9 @@ public sealed record GovernanceRecord
     /// <see cref="TokenGovernorPipelineBuilder.UseShadowMode"/>). Empty when no layer is in shadow mode.
     /// </summary>
     public IReadOnlyList<string> ShadowActions { get => Details.ShadowActions; init => Details = Details with { ShadowActions = value }; }
+
+    /// <summary>Gets <see cref="Usage"/> and <see cref="Cost"/>, shared with the context that built the record rather than copied.</summary>
+    internal BilledUsage Billed { get; init; } = BilledUsage.Zero;
 
     /// <summary>Gets the fields only some layers fill (cache, budgets, routing, the loop guard), kept out of the record itself so
     /// a bare metered call's record stays small: <see cref="ColdDetails.Empty"/> (shared) when none is set.</summary>
