@@ -127,19 +127,7 @@ internal sealed class GovernanceContext
     public MeteredMark Mark() => new(Volatile.Read(ref _metered));
 
     /// <summary>What the metering layer recorded since <paramref name="mark"/>; <c>Metered</c> is false when no provider call was metered.</summary>
-    public MeteredSince Since(MeteredMark mark)
-    {
-        // One snapshot holds calls, totals and models together, so no lock is needed to read them consistently.
-        var now = Volatile.Read(ref _metered);
-        var then = mark.Metered;
-
-        // Nothing metered since the mark, or everything (a mark taken before the first call): no component-wise subtraction.
-        return now.Calls == then.Calls
-            ? new MeteredSince(false, 0m, default, now.ModelId, now.PricedModelId)
-            : then.Calls == 0
-                ? new MeteredSince(true, now.CostTotal, now.Billed.Usage, now.ModelId, now.PricedModelId)
-                : new MeteredSince(true, now.CostTotal - then.CostTotal, now.Billed.Usage - then.Billed.Usage, now.ModelId, now.PricedModelId);
-    }
+    public MeteredSince Since(MeteredMark mark) => new(Volatile.Read(ref _metered), mark.Metered); // one snapshot: no lock needed
 
     public IReadOnlyList<string> Degradations()
     {
@@ -194,7 +182,7 @@ internal sealed class GovernanceContext
             var m = _metered;
             // The first provider call (the common case) is assigned, not added: each sum walks every component.
             var billed = m.Calls == 0 ? new BilledUsage(usage, cost) : new BilledUsage(m.Billed.Usage + usage, m.Billed.Cost + cost);
-            Volatile.Write(ref _metered, new Metered(m.Calls + 1, m.Calls == 0 ? cost.Total : m.CostTotal + cost.Total, billed, modelId ?? m.ModelId, pricedModelId ?? m.PricedModelId,
+            Volatile.Write(ref _metered, new Metered(m.Calls + 1, m.Calls == 0 ? 0m : m.CostTotal + cost.Total, billed, modelId ?? m.ModelId, pricedModelId ?? m.PricedModelId,
                 m.Estimated | estimated));
         }
     }
@@ -214,7 +202,7 @@ internal sealed class GovernanceContext
         lock (this)
         {
             var m = _metered;
-            Volatile.Write(ref _metered, new Metered(m.Calls, m.CostTotal, m.Billed, m.ModelId ?? modelId, m.PricedModelId ?? pricedModelId, m.Estimated));
+            Volatile.Write(ref _metered, new Metered(m.Calls, m.Calls > 1 ? m.CostTotal : 0m, m.Billed, m.ModelId ?? modelId, m.PricedModelId ?? pricedModelId, m.Estimated));
         }
     }
 
@@ -321,14 +309,23 @@ internal sealed class GovernanceContext
     internal readonly record struct MeteredMark(Metered Metered);
 
     /// <summary>Everything metered so far, as one immutable snapshot: calls, the running cost total (so marks need not sum the
-    /// components), the billed usage and cost, and the last models that answered and were priced.</summary>
+    /// components of every call), the billed usage and cost, and the last models that answered and were priced.</summary>
+    /// <param name="calls">The provider calls metered.</param>
+    /// <param name="costTotal">The running total once more than one call was metered (ignored before: up to the first call the total
+    /// is that call's, summed from its components only when a layer reads it).</param>
+    /// <param name="billed">The usage and cost of every call metered, summed.</param>
+    /// <param name="modelId">The last model that answered.</param>
+    /// <param name="pricedModelId">The last catalog model priced.</param>
+    /// <param name="estimated">Whether any call's usage was estimated.</param>
     internal sealed class Metered(int calls, decimal costTotal, BilledUsage billed, string? modelId, string? pricedModelId, bool estimated)
     {
+        private readonly decimal _costTotal = costTotal;
+
         public static Metered None { get; } = new(0, 0m, BilledUsage.Zero, null, null, false);
 
         public int Calls { get; } = calls;
 
-        public decimal CostTotal { get; } = costTotal;
+        public decimal CostTotal => Calls > 1 ? _costTotal : Billed.Cost.Total;
 
         public BilledUsage Billed { get; } = billed;
 
