@@ -206,15 +206,6 @@ internal sealed class GovernanceContext
         }
     }
 
-    /// <summary>The one record of the whole call, as it stands at <paramref name="end"/>.</summary>
-    public GovernanceRecord ToRecord(DateTimeOffset end)
-    {
-        lock (this)
-        {
-            return Build(end);
-        }
-    }
-
     /// <summary>Adds sinks that receive this call's record when it finishes (each distinct sink once).</summary>
     public void AddSinks(ICostSink[] sinks, ILogger logger)
     {
@@ -262,7 +253,7 @@ internal sealed class GovernanceContext
         return record;
     }
 
-    // Called under the lock.
+    // The one record of the whole call, as it stands at end; called under the lock.
     private GovernanceRecord Build(DateTimeOffset end)
     {
         var m = _metered;

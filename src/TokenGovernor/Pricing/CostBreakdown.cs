@@ -44,11 +44,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         get => _extras?.CacheWrite1h ?? 0m;
         init
         {
-            if (_extras is not null || !IsDefault(value))
+            if (Edit(unset: IsDefault(value)) is { } edited)
             {
-                var extras = _extras?.Copy() ?? new Extras();
-                extras.CacheWrite1h = value;
-                _extras = extras;
+                edited.CacheWrite1h = value;
+                _extras = edited;
             }
         }
     }
@@ -59,11 +58,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         get => _extras?.InputAudio ?? 0m;
         init
         {
-            if (_extras is not null || !IsDefault(value))
+            if (Edit(unset: IsDefault(value)) is { } edited)
             {
-                var extras = _extras?.Copy() ?? new Extras();
-                extras.InputAudio = value;
-                _extras = extras;
+                edited.InputAudio = value;
+                _extras = edited;
             }
         }
     }
@@ -74,11 +72,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         get => _extras?.InputImage ?? 0m;
         init
         {
-            if (_extras is not null || !IsDefault(value))
+            if (Edit(unset: IsDefault(value)) is { } edited)
             {
-                var extras = _extras?.Copy() ?? new Extras();
-                extras.InputImage = value;
-                _extras = extras;
+                edited.InputImage = value;
+                _extras = edited;
             }
         }
     }
@@ -89,11 +86,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         get => _extras?.OutputAudio ?? 0m;
         init
         {
-            if (_extras is not null || !IsDefault(value))
+            if (Edit(unset: IsDefault(value)) is { } edited)
             {
-                var extras = _extras?.Copy() ?? new Extras();
-                extras.OutputAudio = value;
-                _extras = extras;
+                edited.OutputAudio = value;
+                _extras = edited;
             }
         }
     }
@@ -104,11 +100,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         get => _extras?.OutputImage ?? 0m;
         init
         {
-            if (_extras is not null || !IsDefault(value))
+            if (Edit(unset: IsDefault(value)) is { } edited)
             {
-                var extras = _extras?.Copy() ?? new Extras();
-                extras.OutputImage = value;
-                _extras = extras;
+                edited.OutputImage = value;
+                _extras = edited;
             }
         }
     }
@@ -119,11 +114,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         get => _extras?.WebSearch ?? 0m;
         init
         {
-            if (_extras is not null || !IsDefault(value))
+            if (Edit(unset: IsDefault(value)) is { } edited)
             {
-                var extras = _extras?.Copy() ?? new Extras();
-                extras.WebSearch = value;
-                _extras = extras;
+                edited.WebSearch = value;
+                _extras = edited;
             }
         }
     }
@@ -134,11 +128,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         get => _extras?.Requests ?? 0m;
         init
         {
-            if (_extras is not null || !IsDefault(value))
+            if (Edit(unset: IsDefault(value)) is { } edited)
             {
-                var extras = _extras?.Copy() ?? new Extras();
-                extras.Requests = value;
-                _extras = extras;
+                edited.Requests = value;
+                _extras = edited;
             }
         }
     }
@@ -150,11 +143,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         get => _extras?.ServiceTier;
         init
         {
-            if (_extras is not null || value is not null)
+            if (Edit(unset: value is null) is { } edited)
             {
-                var extras = _extras?.Copy() ?? new Extras();
-                extras.ServiceTier = value;
-                _extras = extras;
+                edited.ServiceTier = value;
+                _extras = edited;
             }
         }
     }
@@ -165,11 +157,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         get => _extras?.LongContextThresholdTokens;
         init
         {
-            if (_extras is not null || value is not null)
+            if (Edit(unset: value is null) is { } edited)
             {
-                var extras = _extras?.Copy() ?? new Extras();
-                extras.LongContextThresholdTokens = value;
-                _extras = extras;
+                edited.LongContextThresholdTokens = value;
+                _extras = edited;
             }
         }
     }
@@ -268,6 +259,10 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
 
     // A decimal that prints and serializes as the default does (0, not 0.00): only such a value may be left unstored.
     private static bool IsDefault(decimal value) => value == 0m && value.Scale == 0 && !decimal.IsNegative(value);
+
+    // What an init writes into: a copy of the side object (the original may be shared by other copies of this value), or none
+    // when there is none yet and the value written is the default, so ordinary values never allocate one.
+    private Extras? Edit(bool unset) => _extras is null && unset ? null : _extras?.Copy() ?? new Extras();
 
     private sealed class Extras
     {

@@ -30,11 +30,10 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         get => _splits?.CacheWrite1hTokens ?? 0;
         init
         {
-            if (_splits is not null || value != 0)
+            if (Edit(unset: value == 0) is { } edited)
             {
-                var splits = _splits?.Copy() ?? new Splits();
-                splits.CacheWrite1hTokens = value;
-                _splits = splits;
+                edited.CacheWrite1hTokens = value;
+                _splits = edited;
             }
         }
     }
@@ -45,11 +44,10 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         get => _splits?.InputAudioTokens ?? 0;
         init
         {
-            if (_splits is not null || value != 0)
+            if (Edit(unset: value == 0) is { } edited)
             {
-                var splits = _splits?.Copy() ?? new Splits();
-                splits.InputAudioTokens = value;
-                _splits = splits;
+                edited.InputAudioTokens = value;
+                _splits = edited;
             }
         }
     }
@@ -60,11 +58,10 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         get => _splits?.InputImageTokens ?? 0;
         init
         {
-            if (_splits is not null || value != 0)
+            if (Edit(unset: value == 0) is { } edited)
             {
-                var splits = _splits?.Copy() ?? new Splits();
-                splits.InputImageTokens = value;
-                _splits = splits;
+                edited.InputImageTokens = value;
+                _splits = edited;
             }
         }
     }
@@ -75,11 +72,10 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         get => _splits?.CachedInputAudioTokens ?? 0;
         init
         {
-            if (_splits is not null || value != 0)
+            if (Edit(unset: value == 0) is { } edited)
             {
-                var splits = _splits?.Copy() ?? new Splits();
-                splits.CachedInputAudioTokens = value;
-                _splits = splits;
+                edited.CachedInputAudioTokens = value;
+                _splits = edited;
             }
         }
     }
@@ -90,11 +86,10 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         get => _splits?.OutputAudioTokens ?? 0;
         init
         {
-            if (_splits is not null || value != 0)
+            if (Edit(unset: value == 0) is { } edited)
             {
-                var splits = _splits?.Copy() ?? new Splits();
-                splits.OutputAudioTokens = value;
-                _splits = splits;
+                edited.OutputAudioTokens = value;
+                _splits = edited;
             }
         }
     }
@@ -105,11 +100,10 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         get => _splits?.OutputImageTokens ?? 0;
         init
         {
-            if (_splits is not null || value != 0)
+            if (Edit(unset: value == 0) is { } edited)
             {
-                var splits = _splits?.Copy() ?? new Splits();
-                splits.OutputImageTokens = value;
-                _splits = splits;
+                edited.OutputImageTokens = value;
+                _splits = edited;
             }
         }
     }
@@ -120,11 +114,10 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         get => _splits?.WebSearchCalls ?? 0;
         init
         {
-            if (_splits is not null || value != 0)
+            if (Edit(unset: value == 0) is { } edited)
             {
-                var splits = _splits?.Copy() ?? new Splits();
-                splits.WebSearchCalls = value;
-                _splits = splits;
+                edited.WebSearchCalls = value;
+                _splits = edited;
             }
         }
     }
@@ -236,6 +229,10 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
 
         return hash.ToHashCode();
     }
+
+    // What an init writes into: a copy of the side object (the original may be shared by other copies of this value), or none
+    // when there is none yet and the value written is the default, so ordinary values never allocate one.
+    private Splits? Edit(bool unset) => _splits is null && unset ? null : _splits?.Copy() ?? new Splits();
 
     private sealed class Splits
     {
