@@ -11,14 +11,11 @@ namespace TokenGovernor;
 internal sealed class GovernanceContext
 {
     private static readonly AsyncLocal<GovernanceContext?> s_current = new();
-    private readonly object _gate = new();
-    private List<string>? _shadow;
-    private List<string>? _degradations;
-    private List<ScopeLevel>? _missingScopes;
     private ICostSink[]? _sinks;
     private ILogger? _sinkLogger;
+    private ColdState? _cold; // what only some layers set (cache, budgets, routing, the loop guard): allocated on first write
+    private Metered _metered = Metered.None; // replaced (under the lock), never changed: marks read it without locking
     private bool _published;
-    private decimal _costTotal; // Cost.Total, kept as calls are added so marks need not sum the components
 
     public GovernanceContext(GovernanceScope scope, DateTimeOffset start, bool streaming)
     {
@@ -37,53 +34,56 @@ internal sealed class GovernanceContext
 
     public string? RequestedModelId { get; set; }
 
-    public CostEstimate? Estimate { get; set; }
+    public CostEstimate? Estimate { get => _cold?.Estimate; set => Cold.Estimate = value; }
 
-    public CacheStatus Cache { get; set; }
+    public CacheStatus Cache { get => _cold?.Cache ?? default; set => Cold.Cache = value; }
 
-    public double? CacheSimilarity { get; set; }
+    public double? CacheSimilarity { get => _cold?.CacheSimilarity; set => Cold.CacheSimilarity = value; }
 
-    public decimal CostAvoided { get; set; }
+    public decimal CostAvoided { get => _cold?.CostAvoided ?? 0m; set => Cold.CostAvoided = value; }
 
-    public decimal? BudgetReserved { get; set; }
+    public decimal? BudgetReserved { get => _cold?.BudgetReserved; set => Cold.BudgetReserved = value; }
 
-    public decimal? BudgetSettled { get; set; }
+    public decimal? BudgetSettled { get => _cold?.BudgetSettled; set => Cold.BudgetSettled = value; }
 
-    public double? BudgetUtilization { get; set; }
+    public double? BudgetUtilization { get => _cold?.BudgetUtilization; set => Cold.BudgetUtilization = value; }
 
-    public string? Refusal { get; set; }
+    public string? Refusal { get => _cold?.Refusal; set => Cold.Refusal = value; }
 
-    public RoutingDecision? Routing { get; set; }
+    public RoutingDecision? Routing { get => _cold?.Routing; set => Cold.Routing = value; }
 
     /// <summary>Gets or sets the deployment routing chose for the attempt in flight; the dispatcher at the bottom of the pipeline
     /// sends the attempt to its client, below budgets and metering.</summary>
-    public ModelDeployment? Deployment { get; set; }
+    public ModelDeployment? Deployment { get => _cold?.Deployment; set => Cold.Deployment = value; }
 
     /// <summary>Gets or sets a value indicating whether a routing layer chose the model; budgets then never change it.</summary>
-    public bool ModelRouted { get; set; }
+    public bool ModelRouted { get => _cold?.ModelRouted ?? false; set => Cold.ModelRouted = value; }
 
     /// <summary>Gets or sets a value indicating whether a metering layer is pricing the call in flight (a nested one passes through).</summary>
     public bool InMetering { get; set; }
 
     /// <summary>Gets or sets the loop guard's run state after this call (step, tokens and cost so far in the run), or <see langword="null"/>.</summary>
-    public (int Step, long Tokens, decimal Cost)? Run { get; set; }
+    public (int Step, long Tokens, decimal Cost)? Run { get => _cold?.Run; set => Cold.Run = value; }
 
     // Accumulated over every provider call below the owner.
-    public string? ModelId { get; private set; }
+    public string? ModelId => Volatile.Read(ref _metered).ModelId;
 
-    public string? PricedModelId { get; private set; }
+    public string? PricedModelId => Volatile.Read(ref _metered).PricedModelId;
 
-    public TokenUsage Usage { get; private set; }
+    public TokenUsage Usage => Volatile.Read(ref _metered).Billed.Usage;
 
-    public bool UsageEstimated { get; private set; }
+    public bool UsageEstimated => Volatile.Read(ref _metered).Estimated;
 
-    public CostBreakdown Cost { get; private set; }
+    public CostBreakdown Cost => Volatile.Read(ref _metered).Billed.Cost;
 
-    public int ProviderCalls { get; private set; }
+    public int ProviderCalls => Volatile.Read(ref _metered).Calls;
 
     /// <summary>Gets what the cache spent deciding this call (remote embeddings, the grey-band verifier); kept apart from
     /// <see cref="Cost"/> so a layer's <see cref="Since"/> covers provider calls only, and added to the record's cost.</summary>
-    public decimal CacheCost { get; private set; }
+    public decimal CacheCost => _cold?.CacheCost ?? 0m;
+
+    // The cold state, created by the first write; CompareExchange keeps a concurrent first write from being lost.
+    private ColdState Cold => _cold ?? Interlocked.CompareExchange(ref _cold, new ColdState(), null) ?? _cold;
 
     /// <summary>Joins the current call's context, or starts one when this layer is the outermost governance layer.</summary>
     public static GovernanceContext JoinOrCreate(ChatOptions? options, TimeProvider time, bool streaming, out bool owner)
@@ -124,112 +124,85 @@ internal sealed class GovernanceContext
     }
 
     /// <summary>Marks what has been metered so far, so a layer can later read what the calls below it added.</summary>
-    public MeteredMark Mark()
-    {
-        lock (_gate)
-        {
-            return new MeteredMark(ProviderCalls, _costTotal, Usage);
-        }
-    }
+    public MeteredMark Mark() => new(Volatile.Read(ref _metered));
 
     /// <summary>What the metering layer recorded since <paramref name="mark"/>; <c>Metered</c> is false when no provider call was metered.</summary>
-    public MeteredSince Since(MeteredMark mark)
-    {
-        lock (_gate)
-        {
-            // Nothing metered since the mark, or everything (a mark taken before the first call): no component-wise subtraction.
-            return ProviderCalls == mark.Calls
-                ? new MeteredSince(false, 0m, default, ModelId, PricedModelId)
-                : new MeteredSince(true, _costTotal - mark.Cost, mark.Calls == 0 ? Usage : Usage - mark.Usage, ModelId, PricedModelId);
-        }
-    }
+    public MeteredSince Since(MeteredMark mark) => new(Volatile.Read(ref _metered), mark.Metered); // one snapshot: no lock needed
 
     public IReadOnlyList<string> Degradations()
     {
-        lock (_gate)
+        lock (this)
         {
-            return _degradations is null ? [] : _degradations.ToArray();
+            return _cold?.Degradations is { } degradations ? degradations.ToArray() : [];
         }
     }
 
     public IReadOnlyList<string> ShadowActions()
     {
-        lock (_gate)
+        lock (this)
         {
-            return _shadow is null ? [] : _shadow.ToArray();
+            return _cold?.Shadow is { } shadow ? shadow.ToArray() : [];
         }
     }
 
     /// <summary>Records what a layer in shadow mode would have done, without doing it.</summary>
     public void AddShadow(string action)
     {
-        lock (_gate)
+        lock (this)
         {
-            (_shadow ??= []).Add(action);
+            (Cold.Shadow ??= []).Add(action);
         }
     }
 
     /// <summary>Records that a budget policy needed <paramref name="level"/> and the call's scope has none (once per level).</summary>
     public void AddMissingScope(ScopeLevel level)
     {
-        lock (_gate)
+        lock (this)
         {
-            _missingScopes ??= [];
-            if (!_missingScopes.Contains(level))
+            var missing = Cold.MissingScopes ??= [];
+            if (!missing.Contains(level))
             {
-                _missingScopes.Add(level);
+                missing.Add(level);
             }
         }
     }
 
     public void AddDegradation(string step)
     {
-        lock (_gate)
+        lock (this)
         {
-            (_degradations ??= []).Add(step);
+            (Cold.Degradations ??= []).Add(step);
         }
     }
 
     public void AddMetered(string? modelId, string? pricedModelId, TokenUsage usage, CostBreakdown cost, bool estimated)
     {
-        lock (_gate)
+        lock (this)
         {
-            ModelId = modelId ?? ModelId;
-            PricedModelId = pricedModelId ?? PricedModelId;
-            // The first provider call (the common case) is assigned, not added: each sum walks a dozen components.
-            Usage = ProviderCalls == 0 ? usage : Usage + usage;
-            Cost = ProviderCalls == 0 ? cost : Cost + cost;
-            _costTotal += cost.Total;
-            UsageEstimated |= estimated;
-            ProviderCalls++;
+            var m = _metered;
+            // The first provider call (the common case) is assigned, not added: each sum walks every component.
+            var billed = m.Calls == 0 ? new BilledUsage(usage, cost) : new BilledUsage(m.Billed.Usage + usage, m.Billed.Cost + cost);
+            Volatile.Write(ref _metered, new Metered(m.Calls + 1, m.Calls == 0 ? 0m : m.CostTotal + cost.Total, billed, modelId ?? m.ModelId, pricedModelId ?? m.PricedModelId,
+                m.Estimated | estimated));
         }
     }
 
     /// <summary>Adds what the cache spent deciding this call (an embedding or a verifier call, priced by its own meter).</summary>
     public void AddCacheCost(decimal cost)
     {
-        lock (_gate)
+        lock (this)
         {
-            CacheCost += cost;
+            Cold.CacheCost += cost;
         }
     }
 
     /// <summary>Records an answer served without a provider call (a cache hit): the model and price of the answer it serves.</summary>
     public void AddServed(string? modelId, string? pricedModelId)
     {
-        lock (_gate)
+        lock (this)
         {
-            ModelId ??= modelId;
-            PricedModelId ??= pricedModelId;
-        }
-    }
-
-    /// <summary>The one record of the whole call, as it stands at <paramref name="end"/>.</summary>
-    public GovernanceRecord ToRecord(DateTimeOffset end)
-    {
-        lock (_gate)
-        {
-            return Build(Start, end - Start, ModelId ?? RequestedModelId, PricedModelId, Usage, Cost, UsageEstimated, ProviderCalls);
+            var m = _metered;
+            Volatile.Write(ref _metered, new Metered(m.Calls, m.Calls > 1 ? m.CostTotal : 0m, m.Billed, m.ModelId ?? modelId, m.PricedModelId ?? pricedModelId, m.Estimated));
         }
     }
 
@@ -241,7 +214,7 @@ internal sealed class GovernanceContext
             return;
         }
 
-        lock (_gate)
+        lock (this)
         {
             _sinkLogger ??= logger;
             if (_sinks is null)
@@ -263,10 +236,11 @@ internal sealed class GovernanceContext
     /// </summary>
     public GovernanceRecord Finish(DateTimeOffset end)
     {
-        var record = ToRecord(end);
+        GovernanceRecord record;
         ICostSink[]? sinks;
-        lock (_gate)
+        lock (this)
         {
+            record = Build(end);
             sinks = _published ? null : _sinks;
             _published = true;
         }
@@ -279,39 +253,100 @@ internal sealed class GovernanceContext
         return record;
     }
 
-    private GovernanceRecord Build(DateTimeOffset start, TimeSpan duration, string? modelId, string? pricedModelId, TokenUsage usage, CostBreakdown cost,
-        bool estimated, int providerCalls) => new()
+    // The one record of the whole call, as it stands at end; called under the lock.
+    private GovernanceRecord Build(DateTimeOffset end)
     {
-        Timestamp = start,
-        Duration = duration,
-        Scope = Scope,
-        Streaming = Streaming,
-        RequestedModelId = RequestedModelId,
-        ModelId = modelId,
-        PricedModelId = pricedModelId,
-        Estimate = Estimate,
-        Usage = usage,
-        UsageEstimated = estimated,
-        Cost = CacheCost == 0m ? cost : cost + new CostBreakdown(CacheCost, 0m, 0m, 0m, 0m) { ServiceTier = cost.ServiceTier, LongContextThresholdTokens = cost.LongContextThresholdTokens },
-        CacheCost = CacheCost,
-        ProviderCalls = providerCalls,
-        Cache = Cache,
-        CacheSimilarity = CacheSimilarity,
-        CostAvoided = CostAvoided,
-        BudgetReserved = BudgetReserved,
-        BudgetSettled = BudgetSettled,
-        BudgetUtilization = BudgetUtilization,
-        Refusal = Refusal,
-        Routing = Routing,
-        RunStep = Run?.Step,
-        RunTokens = Run?.Tokens,
-        RunCost = Run?.Cost,
-        Degradations = _degradations is null ? [] : _degradations.ToArray(),
-        MissingScopes = _missingScopes is null ? [] : _missingScopes.ToArray(),
-        ShadowActions = _shadow is null ? [] : _shadow.ToArray(),
-    };
+        var m = _metered;
+        var cold = _cold;
+        var cacheCost = cold?.CacheCost ?? 0m;
+        var cost = m.Billed.Cost;
+        return new()
+        {
+            Timestamp = Start,
+            Duration = end - Start,
+            Scope = Scope,
+            Streaming = Streaming,
+            RequestedModelId = RequestedModelId,
+            ModelId = m.ModelId ?? RequestedModelId,
+            PricedModelId = m.PricedModelId,
+            // Shared with the context, not copied, unless the cache's spending is added to the cost.
+            Billed = cacheCost == 0m ? m.Billed : new BilledUsage(m.Billed.Usage,
+                cost + new CostBreakdown(cacheCost, 0m, 0m, 0m, 0m) { ServiceTier = cost.ServiceTier, LongContextThresholdTokens = cost.LongContextThresholdTokens }),
+            UsageEstimated = m.Estimated,
+            ProviderCalls = m.Calls,
+            Cache = cold?.Cache ?? default,
+            Details = cold is null ? GovernanceRecord.ColdDetails.Empty : new GovernanceRecord.ColdDetails
+            {
+                Estimate = cold.Estimate,
+                CacheSimilarity = cold.CacheSimilarity,
+                CacheCost = cacheCost,
+                CostAvoided = cold.CostAvoided,
+                BudgetReserved = cold.BudgetReserved,
+                BudgetSettled = cold.BudgetSettled,
+                BudgetUtilization = cold.BudgetUtilization,
+                Refusal = cold.Refusal,
+                Routing = cold.Routing,
+                RunStep = cold.Run?.Step,
+                RunTokens = cold.Run?.Tokens,
+                RunCost = cold.Run?.Cost,
+                Degradations = cold.Degradations is null ? [] : cold.Degradations.ToArray(),
+                MissingScopes = cold.MissingScopes is null ? [] : cold.MissingScopes.ToArray(),
+                ShadowActions = cold.Shadow is null ? [] : cold.Shadow.ToArray(),
+            },
+        };
+    }
 
-    internal readonly record struct MeteredMark(int Calls, decimal Cost, TokenUsage Usage);
+    /// <summary>What had been metered when a layer sent its call inward.</summary>
+    internal readonly record struct MeteredMark(Metered Metered);
+
+    /// <summary>Everything metered so far, as one immutable snapshot: calls, the running cost total (so marks need not sum the
+    /// components of every call), the billed usage and cost, and the last models that answered and were priced.</summary>
+    /// <param name="calls">The provider calls metered.</param>
+    /// <param name="costTotal">The running total once more than one call was metered (ignored before: up to the first call the total
+    /// is that call's, summed from its components only when a layer reads it).</param>
+    /// <param name="billed">The usage and cost of every call metered, summed.</param>
+    /// <param name="modelId">The last model that answered.</param>
+    /// <param name="pricedModelId">The last catalog model priced.</param>
+    /// <param name="estimated">Whether any call's usage was estimated.</param>
+    internal sealed class Metered(int calls, decimal costTotal, BilledUsage billed, string? modelId, string? pricedModelId, bool estimated)
+    {
+        private readonly decimal _costTotal = costTotal;
+
+        public static Metered None { get; } = new(0, 0m, BilledUsage.Zero, null, null, false);
+
+        public int Calls { get; } = calls;
+
+        public decimal CostTotal => Calls > 1 ? _costTotal : Billed.Cost.Total;
+
+        public BilledUsage Billed { get; } = billed;
+
+        public string? ModelId { get; } = modelId;
+
+        public string? PricedModelId { get; } = pricedModelId;
+
+        public bool Estimated { get; } = estimated;
+    }
+
+    /// <summary>The state only some layers write (cache, budgets, routing, the loop guard): a bare metered call never allocates it.</summary>
+    private sealed class ColdState
+    {
+        public CostEstimate? Estimate;
+        public CacheStatus Cache;
+        public double? CacheSimilarity;
+        public decimal CostAvoided;
+        public decimal? BudgetReserved;
+        public decimal? BudgetSettled;
+        public double? BudgetUtilization;
+        public string? Refusal;
+        public RoutingDecision? Routing;
+        public ModelDeployment? Deployment;
+        public bool ModelRouted;
+        public (int Step, long Tokens, decimal Cost)? Run;
+        public decimal CacheCost;
+        public List<string>? Shadow;
+        public List<string>? Degradations;
+        public List<ScopeLevel>? MissingScopes;
+    }
 
     internal readonly struct Entered(GovernanceContext? previous, bool restore) : IDisposable
     {

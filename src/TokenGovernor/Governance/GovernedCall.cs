@@ -20,52 +20,139 @@ namespace TokenGovernor;
 /// </summary>
 internal static class GovernedCall
 {
-    public static async Task<ChatResponse> GetResponseAsync<TLayer, TState>(
+    /// <summary>
+    /// The non-streaming protocol. When the layer's decision, the inner call and the layer's completion all finish synchronously
+    /// (an in-memory provider, a fake, an answer already at hand) it runs without an async state machine and returns the inner
+    /// call's own completed task, whose response carries the record; at the first step that is still pending it continues in
+    /// <see cref="AdmitThenSendAsync"/>, <see cref="SendThenCompleteAsync"/> or <see cref="CompleteThenFinishAsync"/>, which do exactly
+    /// what is left. Exceptions end in the returned task either way, never thrown to the caller.
+    /// </summary>
+    public static Task<ChatResponse> GetResponseAsync<TLayer, TState>(
         TLayer layer, IChatClient inner, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
         where TLayer : IGovernedLayer<TState>
     {
-        var context = Begin(layer.Services.Time, messages, options, streaming: false, out var owner, out var list);
+        var entered = default(GovernanceContext.Entered);
+        GovernanceContext context;
+        bool owner;
         Admission<TState> admission;
         GovernanceContext.MeteredMark mark;
-        ChatResponse response;
-
-        // The context is current once, around the decision and the call inward (each AsyncLocal write copies the execution context).
-        var entered = GovernanceContext.Enter(context);
+        Task<ChatResponse> sending;
         try
         {
-            admission = await layer.AdmitAsync(context, list, options, cancellationToken).ConfigureAwait(false);
-            if (admission.Answer is { } answer)
-            {
-                entered.Dispose();
-                entered = default;
-                if (owner)
-                {
-                    answer.SetGovernance(context.Finish(layer.Services.Time.GetUtcNow()));
-                }
+            context = Begin(layer.Services.Time, messages, options, streaming: false, out owner, out var list);
 
-                return answer;
+            // The context is current once, around the decision and the call inward (each AsyncLocal write copies the execution
+            // context). A continuation started while it is current carries it on; this method always restores the caller's before
+            // it returns, as an async method's builder would.
+            entered = GovernanceContext.Enter(context);
+            var admitting = layer.AdmitAsync(context, list, options, cancellationToken);
+            if (!admitting.IsCompletedSuccessfully)
+            {
+                var rest = AdmitThenSendAsync<TLayer, TState>(layer, inner, context, owner, admitting, entered, cancellationToken);
+                entered.Dispose();
+                return rest;
+            }
+
+            admission = admitting.Result; // read once: a ValueTask's result may be taken only once
+            if (admission.Answer is not null)
+            {
+                var rest = AdmitThenSendAsync<TLayer, TState>(layer, inner, context, owner, new(admission), entered, cancellationToken);
+                entered.Dispose();
+                return rest;
             }
 
             mark = context.Mark();
-            try
+            sending = Send<TLayer, TState>(layer, inner, context, admission, cancellationToken);
+            if (!sending.IsCompletedSuccessfully)
             {
-                response = await layer.SendAsync(inner, context, admission, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
+                var rest = SendThenCompleteAsync<TLayer, TState>(layer, context, owner, admission, mark, sending, entered, cancellationToken);
                 entered.Dispose();
-                entered = default;
-                await layer.CompleteAsync(context, admission,
-                    new CallOutcome(null, ex, completed: false, received: false, cancellationToken.IsCancellationRequested, context.Since(mark))).ConfigureAwait(false);
-                FinishFailed(layer.Services.Time, context, owner);
-                throw;
+                return rest;
             }
         }
-        finally
+        catch (Exception ex)
         {
             entered.Dispose();
+            return FailedAsync(ex);
         }
 
+        entered.Dispose();
+        var response = sending.Result;
+        try
+        {
+            var completing = layer.CompleteAsync(context, admission,
+                new CallOutcome(response, null, completed: true, received: true, cancelled: false, context.Since(mark)));
+            if (!completing.IsCompletedSuccessfully)
+            {
+                return CompleteThenFinishAsync<TLayer, TState>(layer, context, owner, response, completing);
+            }
+
+            completing.GetAwaiter().GetResult();
+            if (owner)
+            {
+                response.SetGovernance(context.Finish(layer.Services.Time.GetUtcNow()));
+            }
+        }
+        catch (Exception ex)
+        {
+            return FailedAsync(ex);
+        }
+
+        return sending;
+    }
+
+    /// <summary>The rest of the protocol from a decision still pending (or one that answers here); the context is current.</summary>
+    private static async Task<ChatResponse> AdmitThenSendAsync<TLayer, TState>(TLayer layer, IChatClient inner, GovernanceContext context, bool owner,
+        ValueTask<Admission<TState>> admitting, GovernanceContext.Entered entered, CancellationToken cancellationToken)
+        where TLayer : IGovernedLayer<TState>
+    {
+        Admission<TState> admission;
+        try
+        {
+            admission = await admitting.ConfigureAwait(false);
+        }
+        catch
+        {
+            entered.Dispose();
+            throw;
+        }
+
+        if (admission.Answer is { } answer)
+        {
+            entered.Dispose();
+            if (owner)
+            {
+                answer.SetGovernance(context.Finish(layer.Services.Time.GetUtcNow()));
+            }
+
+            return answer;
+        }
+
+        var mark = context.Mark();
+        return await SendThenCompleteAsync<TLayer, TState>(layer, context, owner, admission, mark, Send<TLayer, TState>(layer, inner, context, admission, cancellationToken),
+            entered, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The rest of the protocol from an inner call still pending (or failed); the context is current until it ends.</summary>
+    private static async Task<ChatResponse> SendThenCompleteAsync<TLayer, TState>(TLayer layer, GovernanceContext context, bool owner, Admission<TState> admission,
+        GovernanceContext.MeteredMark mark, Task<ChatResponse> sending, GovernanceContext.Entered entered, CancellationToken cancellationToken)
+        where TLayer : IGovernedLayer<TState>
+    {
+        ChatResponse response;
+        try
+        {
+            response = await sending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            entered.Dispose();
+            await layer.CompleteAsync(context, admission,
+                new CallOutcome(null, ex, completed: false, received: false, cancellationToken.IsCancellationRequested, context.Since(mark))).ConfigureAwait(false);
+            FinishFailed(layer.Services.Time, context, owner);
+            throw;
+        }
+
+        entered.Dispose();
         await layer.CompleteAsync(context, admission,
             new CallOutcome(response, null, completed: true, received: true, cancelled: false, context.Since(mark))).ConfigureAwait(false);
         if (owner)
@@ -74,6 +161,44 @@ internal static class GovernedCall
         }
 
         return response;
+    }
+
+    /// <summary>The rest of the protocol from a layer's completion still pending.</summary>
+    private static async Task<ChatResponse> CompleteThenFinishAsync<TLayer, TState>(TLayer layer, GovernanceContext context, bool owner, ChatResponse response,
+        ValueTask completing)
+        where TLayer : IGovernedLayer<TState>
+    {
+        await completing.ConfigureAwait(false);
+        if (owner)
+        {
+            response.SetGovernance(context.Finish(layer.Services.Time.GetUtcNow()));
+        }
+
+        return response;
+    }
+
+    /// <summary>Sends inward; an inner client that throws instead of returning a faulted task fails the same way.</summary>
+    private static Task<ChatResponse> Send<TLayer, TState>(TLayer layer, IChatClient inner, GovernanceContext context, Admission<TState> admission,
+        CancellationToken cancellationToken)
+        where TLayer : IGovernedLayer<TState>
+    {
+        try
+        {
+            return layer.SendAsync(inner, context, admission, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<ChatResponse>(ex);
+        }
+    }
+
+    /// <summary>A task failed with <paramref name="exception"/> exactly as an async method's would be (an
+    /// <see cref="OperationCanceledException"/> cancels it), its stack trace kept.</summary>
+    private static async Task<ChatResponse> FailedAsync(Exception exception)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
+        return null!;
     }
 
     public static IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync<TLayer, TState>(

@@ -1,9 +1,37 @@
 namespace TokenGovernor;
 
-/// <summary>What the metering layer recorded into a <see cref="GovernanceContext"/> since a <see cref="GovernanceContext.MeteredMark"/>.</summary>
-/// <param name="Metered">Whether at least one provider call was metered.</param>
-/// <param name="Cost">The cost metered since the mark, in US dollars.</param>
-/// <param name="Usage">The usage metered since the mark.</param>
-/// <param name="ModelId">The last model that answered, or <see langword="null"/>.</param>
-/// <param name="PricedModelId">The last catalog model priced, or <see langword="null"/>.</param>
-internal readonly record struct MeteredSince(bool Metered, decimal Cost, TokenUsage Usage, string? ModelId, string? PricedModelId);
+/// <summary>
+/// What the metering layer recorded into a <see cref="GovernanceContext"/> since a <see cref="GovernanceContext.MeteredMark"/>:
+/// the two snapshots, with the differences taken only when a layer reads them (metering itself never does).
+/// </summary>
+internal readonly struct MeteredSince
+{
+    private readonly GovernanceContext.Metered? _now;
+    private readonly GovernanceContext.Metered? _then;
+
+    public MeteredSince(GovernanceContext.Metered now, GovernanceContext.Metered then)
+    {
+        _now = now;
+        _then = then;
+    }
+
+    /// <summary>Gets a value indicating whether at least one provider call was metered.</summary>
+    public bool Metered => Now.Calls != Then.Calls;
+
+    /// <summary>Gets the cost metered since the mark, in US dollars.</summary>
+    /// <remarks>Nothing metered since the mark, or everything (a mark taken before the first call): no subtraction.</remarks>
+    public decimal Cost => !Metered ? 0m : Then.Calls == 0 ? Now.CostTotal : Now.CostTotal - Then.CostTotal;
+
+    /// <summary>Gets the usage metered since the mark.</summary>
+    public TokenUsage Usage => !Metered ? default : Then.Calls == 0 ? Now.Billed.Usage : Now.Billed.Usage - Then.Billed.Usage;
+
+    /// <summary>Gets the last model that answered, or <see langword="null"/>.</summary>
+    public string? ModelId => Now.ModelId;
+
+    /// <summary>Gets the last catalog model priced, or <see langword="null"/>.</summary>
+    public string? PricedModelId => Now.PricedModelId;
+
+    private GovernanceContext.Metered Now => _now ?? GovernanceContext.Metered.None;
+
+    private GovernanceContext.Metered Then => _then ?? GovernanceContext.Metered.None;
+}

@@ -87,32 +87,34 @@ public static class CostCalculator
         var audioOut = Clamp(usage.OutputAudioTokens, usage.OutputTokens);
         var imageOut = Clamp(usage.OutputImageTokens, usage.OutputTokens - audioOut);
 
-        var breakdown = new CostBreakdown(
-            (usage.UncachedInputTokens - audioIn - imageIn) * input * PerToken,
-            audioCached == 0 ? usage.CachedInputTokens * cached * PerToken : ((usage.CachedInputTokens - audioCached) * cached + audioCached * cachedAudio) * PerToken,
-            (usage.CacheWriteTokens - oneHour) * write * PerToken,
-            (usage.OutputTokens - audioOut - imageOut) * output * PerToken,
-            usage.ReasoningTokens * reasoning * PerToken);
+        var inputCost = (usage.UncachedInputTokens - audioIn - imageIn) * input * PerToken;
+        var cachedCost = audioCached == 0 ? usage.CachedInputTokens * cached * PerToken : ((usage.CachedInputTokens - audioCached) * cached + audioCached * cachedAudio) * PerToken;
+        var writeCost = (usage.CacheWriteTokens - oneHour) * write * PerToken;
+        var outputCost = (usage.OutputTokens - audioOut - imageOut) * output * PerToken;
+        var reasoningCost = usage.ReasoningTokens * reasoning * PerToken;
 
         // Most calls carry none of the split dimensions: skip their arithmetic (this is on the hot path of every estimate).
         if ((oneHour | audioIn | imageIn | audioOut | imageOut | usage.WebSearchCalls) == 0 && price.RequestsPerThousand is null
             && appliedTier is null && threshold is null)
         {
-            return breakdown;
+            return new CostBreakdown(inputCost, cachedCost, writeCost, outputCost, reasoningCost);
         }
 
-        return breakdown with
-        {
-            CacheWrite1h = oneHour * write1h * PerToken,
-            InputAudio = audioIn * inputAudio * PerToken,
-            InputImage = imageIn * inputImage * PerToken,
-            OutputAudio = audioOut * outputAudio * PerToken,
-            OutputImage = imageOut * outputImage * PerToken,
-            WebSearch = price.WebSearchPerThousand is { } ws ? Math.Max(0, usage.WebSearchCalls) * ws * PerThousand : 0m,
-            Requests = price.RequestsPerThousand is { } rq ? rq * PerThousand : 0m,
-            ServiceTier = appliedTier,
-            LongContextThresholdTokens = threshold,
-        };
+        return new CostBreakdown(
+            inputCost,
+            cachedCost,
+            writeCost,
+            outputCost,
+            reasoningCost,
+            cacheWrite1h: oneHour * write1h * PerToken,
+            inputAudio: audioIn * inputAudio * PerToken,
+            inputImage: imageIn * inputImage * PerToken,
+            outputAudio: audioOut * outputAudio * PerToken,
+            outputImage: imageOut * outputImage * PerToken,
+            webSearch: price.WebSearchPerThousand is { } ws ? Math.Max(0, usage.WebSearchCalls) * ws * PerThousand : 0m,
+            requests: price.RequestsPerThousand is { } rq ? rq * PerThousand : 0m,
+            serviceTier: appliedTier,
+            longContextThresholdTokens: threshold);
     }
 
     private static long Clamp(long part, long whole) => Math.Clamp(part, 0, Math.Max(0, whole));

@@ -79,15 +79,28 @@ internal static class RawUsagePricing
             return null;
         }
 
-        foreach (var key in (ReadOnlySpan<string>)["ServiceTier", "service_tier", "serviceTier"])
+        // One pass over the (usually few) properties instead of a hashed lookup per spelling; AdditionalPropertiesDictionary
+        // compares keys ignoring case, so "ServiceTier" also covers "serviceTier". "ServiceTier" wins over "service_tier".
+        object? snakeCase = null;
+        foreach (var (key, value) in properties)
         {
-            if (properties.TryGetValue(key, out var value) && value is not null)
+            if (value is null)
+            {
+                continue;
+            }
+
+            if (string.Equals(key, "ServiceTier", StringComparison.OrdinalIgnoreCase))
             {
                 return value.ToString();
             }
+
+            if (string.Equals(key, "service_tier", StringComparison.OrdinalIgnoreCase))
+            {
+                snakeCase = value;
+            }
         }
 
-        return null;
+        return snakeCase?.ToString();
     }
 
     private static bool TryParseText(string text, ProviderUsageFormat format, out ProviderUsage? usage)

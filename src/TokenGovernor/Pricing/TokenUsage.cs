@@ -13,26 +13,114 @@ namespace TokenGovernor;
 /// splits further and are each a part of the category named in their documentation, so totals never change when they are set.</remarks>
 public readonly record struct TokenUsage(long UncachedInputTokens, long CachedInputTokens, long CacheWriteTokens, long OutputTokens, long ReasoningTokens)
 {
+    // The split counts (parts of the five categories) and web searches: null (nothing allocated) until one is set, which keeps
+    // the usage of an ordinary call at five counts. Never mutated once the usage that holds it is built.
+    private readonly Splits? _splits;
+
+    /// <summary>Builds a usage with every count at once (one allocation at most, where a chain of <c>init</c>s makes one each).</summary>
+    private TokenUsage(long uncachedInputTokens, long cachedInputTokens, long cacheWriteTokens, long outputTokens, long reasoningTokens, Splits? splits)
+        : this(uncachedInputTokens, cachedInputTokens, cacheWriteTokens, outputTokens, reasoningTokens)
+    {
+        _splits = splits;
+    }
+
     /// <summary>Gets the part of <see cref="CacheWriteTokens"/> written with a one-hour lifetime (the rest are five-minute writes).</summary>
-    public long CacheWrite1hTokens { get; init; }
+    public long CacheWrite1hTokens
+    {
+        get => _splits?.CacheWrite1hTokens ?? 0;
+        init
+        {
+            if (Edit(unset: value == 0) is { } edited)
+            {
+                edited.CacheWrite1hTokens = value;
+                _splits = edited;
+            }
+        }
+    }
 
     /// <summary>Gets the part of <see cref="UncachedInputTokens"/> that is audio.</summary>
-    public long InputAudioTokens { get; init; }
+    public long InputAudioTokens
+    {
+        get => _splits?.InputAudioTokens ?? 0;
+        init
+        {
+            if (Edit(unset: value == 0) is { } edited)
+            {
+                edited.InputAudioTokens = value;
+                _splits = edited;
+            }
+        }
+    }
 
     /// <summary>Gets the part of <see cref="UncachedInputTokens"/> that is images.</summary>
-    public long InputImageTokens { get; init; }
+    public long InputImageTokens
+    {
+        get => _splits?.InputImageTokens ?? 0;
+        init
+        {
+            if (Edit(unset: value == 0) is { } edited)
+            {
+                edited.InputImageTokens = value;
+                _splits = edited;
+            }
+        }
+    }
 
     /// <summary>Gets the part of <see cref="CachedInputTokens"/> that is audio.</summary>
-    public long CachedInputAudioTokens { get; init; }
+    public long CachedInputAudioTokens
+    {
+        get => _splits?.CachedInputAudioTokens ?? 0;
+        init
+        {
+            if (Edit(unset: value == 0) is { } edited)
+            {
+                edited.CachedInputAudioTokens = value;
+                _splits = edited;
+            }
+        }
+    }
 
     /// <summary>Gets the part of <see cref="OutputTokens"/> that is audio.</summary>
-    public long OutputAudioTokens { get; init; }
+    public long OutputAudioTokens
+    {
+        get => _splits?.OutputAudioTokens ?? 0;
+        init
+        {
+            if (Edit(unset: value == 0) is { } edited)
+            {
+                edited.OutputAudioTokens = value;
+                _splits = edited;
+            }
+        }
+    }
 
     /// <summary>Gets the part of <see cref="OutputTokens"/> that is images.</summary>
-    public long OutputImageTokens { get; init; }
+    public long OutputImageTokens
+    {
+        get => _splits?.OutputImageTokens ?? 0;
+        init
+        {
+            if (Edit(unset: value == 0) is { } edited)
+            {
+                edited.OutputImageTokens = value;
+                _splits = edited;
+            }
+        }
+    }
 
     /// <summary>Gets the number of web-search tool calls the provider ran (billed per call, not per token).</summary>
-    public long WebSearchCalls { get; init; }
+    public long WebSearchCalls
+    {
+        get => _splits?.WebSearchCalls ?? 0;
+        init
+        {
+            if (Edit(unset: value == 0) is { } edited)
+            {
+                edited.WebSearchCalls = value;
+                _splits = edited;
+            }
+        }
+    }
 
     /// <summary>Gets every prompt token: uncached, cached and cache-write input.</summary>
     public long TotalInputTokens => UncachedInputTokens + CachedInputTokens + CacheWriteTokens;
@@ -52,16 +140,19 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         left.CachedInputTokens + right.CachedInputTokens,
         left.CacheWriteTokens + right.CacheWriteTokens,
         left.OutputTokens + right.OutputTokens,
-        left.ReasoningTokens + right.ReasoningTokens)
-    {
-        CacheWrite1hTokens = left.CacheWrite1hTokens + right.CacheWrite1hTokens,
-        InputAudioTokens = left.InputAudioTokens + right.InputAudioTokens,
-        InputImageTokens = left.InputImageTokens + right.InputImageTokens,
-        CachedInputAudioTokens = left.CachedInputAudioTokens + right.CachedInputAudioTokens,
-        OutputAudioTokens = left.OutputAudioTokens + right.OutputAudioTokens,
-        OutputImageTokens = left.OutputImageTokens + right.OutputImageTokens,
-        WebSearchCalls = left.WebSearchCalls + right.WebSearchCalls,
-    };
+        left.ReasoningTokens + right.ReasoningTokens,
+        left._splits is null && right._splits is null
+            ? null
+            : new Splits
+            {
+                CacheWrite1hTokens = left.CacheWrite1hTokens + right.CacheWrite1hTokens,
+                InputAudioTokens = left.InputAudioTokens + right.InputAudioTokens,
+                InputImageTokens = left.InputImageTokens + right.InputImageTokens,
+                CachedInputAudioTokens = left.CachedInputAudioTokens + right.CachedInputAudioTokens,
+                OutputAudioTokens = left.OutputAudioTokens + right.OutputAudioTokens,
+                OutputImageTokens = left.OutputImageTokens + right.OutputImageTokens,
+                WebSearchCalls = left.WebSearchCalls + right.WebSearchCalls,
+            });
 
     /// <summary>Subtracts one usage from another category by category.</summary>
     /// <param name="left">The usage.</param>
@@ -72,16 +163,19 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         left.CachedInputTokens - right.CachedInputTokens,
         left.CacheWriteTokens - right.CacheWriteTokens,
         left.OutputTokens - right.OutputTokens,
-        left.ReasoningTokens - right.ReasoningTokens)
-    {
-        CacheWrite1hTokens = left.CacheWrite1hTokens - right.CacheWrite1hTokens,
-        InputAudioTokens = left.InputAudioTokens - right.InputAudioTokens,
-        InputImageTokens = left.InputImageTokens - right.InputImageTokens,
-        CachedInputAudioTokens = left.CachedInputAudioTokens - right.CachedInputAudioTokens,
-        OutputAudioTokens = left.OutputAudioTokens - right.OutputAudioTokens,
-        OutputImageTokens = left.OutputImageTokens - right.OutputImageTokens,
-        WebSearchCalls = left.WebSearchCalls - right.WebSearchCalls,
-    };
+        left.ReasoningTokens - right.ReasoningTokens,
+        left._splits is null && right._splits is null
+            ? null
+            : new Splits
+            {
+                CacheWrite1hTokens = left.CacheWrite1hTokens - right.CacheWrite1hTokens,
+                InputAudioTokens = left.InputAudioTokens - right.InputAudioTokens,
+                InputImageTokens = left.InputImageTokens - right.InputImageTokens,
+                CachedInputAudioTokens = left.CachedInputAudioTokens - right.CachedInputAudioTokens,
+                OutputAudioTokens = left.OutputAudioTokens - right.OutputAudioTokens,
+                OutputImageTokens = left.OutputImageTokens - right.OutputImageTokens,
+                WebSearchCalls = left.WebSearchCalls - right.WebSearchCalls,
+            });
 
     /// <summary>Adds two usages category by category.</summary>
     /// <param name="left">The first usage.</param>
@@ -94,4 +188,62 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
     /// <param name="right">The usage to take away.</param>
     /// <returns>The difference.</returns>
     public static TokenUsage Subtract(TokenUsage left, TokenUsage right) => left - right;
+
+    /// <summary>Compares every count by value.</summary>
+    /// <param name="other">The usage to compare with.</param>
+    /// <returns><see langword="true"/> when every count is equal.</returns>
+    public bool Equals(TokenUsage other) =>
+        UncachedInputTokens == other.UncachedInputTokens && CachedInputTokens == other.CachedInputTokens && CacheWriteTokens == other.CacheWriteTokens
+        && OutputTokens == other.OutputTokens && ReasoningTokens == other.ReasoningTokens
+        && (ReferenceEquals(_splits, other._splits) || (CacheWrite1hTokens == other.CacheWrite1hTokens && InputAudioTokens == other.InputAudioTokens && InputImageTokens == other.InputImageTokens && CachedInputAudioTokens == other.CachedInputAudioTokens && OutputAudioTokens == other.OutputAudioTokens && OutputImageTokens == other.OutputImageTokens && WebSearchCalls == other.WebSearchCalls));
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(UncachedInputTokens);
+        hash.Add(CachedInputTokens);
+        hash.Add(CacheWriteTokens);
+        hash.Add(OutputTokens);
+        hash.Add(ReasoningTokens);
+        if (_splits is { } s)
+        {
+            hash.Add(s.CacheWrite1hTokens);
+            hash.Add(s.InputAudioTokens);
+            hash.Add(s.InputImageTokens);
+            hash.Add(s.CachedInputAudioTokens);
+            hash.Add(s.OutputAudioTokens);
+            hash.Add(s.OutputImageTokens);
+            hash.Add(s.WebSearchCalls);
+        }
+        else
+        {
+            hash.Add(0L);
+            hash.Add(0L);
+            hash.Add(0L);
+            hash.Add(0L);
+            hash.Add(0L);
+            hash.Add(0L);
+            hash.Add(0L);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    // What an init writes into: a copy of the side object (the original may be shared by other copies of this value), or none
+    // when there is none yet and the value written is the default, so ordinary values never allocate one.
+    private Splits? Edit(bool unset) => _splits is null && unset ? null : _splits?.Copy() ?? new Splits();
+
+    private sealed class Splits
+    {
+        public long CacheWrite1hTokens;
+        public long InputAudioTokens;
+        public long InputImageTokens;
+        public long CachedInputAudioTokens;
+        public long OutputAudioTokens;
+        public long OutputImageTokens;
+        public long WebSearchCalls;
+
+        public Splits Copy() => (Splits)MemberwiseClone();
+    }
 }

@@ -1,3 +1,4 @@
+using TokenGovernor.Testing;
 using static TokenGovernor.Tests.Governance.PipelineHarness;
 
 namespace TokenGovernor.Tests.Governance;
@@ -88,4 +89,73 @@ public class GovernedCallTests
         });
         Assert.Equal(0, provider.Calls);
     }
+
+    public static TheoryData<bool> Completions() => new() { true, false };
+
+    [Theory]
+    [MemberData(nameof(Completions))]
+    public async Task GetResponseAsync_ProviderCompletesSyncOrLater_ContextEndsWithTheCall(bool synchronous)
+    {
+        var usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 10 };
+        var provider = synchronous ? TestChatClient.Answering("hi", "gpt-4o", usage) : Later(TestChatClient.Answering("hi", "gpt-4o", usage));
+        var first = new CostMeteringChatClient(provider, PriceCatalog.BuiltIn);
+        var second = new CostMeteringChatClient(provider, PriceCatalog.BuiltIn);
+        var options = new ChatOptions { ModelId = "gpt-4o" };
+
+        var one = await first.GetResponseAsync([new(ChatRole.User, "a")], options);
+        var two = await second.GetResponseAsync([new(ChatRole.User, "b")], options);
+
+        // Had the first call's context stayed current, the second would have joined it and carried no record of its own.
+        Assert.Equal(1, one.GetGovernance()!.ProviderCalls);
+        Assert.Equal(1, two.GetGovernance()!.ProviderCalls);
+        Assert.Equal(100, two.GetGovernance()!.Usage.TotalInputTokens);
+        Assert.NotSame(one.GetGovernance(), two.GetGovernance());
+    }
+
+    [Fact]
+    public void GetResponseAsync_ProviderThrowsSynchronously_ReturnsFaultedTaskAndMetersNothing()
+    {
+        var provider = new TestChatClient { GetResponseAsyncCallback = (_, _, _) => throw new InvalidOperationException("down") };
+        var sink = new RecordingSink();
+        var client = new CostMeteringChatClient(provider, PriceCatalog.BuiltIn, sinks: [sink]);
+
+        var task = client.GetResponseAsync([new(ChatRole.User, "a")], new ChatOptions { ModelId = "gpt-4o" });
+
+        Assert.True(task.IsFaulted);
+        Assert.IsType<InvalidOperationException>(task.Exception!.InnerException);
+        Assert.Empty(sink.Records);
+    }
+
+    [Fact]
+    public void GetResponseAsync_ProviderCancelsSynchronously_ReturnsCanceledTask()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var provider = new TestChatClient { GetResponseAsyncCallback = (_, _, ct) => throw new OperationCanceledException(ct) };
+        var client = new CostMeteringChatClient(provider, PriceCatalog.BuiltIn);
+
+        var task = client.GetResponseAsync([new(ChatRole.User, "a")], new ChatOptions { ModelId = "gpt-4o" }, cts.Token);
+
+        Assert.True(task.IsCanceled);
+    }
+
+    [Fact]
+    public void GetResponseAsync_UnknownModel_ReturnsFaultedTaskInsteadOfThrowing()
+    {
+        var client = new CostMeteringChatClient(Provider(), PriceCatalog.BuiltIn);
+
+        var task = client.GetResponseAsync([new(ChatRole.User, "a")], new ChatOptions { ModelId = "no-such-model-xyz" });
+
+        Assert.True(task.IsFaulted);
+        Assert.IsType<UnknownModelException>(task.Exception!.InnerException);
+    }
+
+    private static TestChatClient Later(TestChatClient inner) => new()
+    {
+        GetResponseAsyncCallback = async (messages, options, ct) =>
+        {
+            await Task.Yield();
+            return await inner.GetResponseAsync(messages, options, ct);
+        },
+    };
 }
