@@ -16,6 +16,7 @@ internal sealed class BudgetUtilizationGauge : ICostSink, IDisposable
     private readonly ConcurrentDictionary<GovernanceScope, long> _scopes = new();
     private readonly ObservableGauge<double> _gauge;
     private readonly Meter? _ownedMeter;
+    private readonly Lock _trimLock = new();
     private long _tick;
     private int _count;
 
@@ -53,15 +54,26 @@ internal sealed class BudgetUtilizationGauge : ICostSink, IDisposable
         }
 
         // Counted beside the dictionary: its Count takes every lock of the table, too dear for every call.
-        if (Interlocked.Increment(ref _count) > MaxScopes + (MaxScopes / 8))
+        if (Interlocked.Increment(ref _count) > MaxScopes + (MaxScopes / 8) && _trimLock.TryEnter())
         {
-            // Amortised: trimmed back to MaxScopes once per MaxScopes/8 new scopes, never on every call.
-            foreach (var (oldest, _) in _scopes.OrderBy(p => p.Value).Take(_scopes.Count - MaxScopes))
+            // Amortised: trimmed back to MaxScopes once per MaxScopes/8 new scopes, never on every call, by one caller at a time.
+            // ConcurrentDictionary.ToArray is an atomic snapshot; LINQ over the live dictionary is not (it sizes its copy from
+            // Count, then copies a dictionary other callers keep growing, and throws).
+            try
             {
-                if (_scopes.TryRemove(oldest, out _))
+                var snapshot = _scopes.ToArray();
+                Array.Sort(snapshot, static (x, y) => x.Value.CompareTo(y.Value));
+                for (var i = 0; i < snapshot.Length - MaxScopes; i++)
                 {
-                    Interlocked.Decrement(ref _count);
+                    if (_scopes.TryRemove(snapshot[i]))
+                    {
+                        Interlocked.Decrement(ref _count);
+                    }
                 }
+            }
+            finally
+            {
+                _trimLock.Exit();
             }
         }
     }
