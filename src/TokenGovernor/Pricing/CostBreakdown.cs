@@ -42,98 +42,49 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
     public decimal CacheWrite1h
     {
         get => _extras?.CacheWrite1h ?? 0m;
-        init
-        {
-            if (Edit(unset: IsDefault(value)) is { } edited)
-            {
-                edited.CacheWrite1h = value;
-                _extras = edited;
-            }
-        }
+        init => _extras = With(value, unset: IsDefault(value), static (x, v) => x.CacheWrite1h = v);
     }
 
     /// <summary>Gets the cost of uncached audio input tokens.</summary>
     public decimal InputAudio
     {
         get => _extras?.InputAudio ?? 0m;
-        init
-        {
-            if (Edit(unset: IsDefault(value)) is { } edited)
-            {
-                edited.InputAudio = value;
-                _extras = edited;
-            }
-        }
+        init => _extras = With(value, unset: IsDefault(value), static (x, v) => x.InputAudio = v);
     }
 
     /// <summary>Gets the cost of image input tokens.</summary>
     public decimal InputImage
     {
         get => _extras?.InputImage ?? 0m;
-        init
-        {
-            if (Edit(unset: IsDefault(value)) is { } edited)
-            {
-                edited.InputImage = value;
-                _extras = edited;
-            }
-        }
+        init => _extras = With(value, unset: IsDefault(value), static (x, v) => x.InputImage = v);
     }
 
     /// <summary>Gets the cost of audio output tokens.</summary>
     public decimal OutputAudio
     {
         get => _extras?.OutputAudio ?? 0m;
-        init
-        {
-            if (Edit(unset: IsDefault(value)) is { } edited)
-            {
-                edited.OutputAudio = value;
-                _extras = edited;
-            }
-        }
+        init => _extras = With(value, unset: IsDefault(value), static (x, v) => x.OutputAudio = v);
     }
 
     /// <summary>Gets the cost of image output tokens.</summary>
     public decimal OutputImage
     {
         get => _extras?.OutputImage ?? 0m;
-        init
-        {
-            if (Edit(unset: IsDefault(value)) is { } edited)
-            {
-                edited.OutputImage = value;
-                _extras = edited;
-            }
-        }
+        init => _extras = With(value, unset: IsDefault(value), static (x, v) => x.OutputImage = v);
     }
 
     /// <summary>Gets the cost of web-search tool calls.</summary>
     public decimal WebSearch
     {
         get => _extras?.WebSearch ?? 0m;
-        init
-        {
-            if (Edit(unset: IsDefault(value)) is { } edited)
-            {
-                edited.WebSearch = value;
-                _extras = edited;
-            }
-        }
+        init => _extras = With(value, unset: IsDefault(value), static (x, v) => x.WebSearch = v);
     }
 
     /// <summary>Gets the per-request fee.</summary>
     public decimal Requests
     {
         get => _extras?.Requests ?? 0m;
-        init
-        {
-            if (Edit(unset: IsDefault(value)) is { } edited)
-            {
-                edited.Requests = value;
-                _extras = edited;
-            }
-        }
+        init => _extras = With(value, unset: IsDefault(value), static (x, v) => x.Requests = v);
     }
 
     /// <summary>Gets the service tier whose rates priced the call (<c>flex</c>, <c>priority</c>, <c>batch</c>), or <see langword="null"/>
@@ -141,28 +92,14 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
     public string? ServiceTier
     {
         get => _extras?.ServiceTier;
-        init
-        {
-            if (Edit(unset: value is null) is { } edited)
-            {
-                edited.ServiceTier = value;
-                _extras = edited;
-            }
-        }
+        init => _extras = With(value, unset: value is null, static (x, v) => x.ServiceTier = v);
     }
 
     /// <summary>Gets the prompt size above which the long-context rates priced the call, or <see langword="null"/> when the base rates did.</summary>
     public long? LongContextThresholdTokens
     {
         get => _extras?.LongContextThresholdTokens;
-        init
-        {
-            if (Edit(unset: value is null) is { } edited)
-            {
-                edited.LongContextThresholdTokens = value;
-                _extras = edited;
-            }
-        }
+        init => _extras = With(value, unset: value is null, static (x, v) => x.LongContextThresholdTokens = v);
     }
 
     /// <summary>Gets the total cost in US dollars.</summary>
@@ -229,40 +166,34 @@ public readonly record struct CostBreakdown(decimal Input, decimal CachedInput, 
         hash.Add(CacheWrite);
         hash.Add(Output);
         hash.Add(Reasoning);
-        if (_extras is { } x)
-        {
-            hash.Add(x.CacheWrite1h);
-            hash.Add(x.InputAudio);
-            hash.Add(x.InputImage);
-            hash.Add(x.OutputAudio);
-            hash.Add(x.OutputImage);
-            hash.Add(x.WebSearch);
-            hash.Add(x.Requests);
-            hash.Add(x.ServiceTier, StringComparer.Ordinal);
-            hash.Add(x.LongContextThresholdTokens);
-        }
-        else
-        {
-            hash.Add(0m);
-            hash.Add(0m);
-            hash.Add(0m);
-            hash.Add(0m);
-            hash.Add(0m);
-            hash.Add(0m);
-            hash.Add(0m);
-            hash.Add<string?>(null, StringComparer.Ordinal);
-            hash.Add<long?>(null);
-        }
-
+        hash.Add(CacheWrite1h);
+        hash.Add(InputAudio);
+        hash.Add(InputImage);
+        hash.Add(OutputAudio);
+        hash.Add(OutputImage);
+        hash.Add(WebSearch);
+        hash.Add(Requests);
+        hash.Add(ServiceTier, StringComparer.Ordinal);
+        hash.Add(LongContextThresholdTokens);
         return hash.ToHashCode();
     }
 
     // A decimal that prints and serializes as the default does (0, not 0.00): only such a value may be left unstored.
     private static bool IsDefault(decimal value) => value == 0m && value.Scale == 0 && !decimal.IsNegative(value);
 
-    // What an init writes into: a copy of the side object (the original may be shared by other copies of this value), or none
-    // when there is none yet and the value written is the default, so ordinary values never allocate one.
-    private Extras? Edit(bool unset) => _extras is null && unset ? null : _extras?.Copy() ?? new Extras();
+    // What an init stores: a copy of the side object (the original may be shared by other copies of this value) with the one
+    // member set, or none when there is none yet and the value written is the default, so ordinary values never allocate one.
+    private Extras? With<T>(T value, bool unset, Action<Extras, T> set)
+    {
+        if (_extras is null && unset)
+        {
+            return null;
+        }
+
+        var edited = _extras?.Copy() ?? new Extras();
+        set(edited, value);
+        return edited;
+    }
 
     private sealed class Extras
     {

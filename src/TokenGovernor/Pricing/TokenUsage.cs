@@ -28,98 +28,49 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
     public long CacheWrite1hTokens
     {
         get => _splits?.CacheWrite1hTokens ?? 0;
-        init
-        {
-            if (Edit(unset: value == 0) is { } edited)
-            {
-                edited.CacheWrite1hTokens = value;
-                _splits = edited;
-            }
-        }
+        init => _splits = With(value, unset: value == 0, static (x, v) => x.CacheWrite1hTokens = v);
     }
 
     /// <summary>Gets the part of <see cref="UncachedInputTokens"/> that is audio.</summary>
     public long InputAudioTokens
     {
         get => _splits?.InputAudioTokens ?? 0;
-        init
-        {
-            if (Edit(unset: value == 0) is { } edited)
-            {
-                edited.InputAudioTokens = value;
-                _splits = edited;
-            }
-        }
+        init => _splits = With(value, unset: value == 0, static (x, v) => x.InputAudioTokens = v);
     }
 
     /// <summary>Gets the part of <see cref="UncachedInputTokens"/> that is images.</summary>
     public long InputImageTokens
     {
         get => _splits?.InputImageTokens ?? 0;
-        init
-        {
-            if (Edit(unset: value == 0) is { } edited)
-            {
-                edited.InputImageTokens = value;
-                _splits = edited;
-            }
-        }
+        init => _splits = With(value, unset: value == 0, static (x, v) => x.InputImageTokens = v);
     }
 
     /// <summary>Gets the part of <see cref="CachedInputTokens"/> that is audio.</summary>
     public long CachedInputAudioTokens
     {
         get => _splits?.CachedInputAudioTokens ?? 0;
-        init
-        {
-            if (Edit(unset: value == 0) is { } edited)
-            {
-                edited.CachedInputAudioTokens = value;
-                _splits = edited;
-            }
-        }
+        init => _splits = With(value, unset: value == 0, static (x, v) => x.CachedInputAudioTokens = v);
     }
 
     /// <summary>Gets the part of <see cref="OutputTokens"/> that is audio.</summary>
     public long OutputAudioTokens
     {
         get => _splits?.OutputAudioTokens ?? 0;
-        init
-        {
-            if (Edit(unset: value == 0) is { } edited)
-            {
-                edited.OutputAudioTokens = value;
-                _splits = edited;
-            }
-        }
+        init => _splits = With(value, unset: value == 0, static (x, v) => x.OutputAudioTokens = v);
     }
 
     /// <summary>Gets the part of <see cref="OutputTokens"/> that is images.</summary>
     public long OutputImageTokens
     {
         get => _splits?.OutputImageTokens ?? 0;
-        init
-        {
-            if (Edit(unset: value == 0) is { } edited)
-            {
-                edited.OutputImageTokens = value;
-                _splits = edited;
-            }
-        }
+        init => _splits = With(value, unset: value == 0, static (x, v) => x.OutputImageTokens = v);
     }
 
     /// <summary>Gets the number of web-search tool calls the provider ran (billed per call, not per token).</summary>
     public long WebSearchCalls
     {
         get => _splits?.WebSearchCalls ?? 0;
-        init
-        {
-            if (Edit(unset: value == 0) is { } edited)
-            {
-                edited.WebSearchCalls = value;
-                _splits = edited;
-            }
-        }
+        init => _splits = With(value, unset: value == 0, static (x, v) => x.WebSearchCalls = v);
     }
 
     /// <summary>Gets every prompt token: uncached, cached and cache-write input.</summary>
@@ -206,33 +157,29 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         hash.Add(CacheWriteTokens);
         hash.Add(OutputTokens);
         hash.Add(ReasoningTokens);
-        if (_splits is { } s)
-        {
-            hash.Add(s.CacheWrite1hTokens);
-            hash.Add(s.InputAudioTokens);
-            hash.Add(s.InputImageTokens);
-            hash.Add(s.CachedInputAudioTokens);
-            hash.Add(s.OutputAudioTokens);
-            hash.Add(s.OutputImageTokens);
-            hash.Add(s.WebSearchCalls);
-        }
-        else
-        {
-            hash.Add(0L);
-            hash.Add(0L);
-            hash.Add(0L);
-            hash.Add(0L);
-            hash.Add(0L);
-            hash.Add(0L);
-            hash.Add(0L);
-        }
-
+        hash.Add(CacheWrite1hTokens);
+        hash.Add(InputAudioTokens);
+        hash.Add(InputImageTokens);
+        hash.Add(CachedInputAudioTokens);
+        hash.Add(OutputAudioTokens);
+        hash.Add(OutputImageTokens);
+        hash.Add(WebSearchCalls);
         return hash.ToHashCode();
     }
 
-    // What an init writes into: a copy of the side object (the original may be shared by other copies of this value), or none
-    // when there is none yet and the value written is the default, so ordinary values never allocate one.
-    private Splits? Edit(bool unset) => _splits is null && unset ? null : _splits?.Copy() ?? new Splits();
+    // What an init stores: a copy of the side object (the original may be shared by other copies of this value) with the one
+    // member set, or none when there is none yet and the value written is the default, so ordinary values never allocate one.
+    private Splits? With<T>(T value, bool unset, Action<Splits, T> set)
+    {
+        if (_splits is null && unset)
+        {
+            return null;
+        }
+
+        var edited = _splits?.Copy() ?? new Splits();
+        set(edited, value);
+        return edited;
+    }
 
     private sealed class Splits
     {
