@@ -97,6 +97,42 @@ public class VectorMathTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(12)]
+    public void HammingRows_AnyCodeLength_EqualsHammingOfEachRow(int words)
+    {
+        var random = new Random(29 + words);
+        const int rows = 37;
+        var codes = new ulong[rows * words];
+        var code = new ulong[words];
+        for (var i = 0; i < codes.Length; i++)
+        {
+            codes[i] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 40);
+        }
+
+        for (var i = 0; i < words; i++)
+        {
+            code[i] = (ulong)random.NextInt64();
+        }
+
+        var distances = new int[rows];
+        VectorMath.HammingRows(codes, code, distances);
+        for (var r = 0; r < rows; r++)
+        {
+            Assert.Equal(VectorMath.Hamming(codes.AsSpan(r * words, words), code), distances[r]);
+        }
+    }
+
+    [Fact]
+    public void HammingRows_CodesShorterThanRows_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => VectorMath.HammingRows(new ulong[11], new ulong[6], new int[2]));
+    }
+
     private static float[] Unit(Random random, int dims)
     {
         var v = Enumerable.Range(0, dims).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();

@@ -852,8 +852,31 @@ internal sealed class VectorIndex<T>
                 }
 
                 var ties = cut <= maxDistance ? want - below : 0;
+                // Few rows are at or below the cut-off, so eight distances at a time are compared with it and only a block
+                // holding one is looked at row by row (expired rows hold int.MaxValue and never pass).
                 var taken = 0;
-                for (var i = 0; i < n && taken < want; i++)
+                var i = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    var limit = Vector256.Create(cut);
+                    ref var first = ref MemoryMarshal.GetArrayDataReference(distances);
+                    for (; i + Vector256<int>.Count <= n && taken < want; i += Vector256<int>.Count)
+                    {
+                        if (Vector256.LessThanOrEqualAny(Vector256.LoadUnsafe(ref first, (nuint)i), limit))
+                        {
+                            for (var j = i; j < i + Vector256<int>.Count && taken < want; j++)
+                            {
+                                var d = distances[j];
+                                if (d < cut || (d == cut && ties-- > 0))
+                                {
+                                    candidates[taken++] = j;
+                                }
+                            }
+                        }
+                    }
+                }
+
+                for (; i < n && taken < want; i++)
                 {
                     var d = distances[i];
                     if (d < cut || (d == cut && ties-- > 0))
@@ -871,23 +894,56 @@ internal sealed class VectorIndex<T>
             }
         }
 
-        /// <summary>Hamming distances of rows [from, to) into <paramref name="distances"/>; expired rows get int.MaxValue and no histogram count.</summary>
+        /// <summary>
+        /// Hamming distances of rows [from, to) into <paramref name="distances"/>, counted in <paramref name="histogram"/>;
+        /// expired rows get int.MaxValue and no count. The distances come from the unrolled kernel; the counting keeps four
+        /// interleaved histograms, because neighbouring rows often share a distance and one array would make every increment
+        /// wait for the previous one's store.
+        /// </summary>
         private void Distances(ReadOnlySpan<ulong> code, int from, int to, int[] distances, int[] histogram, long now)
         {
-            var codes = _codes;
-            var expires = _expires;
             var words = _words;
-            for (var i = from; i < to; i++)
+            var expires = _expires;
+            var bins = (words * 64) + 1;
+            var lanes = ArrayPool<int>.Shared.Rent(4 * bins);
+            try
             {
-                if (expires[i] <= now)
+                Array.Clear(lanes, 0, 4 * bins);
+                VectorMath.HammingRows(_codes.AsSpan(from * words, (to - from) * words), code, distances.AsSpan(from, to - from));
+                var i = from;
+                for (; i + 4 <= to; i += 4)
                 {
-                    distances[i] = int.MaxValue;
-                    continue;
+                    Count(lanes, 0, bins, distances, expires, i, now);
+                    Count(lanes, 1, bins, distances, expires, i + 1, now);
+                    Count(lanes, 2, bins, distances, expires, i + 2, now);
+                    Count(lanes, 3, bins, distances, expires, i + 3, now);
                 }
 
-                var d = VectorMath.Hamming(new ReadOnlySpan<ulong>(codes, i * words, words), code);
-                distances[i] = d;
-                histogram[d]++;
+                for (; i < to; i++)
+                {
+                    Count(lanes, 0, bins, distances, expires, i, now);
+                }
+
+                for (var d = 0; d < bins; d++)
+                {
+                    histogram[d] += lanes[d] + lanes[bins + d] + lanes[(2 * bins) + d] + lanes[(3 * bins) + d];
+                }
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(lanes);
+            }
+
+            static void Count(int[] lanes, int lane, int bins, int[] distances, long[] expires, int row, long now)
+            {
+                if (expires[row] <= now)
+                {
+                    distances[row] = int.MaxValue;
+                }
+                else
+                {
+                    lanes[(lane * bins) + distances[row]]++;
+                }
             }
         }
 
