@@ -162,7 +162,7 @@ function main() {
   const ordered = [...providers].sort((a, b) => rank(a.id) - rank(b.id));
   const used = new Set();
   const models = [];
-  const stats = { genai: 0, litellm: 0, dated: 0, tiers: 0 };
+  const stats = { genai: 0, litellm: 0, dated: 0, tiers: 0, datedTiers: 0 };
   for (const p of ordered) {
     const source = (p.pricing_urls && p.pricing_urls[0]) || `genai-prices ${p.id}`;
     for (const m of p.models) {
@@ -192,22 +192,35 @@ function main() {
       if (ll && Number.isInteger(ll.max_output_tokens)) out.maxOutputTokens = ll.max_output_tokens;
       out.rates = convertRates(current.prices);
       if (current.constraint) out.effectiveFrom = current.constraint.start_date;
+      // Service tiers for one set of rates. A rule given as a factor of the standard rate applies to every dated price (a
+      // batch call made before a price change is billed at half the rate of its day); a rule that lists a tier's published
+      // rates applies to the current price only, because the page gives no rates for earlier days.
+      const tiersOf = (rates, current) => {
+        const tiers = {};
+        for (const rule of TIER_RULES) {
+          if (rule.provider !== p.id) continue;
+          if (rule.ids && rule.ids[m.id]) {
+            if (!current) continue;
+            const [i, c, o] = rule.ids[m.id];
+            tiers[rule.tier] = c === null ? { input: i, output: o, source: rule.source } : { input: i, cachedInput: c, output: o, source: rule.source };
+          } else if (rule.factor && rule.when(m.id.toLowerCase(), m) && !m.deprecated) {
+            tiers[rule.tier] = { ...scaleRates(rates, rule.factor), source: rule.source };
+          }
+        }
+        return Object.keys(tiers).length ? tiers : null;
+      };
       if (dated.length > 1) {
-        out.history = dated.slice(0, -1).map((e) => ({ ...(e.constraint ? { effectiveFrom: e.constraint.start_date } : {}), rates: convertRates(e.prices) }));
+        out.history = dated.slice(0, -1).map((e) => {
+          const h = { ...(e.constraint ? { effectiveFrom: e.constraint.start_date } : {}), rates: convertRates(e.prices) };
+          const earlierTiers = tiersOf(h.rates, false);
+          if (earlierTiers) { h.serviceTiers = earlierTiers; stats.datedTiers++; }
+          return h;
+        });
         stats.dated++;
       }
       if (daily.length) out.daily = daily.map((e) => ({ startUtc: e.constraint.start_time, endUtc: e.constraint.end_time, rates: convertRates(e.prices) }));
-      const tiers = {};
-      for (const rule of TIER_RULES) {
-        if (rule.provider !== p.id) continue;
-        if (rule.ids && rule.ids[m.id]) {
-          const [i, c, o] = rule.ids[m.id];
-          tiers[rule.tier] = c === null ? { input: i, output: o, source: rule.source } : { input: i, cachedInput: c, output: o, source: rule.source };
-        } else if (rule.factor && rule.when(m.id.toLowerCase(), m) && !m.deprecated) {
-          tiers[rule.tier] = { ...scaleRates(out.rates, rule.factor), source: rule.source };
-        }
-      }
-      if (Object.keys(tiers).length) { out.serviceTiers = tiers; stats.tiers++; }
+      const tiers = tiersOf(out.rates, true);
+      if (tiers) { out.serviceTiers = tiers; stats.tiers++; }
       if (m.deprecated) out.deprecated = true;
       out.source = source;
       out.origin = `genai-prices ${GENAI_VERSION}`;
@@ -303,7 +316,7 @@ function main() {
   lines.push('  ]');
   lines.push('}');
   fs.writeFileSync(OUT, `${lines.join('\n')}\n`);
-  console.log(`${models.length} models written (${stats.genai} genai-prices, ${stats.litellm} LiteLLM-only, ${stats.dated} with dated prices, ${stats.tiers} with service tiers)`);
+  console.log(`${models.length} models written (${stats.genai} genai-prices, ${stats.litellm} LiteLLM-only, ${stats.dated} with dated prices, ${stats.tiers} with service tiers, ${stats.datedTiers} dated earlier prices with service tiers)`);
   // Keep the equals-clause helper reachable for future alias export.
   void equalsOf;
 }

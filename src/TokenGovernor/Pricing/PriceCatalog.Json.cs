@@ -117,6 +117,7 @@ public sealed partial class PriceCatalog
 
                     w.WritePropertyName("rates");
                     WriteRates(w, e, source: null);
+                    WriteServiceTiers(w, e);
                     w.WriteEndObject();
                 }
 
@@ -139,17 +140,7 @@ public sealed partial class PriceCatalog
                 w.WriteEndArray();
             }
 
-            if (m.ServiceTiers is { Count: > 0 } tiers)
-            {
-                w.WriteStartObject("serviceTiers");
-                foreach (var (name, tier) in tiers.OrderBy(t => t.Key, StringComparer.Ordinal))
-                {
-                    w.WritePropertyName(name);
-                    WriteRates(w, tier, tier.Source);
-                }
-
-                w.WriteEndObject();
-            }
+            WriteServiceTiers(w, m);
 
             if (aliasesByTarget.TryGetValue(m.ModelId, out var aliases))
             {
@@ -193,6 +184,23 @@ public sealed partial class PriceCatalog
             // Rates are written as strings so that every digit survives any JSON reader.
             w.WriteString(name, (v / 1.0000000000000000000000000000m).ToString(CultureInfo.InvariantCulture));
         }
+    }
+
+    private static void WriteServiceTiers(Utf8JsonWriter w, ModelPrice m)
+    {
+        if (m.ServiceTiers is not { Count: > 0 } tiers)
+        {
+            return;
+        }
+
+        w.WriteStartObject("serviceTiers");
+        foreach (var (name, tier) in tiers.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            w.WritePropertyName(name);
+            WriteRates(w, tier, tier.Source);
+        }
+
+        w.WriteEndObject();
     }
 
     private static void WriteRates(Utf8JsonWriter w, ModelPrice m, string? source)

@@ -173,9 +173,13 @@ public sealed partial class PriceCatalogBuilder
             {
                 price = price with
                 {
-                    EarlierPrices = [.. history.EnumerateArray().Select(h => Stamp(ReadLibraryRates(h.GetProperty("rates"), id), price) with
+                    EarlierPrices = [.. history.EnumerateArray().Select(h =>
                     {
-                        EffectiveFrom = ReadDate(h, "effectiveFrom", id) is { } f ? AtMidnightUtc(f) : null,
+                        var earlier = Stamp(ReadLibraryRates(h.GetProperty("rates"), id), price) with
+                        {
+                            EffectiveFrom = ReadDate(h, "effectiveFrom", id) is { } f ? AtMidnightUtc(f) : null,
+                        };
+                        return WithServiceTiers(earlier, h, id);
                     })],
                 };
             }
@@ -189,17 +193,7 @@ public sealed partial class PriceCatalogBuilder
                 };
             }
 
-            if (model.TryGetProperty("serviceTiers", out var tiers) && tiers.ValueKind == JsonValueKind.Object)
-            {
-                var map = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
-                foreach (var tier in tiers.EnumerateObject())
-                {
-                    map[tier.Name] = MergeTier(price, ReadLibraryRates(tier.Value, id), tier.Value) with { Source = ReadString(tier.Value, "source") ?? price.Source };
-                }
-
-                price = price with { ServiceTiers = map };
-            }
-
+            price = WithServiceTiers(price, model, id);
             Add(price);
             if (model.TryGetProperty("match", out var match))
             {
@@ -330,6 +324,23 @@ public sealed partial class PriceCatalogBuilder
     };
 
     // A tier file entry may give only some rates (input, cached input, output): the rest are the base price's.
+    /// <summary>Reads the <c>serviceTiers</c> object of a model or of one of its dated earlier prices, each tier over its own base rates.</summary>
+    private static ModelPrice WithServiceTiers(ModelPrice price, JsonElement holder, string id)
+    {
+        if (!holder.TryGetProperty("serviceTiers", out var tiers) || tiers.ValueKind != JsonValueKind.Object)
+        {
+            return price;
+        }
+
+        var map = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
+        foreach (var tier in tiers.EnumerateObject())
+        {
+            map[tier.Name] = MergeTier(price, ReadLibraryRates(tier.Value, id), tier.Value) with { Source = ReadString(tier.Value, "source") ?? price.Source };
+        }
+
+        return price with { ServiceTiers = map };
+    }
+
     private static ModelPrice MergeTier(ModelPrice basePrice, ModelPrice tier, JsonElement given) => Stamp(basePrice, basePrice) with
     {
         InputPerMillion = tier.InputPerMillion,

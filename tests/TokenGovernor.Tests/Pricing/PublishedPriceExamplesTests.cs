@@ -182,6 +182,50 @@ public class PublishedPriceExamplesTests
     }
 
     [Fact]
+    public void O3_FlexBeforeAndAfterPriceCut_HalfOfEachDaysRate()
+    {
+        // Flex processing (April 2025) listed o3 at $5 / $20 per MTok, half of the $10 / $40 of the day; after the cut on
+        // 2025-06-10, flex is half of $2 / $8: $1 / $4.
+        const string usage = """{"input_tokens":1000000,"output_tokens":1000000,"output_tokens_details":{"reasoning_tokens":800000},"service_tier":"flex"}""";
+
+        var before = PriceRaw("o3-2025-04-16", usage, ProviderUsageFormat.OpenAIResponses, new DateTimeOffset(2025, 5, 1, 12, 0, 0, TimeSpan.Zero));
+        var after = PriceRaw("o3-2025-04-16", usage, ProviderUsageFormat.OpenAIResponses, new DateTimeOffset(2025, 7, 1, 12, 0, 0, TimeSpan.Zero));
+
+        Assert.Equal("flex", before.ServiceTier);
+        Assert.Equal(25m, before.Total);
+        Assert.Equal("flex", after.ServiceTier);
+        Assert.Equal(5m, after.Total);
+    }
+
+    [Fact]
+    public void GeminiBatch_DuringIntroductoryPrice_HalfOfTheIntroductoryRate()
+    {
+        // gemini-3.7-flash: introductory $0.75 / $3.75 per MTok until 2027-01-01, then $1.50 / $7.50; batch is 50% of the rate
+        // in force, so a batch call today costs half the introductory rate, not the introductory rate itself.
+        var price = PriceCatalog.BuiltIn.GetPrice("gemini-3.7-flash");
+        var usage = new TokenUsage(1_000_000, 0, 0, 1_000_000, 0);
+
+        var batchNow = CostCalculator.CalculateAt(usage, price, "batch", new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
+        var batchLater = CostCalculator.CalculateAt(usage, price, "batch", new DateTimeOffset(2027, 2, 1, 0, 0, 0, TimeSpan.Zero));
+
+        Assert.Equal("batch", batchNow.ServiceTier);
+        Assert.Equal(0.375m + 1.875m, batchNow.Total);
+        Assert.Equal(0.75m + 3.75m, batchLater.Total);
+    }
+
+    [Fact]
+    public void O3_PriorityBeforePriceCut_StandardRateOfTheDay()
+    {
+        // The priority page's o3 rates ($3.50 / $14) were published after the cut; for a day before it no rates are known, so
+        // the call is billed at that day's standard rate and the breakdown names no tier.
+        var cost = PriceRaw("o3", """{"input_tokens":1000000,"output_tokens":0,"service_tier":"priority"}""", ProviderUsageFormat.OpenAIResponses,
+            new DateTimeOffset(2025, 5, 1, 12, 0, 0, TimeSpan.Zero));
+
+        Assert.Null(cost.ServiceTier);
+        Assert.Equal(10m, cost.Total);
+    }
+
+    [Fact]
     public void Calculate_NoTime_UsesCurrentRates()
     {
         Assert.Equal(2m, PriceCatalog.BuiltIn.GetPrice("o3").InputPerMillion);
