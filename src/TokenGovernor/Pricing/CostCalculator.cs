@@ -87,11 +87,11 @@ public static class CostCalculator
         var audioOut = Clamp(usage.OutputAudioTokens, usage.OutputTokens);
         var imageOut = Clamp(usage.OutputImageTokens, usage.OutputTokens - audioOut);
 
-        var inputCost = (usage.UncachedInputTokens - audioIn - imageIn) * input * PerToken;
-        var cachedCost = audioCached == 0 ? usage.CachedInputTokens * cached * PerToken : ((usage.CachedInputTokens - audioCached) * cached + audioCached * cachedAudio) * PerToken;
-        var writeCost = (usage.CacheWriteTokens - oneHour) * write * PerToken;
-        var outputCost = (usage.OutputTokens - audioOut - imageOut) * output * PerToken;
-        var reasoningCost = usage.ReasoningTokens * reasoning * PerToken;
+        var inputCost = Cost(usage.UncachedInputTokens - audioIn - imageIn, input);
+        var cachedCost = audioCached == 0 ? Cost(usage.CachedInputTokens, cached) : ((usage.CachedInputTokens - audioCached) * cached + audioCached * cachedAudio) * PerToken;
+        var writeCost = Cost(usage.CacheWriteTokens - oneHour, write);
+        var outputCost = Cost(usage.OutputTokens - audioOut - imageOut, output);
+        var reasoningCost = Cost(usage.ReasoningTokens, reasoning);
 
         // Most calls carry none of the split dimensions: skip their arithmetic (this is on the hot path of every estimate).
         if ((oneHour | audioIn | imageIn | audioOut | imageOut | usage.WebSearchCalls) == 0 && price.RequestsPerThousand is null
@@ -116,6 +116,10 @@ public static class CostCalculator
             serviceTier: appliedTier,
             longContextThresholdTokens: threshold);
     }
+
+    // Decimal multiplication is most of an estimate's time, and a call leaves most dimensions at zero tokens: those cost
+    // nothing without the two multiplications.
+    private static decimal Cost(long tokens, decimal perMillion) => tokens == 0 ? 0m : tokens * perMillion * PerToken;
 
     private static long Clamp(long part, long whole) => Math.Clamp(part, 0, Math.Max(0, whole));
 }
