@@ -86,47 +86,13 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
     /// <param name="left">The first usage.</param>
     /// <param name="right">The second usage.</param>
     /// <returns>The sum.</returns>
-    public static TokenUsage operator +(TokenUsage left, TokenUsage right) => new(
-        left.UncachedInputTokens + right.UncachedInputTokens,
-        left.CachedInputTokens + right.CachedInputTokens,
-        left.CacheWriteTokens + right.CacheWriteTokens,
-        left.OutputTokens + right.OutputTokens,
-        left.ReasoningTokens + right.ReasoningTokens,
-        left._splits is null && right._splits is null
-            ? null
-            : new Splits
-            {
-                CacheWrite1hTokens = left.CacheWrite1hTokens + right.CacheWrite1hTokens,
-                InputAudioTokens = left.InputAudioTokens + right.InputAudioTokens,
-                InputImageTokens = left.InputImageTokens + right.InputImageTokens,
-                CachedInputAudioTokens = left.CachedInputAudioTokens + right.CachedInputAudioTokens,
-                OutputAudioTokens = left.OutputAudioTokens + right.OutputAudioTokens,
-                OutputImageTokens = left.OutputImageTokens + right.OutputImageTokens,
-                WebSearchCalls = left.WebSearchCalls + right.WebSearchCalls,
-            });
+    public static TokenUsage operator +(TokenUsage left, TokenUsage right) => Combine(left, right, 1);
 
     /// <summary>Subtracts one usage from another category by category.</summary>
     /// <param name="left">The usage.</param>
     /// <param name="right">The usage to take away.</param>
     /// <returns>The difference.</returns>
-    public static TokenUsage operator -(TokenUsage left, TokenUsage right) => new(
-        left.UncachedInputTokens - right.UncachedInputTokens,
-        left.CachedInputTokens - right.CachedInputTokens,
-        left.CacheWriteTokens - right.CacheWriteTokens,
-        left.OutputTokens - right.OutputTokens,
-        left.ReasoningTokens - right.ReasoningTokens,
-        left._splits is null && right._splits is null
-            ? null
-            : new Splits
-            {
-                CacheWrite1hTokens = left.CacheWrite1hTokens - right.CacheWrite1hTokens,
-                InputAudioTokens = left.InputAudioTokens - right.InputAudioTokens,
-                InputImageTokens = left.InputImageTokens - right.InputImageTokens,
-                CachedInputAudioTokens = left.CachedInputAudioTokens - right.CachedInputAudioTokens,
-                OutputAudioTokens = left.OutputAudioTokens - right.OutputAudioTokens,
-                OutputImageTokens = left.OutputImageTokens - right.OutputImageTokens,
-                WebSearchCalls = left.WebSearchCalls - right.WebSearchCalls,
-            });
+    public static TokenUsage operator -(TokenUsage left, TokenUsage right) => Combine(left, right, -1);
 
     /// <summary>Adds two usages category by category.</summary>
     /// <param name="left">The first usage.</param>
@@ -180,6 +146,26 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         set(edited, value);
         return edited;
     }
+
+    // left + sign × right in every category (sign is 1 or -1), the side object made only when either side has one.
+    private static TokenUsage Combine(in TokenUsage left, in TokenUsage right, long sign) => new(
+        left.UncachedInputTokens + (sign * right.UncachedInputTokens),
+        left.CachedInputTokens + (sign * right.CachedInputTokens),
+        left.CacheWriteTokens + (sign * right.CacheWriteTokens),
+        left.OutputTokens + (sign * right.OutputTokens),
+        left.ReasoningTokens + (sign * right.ReasoningTokens),
+        left._splits is null && right._splits is null
+            ? null
+            : new Splits
+            {
+                CacheWrite1hTokens = left.CacheWrite1hTokens + (sign * right.CacheWrite1hTokens),
+                InputAudioTokens = left.InputAudioTokens + (sign * right.InputAudioTokens),
+                InputImageTokens = left.InputImageTokens + (sign * right.InputImageTokens),
+                CachedInputAudioTokens = left.CachedInputAudioTokens + (sign * right.CachedInputAudioTokens),
+                OutputAudioTokens = left.OutputAudioTokens + (sign * right.OutputAudioTokens),
+                OutputImageTokens = left.OutputImageTokens + (sign * right.OutputImageTokens),
+                WebSearchCalls = left.WebSearchCalls + (sign * right.WebSearchCalls),
+            });
 
     private sealed class Splits
     {
