@@ -1,3 +1,5 @@
+using CsCheck;
+
 namespace TokenGovernor.Tests.Pricing;
 
 /// <summary>Value semantics of <see cref="TokenUsage"/>, whose split counts are stored apart from the five categories.</summary>
@@ -13,6 +15,19 @@ public class TokenUsageTests
         Assert.Equal(plain, withSplit with { InputAudioTokens = 0 });
         Assert.Equal(plain.GetHashCode(), (withSplit with { InputAudioTokens = 0 }).GetHashCode());
         Assert.NotEqual(plain, withSplit);
+    }
+
+    [Fact]
+    public void Subtract_AfterAdd_GivesBackTheFirstUsage()
+    {
+        var count = Gen.Long[-1_000_000, 1_000_000];
+        var usage = Gen.Select(count.Array[12], c => new TokenUsage(c[0], c[1], c[2], c[3], c[4])
+        {
+            CacheWrite1hTokens = c[5], InputAudioTokens = c[6], InputImageTokens = c[7], CachedInputAudioTokens = c[8],
+            OutputAudioTokens = c[9], OutputImageTokens = c[10], WebSearchCalls = c[11],
+        });
+
+        Gen.Select(usage, usage).Sample((a, b) => a + b - b == a && a + b == b + a && (a - b).WebSearchCalls == a.WebSearchCalls - b.WebSearchCalls);
     }
 
     [Fact]
