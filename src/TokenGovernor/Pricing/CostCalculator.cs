@@ -54,6 +54,24 @@ public static class CostCalculator
         var appliedTier = ReferenceEquals(tiered, price) ? null : serviceTier!.ToLowerInvariant();
         price = tiered;
 
+        // Most calls carry none of the split dimensions and stay under any long-context threshold: five products, in a method
+        // small enough for the JIT to keep in registers (the full path below measured 2-3x slower for the same five products).
+        if (appliedTier is null && usage.IsPlain && price.RequestsPerThousand is null
+            && (price.LongContext is null || usage.TotalInputTokens <= price.LongContext.ThresholdTokens))
+        {
+            return new CostBreakdown(
+                usage.UncachedInputTokens * price.InputPerMillion * PerToken,
+                usage.CachedInputTokens * price.EffectiveCachedInputPerMillion * PerToken,
+                usage.CacheWriteTokens * price.EffectiveCacheWritePerMillion * PerToken,
+                usage.OutputTokens * price.OutputPerMillion * PerToken,
+                usage.ReasoningTokens * price.EffectiveReasoningPerMillion * PerToken);
+        }
+
+        return CalculateFull(usage, price, appliedTier);
+    }
+
+    private static CostBreakdown CalculateFull(in TokenUsage usage, ModelPrice price, string? appliedTier)
+    {
         decimal input = price.InputPerMillion, cached = price.EffectiveCachedInputPerMillion, write = price.EffectiveCacheWritePerMillion,
             write1h = price.EffectiveCacheWrite1hPerMillion, output = price.OutputPerMillion, reasoning = price.EffectiveReasoningPerMillion;
         decimal inputAudio = price.InputAudioPerMillion ?? input, cachedAudio = price.CachedInputAudioPerMillion ?? cached,
@@ -87,18 +105,11 @@ public static class CostCalculator
         var audioOut = Clamp(usage.OutputAudioTokens, usage.OutputTokens);
         var imageOut = Clamp(usage.OutputImageTokens, usage.OutputTokens - audioOut);
 
-        var inputCost = Cost(usage.UncachedInputTokens - audioIn - imageIn, input);
-        var cachedCost = audioCached == 0 ? Cost(usage.CachedInputTokens, cached) : ((usage.CachedInputTokens - audioCached) * cached + audioCached * cachedAudio) * PerToken;
-        var writeCost = Cost(usage.CacheWriteTokens - oneHour, write);
-        var outputCost = Cost(usage.OutputTokens - audioOut - imageOut, output);
-        var reasoningCost = Cost(usage.ReasoningTokens, reasoning);
-
-        // Most calls carry none of the split dimensions: skip their arithmetic (this is on the hot path of every estimate).
-        if ((oneHour | audioIn | imageIn | audioOut | imageOut | usage.WebSearchCalls) == 0 && price.RequestsPerThousand is null
-            && appliedTier is null && threshold is null)
-        {
-            return new CostBreakdown(inputCost, cachedCost, writeCost, outputCost, reasoningCost);
-        }
+        var inputCost = (usage.UncachedInputTokens - audioIn - imageIn) * input * PerToken;
+        var cachedCost = audioCached == 0 ? usage.CachedInputTokens * cached * PerToken : ((usage.CachedInputTokens - audioCached) * cached + audioCached * cachedAudio) * PerToken;
+        var writeCost = (usage.CacheWriteTokens - oneHour) * write * PerToken;
+        var outputCost = (usage.OutputTokens - audioOut - imageOut) * output * PerToken;
+        var reasoningCost = usage.ReasoningTokens * reasoning * PerToken;
 
         return new CostBreakdown(
             inputCost,
@@ -116,10 +127,6 @@ public static class CostCalculator
             serviceTier: appliedTier,
             longContextThresholdTokens: threshold);
     }
-
-    // Decimal multiplication is most of an estimate's time, and a call leaves most dimensions at zero tokens: those cost
-    // nothing without the two multiplications.
-    private static decimal Cost(long tokens, decimal perMillion) => tokens == 0 ? 0m : tokens * perMillion * PerToken;
 
     private static long Clamp(long part, long whole) => Math.Clamp(part, 0, Math.Max(0, whole));
 }

@@ -73,6 +73,10 @@ public readonly record struct TokenUsage(long UncachedInputTokens, long CachedIn
         init => _splits = With(value, unset: value == 0, static (x, v) => x.WebSearchCalls = v);
     }
 
+    /// <summary>Gets whether every split count (one-hour writes, audio, image, web searches) is zero: the usage is its five categories.</summary>
+    internal bool IsPlain => _splits is not { } x
+        || (x.CacheWrite1hTokens | x.InputAudioTokens | x.InputImageTokens | x.CachedInputAudioTokens | x.OutputAudioTokens | x.OutputImageTokens | x.WebSearchCalls) == 0;
+
     /// <summary>Gets every prompt token: uncached, cached and cache-write input.</summary>
     public long TotalInputTokens => UncachedInputTokens + CachedInputTokens + CacheWriteTokens;
 
