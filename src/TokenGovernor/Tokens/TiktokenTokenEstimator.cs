@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using Microsoft.ML.Tokenizers;
 
 namespace TokenGovernor;
 
@@ -29,8 +28,8 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     private const int ReplyPriming = 3;
     private const int MaxModelEntries = 1024;
 
-    private static readonly Lazy<Tokenizer> s_o200k = new(OrdinaryTiktoken.O200kBase);
-    private static readonly Lazy<Tokenizer> s_cl100k = new(OrdinaryTiktoken.Cl100kBase);
+    private static readonly Lazy<PieceCountingTokenizer> s_o200k = new(OrdinaryTiktoken.O200kBaseCounter);
+    private static readonly Lazy<PieceCountingTokenizer> s_cl100k = new(OrdinaryTiktoken.Cl100kBaseCounter);
 
     private readonly TokenEstimatorOptions _options;
     private readonly ConcurrentDictionary<string, ModelTokenizer> _models = new(StringComparer.OrdinalIgnoreCase);
@@ -129,7 +128,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     private static int Scale(long raw, double factor) =>
         factor == 1.0 ? (int)Math.Min(raw, int.MaxValue) : (int)Math.Min(Math.Ceiling(raw * factor), int.MaxValue);
 
-    private static int CountRole(Tokenizer tokenizer, int encodingIndex, ChatRole role)
+    private static int CountRole(PieceCountingTokenizer tokenizer, int encodingIndex, ChatRole role)
     {
         // Roles are tiny and few: the common four are one token in both encodings; others are counted.
         return role == ChatRole.User || role == ChatRole.Assistant || role == ChatRole.System || role == ChatRole.Tool
@@ -137,7 +136,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
             : tokenizer.CountTokens(role.Value);
     }
 
-    private long CountMessage(ChatMessage message, ModelTokenizer model, Tokenizer tokenizer)
+    private long CountMessage(ChatMessage message, ModelTokenizer model, PieceCountingTokenizer tokenizer)
     {
         if (message is null)
         {
@@ -175,7 +174,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         return counted;
     }
 
-    private int CountMessageUncached(ChatMessage message, IList<AIContent> contents, Tokenizer tokenizer, int encodingIndex)
+    private int CountMessageUncached(ChatMessage message, IList<AIContent> contents, PieceCountingTokenizer tokenizer, int encodingIndex)
     {
         Interlocked.Increment(ref _messagesTokenized);
         long count = TokensPerMessage + CountRole(tokenizer, encodingIndex, message.Role);
@@ -268,7 +267,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions.GetTypeInfo(result.GetType())),
     };
 
-    private long CountTools(IList<AITool> tools, ModelTokenizer model, Tokenizer tokenizer)
+    private long CountTools(IList<AITool> tools, ModelTokenizer model, PieceCountingTokenizer tokenizer)
     {
         long total = 0;
         for (var i = 0; i < tools.Count; i++)
@@ -288,7 +287,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         return total + 12; // func_end
     }
 
-    private static int CountTool(AITool tool, ModelTokenizer model, Tokenizer tokenizer)
+    private static int CountTool(AITool tool, ModelTokenizer model, PieceCountingTokenizer tokenizer)
     {
         var count = model.FuncInit + tokenizer.CountTokens(tool.Name + ":" + TrimPeriod(tool.Description));
         if (tool is not AIFunctionDeclaration function ||
@@ -464,5 +463,5 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         }
     }
 
-    private sealed record ModelTokenizer(int Index, Lazy<Tokenizer> Tokenizer, double Factor, TokenizerInfo Info, int FuncInit);
+    private sealed record ModelTokenizer(int Index, Lazy<PieceCountingTokenizer> Tokenizer, double Factor, TokenizerInfo Info, int FuncInit);
 }
