@@ -28,6 +28,9 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     private const int ReplyPriming = 3;
     private const int MaxModelEntries = 1024;
 
+    // Hashing 1,024 characters takes about 100 ns, about what adding a by-reference entry costs (a dependent handle, freed by the GC).
+    private const int ByReferenceMinChars = 1024;
+
     private static readonly Lazy<PieceCountingTokenizer> s_o200k = new(OrdinaryTiktoken.O200kBaseCounter);
     private static readonly Lazy<PieceCountingTokenizer> s_cl100k = new(OrdinaryTiktoken.Cl100kBaseCounter);
 
@@ -149,13 +152,15 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         }
 
         // Fast path: the same message object seen before with the same content objects (agent loops resend the same
-        // ChatMessage instances), verified by reference so a mutated message is never served a stale count.
-        if (_byReference.TryGetValue(message, out var memo) && memo.Matches(message, model.Index))
+        // ChatMessage instances), verified by reference so a mutated message is never served a stale count. Only for long
+        // messages: a table entry (a dependent GC handle) costs more to add than hashing a short message does.
+        var contents = message.Contents;
+        var byReference = IsLong(contents);
+        if (byReference && _byReference.TryGetValue(message, out var memo) && memo.Matches(message, model.Index))
         {
             return memo.Count;
         }
 
-        var contents = message.Contents;
         int counted;
         if (TryComputeKey(message, model.Index, out var key))
         {
@@ -170,8 +175,28 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
             counted = CountMessageUncached(message, contents, tokenizer, model.Index);
         }
 
-        _byReference.AddOrUpdate(message, MessageMemo.Create(message, model.Index, counted));
+        if (byReference)
+        {
+            _byReference.AddOrUpdate(message, MessageMemo.Create(message, model.Index, counted));
+        }
+
         return counted;
+    }
+
+    /// <summary>Whether a message's text is long enough (<see cref="ByReferenceMinChars"/>) that remembering its count by object
+    /// reference is cheaper than hashing its content again; tool calls and results are always hashed.</summary>
+    private static bool IsLong(IList<AIContent> contents)
+    {
+        var length = 0;
+        for (var i = 0; i < contents.Count; i++)
+        {
+            if (contents[i] is TextContent { Text: { } text })
+            {
+                length += text.Length;
+            }
+        }
+
+        return length >= ByReferenceMinChars;
     }
 
     private int CountMessageUncached(ChatMessage message, IList<AIContent> contents, PieceCountingTokenizer tokenizer, int encodingIndex)
