@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Hashing;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
@@ -43,6 +44,19 @@ internal sealed class CanonicalRequest
     }
 
     public UInt128 Hash() => XxHash128.HashToUInt128(_buffer.WrittenSpan);
+
+    /// <summary><paramref name="prefix"/> and the hash of what was written as 32 lower-case hex digits (the same string as
+    /// <c>$"{prefix}{Hash():x32}"</c>, without UInt128's slow general formatting).</summary>
+    public string HashKey(string prefix)
+    {
+        var hash = Hash();
+        return string.Create(prefix.Length + 32, (prefix, High: (ulong)(hash >> 64), Low: (ulong)hash), static (span, state) =>
+        {
+            state.prefix.CopyTo(span);
+            state.High.TryFormat(span.Slice(state.prefix.Length, 16), out _, "x16", CultureInfo.InvariantCulture);
+            state.Low.TryFormat(span.Slice(state.prefix.Length + 16, 16), out _, "x16", CultureInfo.InvariantCulture);
+        });
+    }
 
     /// <summary>The exact-cache key: everything that can change the answer.</summary>
     public void WriteExact(GovernanceScope scope, string? model, IList<ChatMessage> messages, ChatOptions? options)
