@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.IO.Hashing;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
@@ -46,15 +45,20 @@ internal sealed class CanonicalRequest
     public UInt128 Hash() => XxHash128.HashToUInt128(_buffer.WrittenSpan);
 
     /// <summary><paramref name="prefix"/> and the hash of what was written as 32 lower-case hex digits (the same string as
-    /// <c>$"{prefix}{Hash():x32}"</c>, without UInt128's slow general formatting).</summary>
+    /// <c>$"{prefix}{Hash():x32}"</c>, without the general number formatting, which parses the format on every call).</summary>
     public string HashKey(string prefix)
     {
         var hash = Hash();
-        return string.Create(prefix.Length + 32, (prefix, High: (ulong)(hash >> 64), Low: (ulong)hash), static (span, state) =>
+        return string.Create(prefix.Length + 32, (prefix, hash), static (span, state) =>
         {
             state.prefix.CopyTo(span);
-            state.High.TryFormat(span.Slice(state.prefix.Length, 16), out _, "x16", CultureInfo.InvariantCulture);
-            state.Low.TryFormat(span.Slice(state.prefix.Length + 16, 16), out _, "x16", CultureInfo.InvariantCulture);
+            var digits = span[state.prefix.Length..];
+            var value = state.hash;
+            for (var i = 31; i >= 0; i--)
+            {
+                digits[i] = "0123456789abcdef"[(int)(ulong)(value & 0xF)];
+                value >>= 4;
+            }
         });
     }
 
