@@ -16,7 +16,7 @@ namespace TokenGovernor;
 /// gives the same pieces as the tokenizer's pre-tokenizer.</para>
 /// <para>Why: the tokenizer looks every word up in its LRU cache (under a lock) and then in its 200k-entry vocabulary; both miss
 /// the CPU caches for a word not seen just before. The memo is one 16-byte slot per piece (a 128-bit hash of the piece, with its
-/// count in the low byte), direct-mapped, so a lookup touches one cache line. A slot holds two 64-bit words written separately: a
+/// count in the low byte), in sets of four slots (64 bytes), so a lookup touches one or two cache lines. A slot holds two 64-bit words written separately: a
 /// reader that sees one word of an old entry and one of a new one finds no match (both words must match its hash) and counts the
 /// piece again. Thread-safe.</para>
 /// </remarks>
@@ -24,6 +24,7 @@ internal sealed class PieceCountingTokenizer
 {
     private const int SlotBits = 15;
     private const int MaxPieceLength = 64;
+    private const int Ways = 4;
 
     private readonly Regex? _pieces;
     private readonly ulong[] _slots;
@@ -72,19 +73,33 @@ internal sealed class PieceCountingTokenizer
         var hash = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(piece));
         var low = (ulong)hash;
         var high = (ulong)(hash >> 64);
-        var slot = (int)(low & ((1UL << SlotBits) - 1)) * 2;
+
+        // Four slots per set (64 bytes): a piece may sit in any of them, so pieces whose hashes share a set do not evict each other.
+        var set = (int)(low & ((1UL << SlotBits) - 1) & ~(ulong)(Ways - 1)) * 2;
         var tag = low & ~0xFFUL;
-        var data = Volatile.Read(ref _slots[slot + 1]);
-        if ((data & ~0xFFUL) == tag && Volatile.Read(ref _slots[slot]) == high)
+        var free = -1;
+        for (var way = 0; way < Ways; way++)
         {
-            return (int)(data & 0xFF);
+            var slot = set + (2 * way);
+            var data = Volatile.Read(ref _slots[slot + 1]);
+            if ((data & ~0xFFUL) == tag && Volatile.Read(ref _slots[slot]) == high)
+            {
+                return (int)(data & 0xFF);
+            }
+
+            if (data == 0 && free < 0)
+            {
+                free = slot;
+            }
         }
 
         var count = Tokenizer.CountTokens(piece, considerPreTokenization: false, considerNormalization: false);
         if (count <= 0xFF)
         {
-            Volatile.Write(ref _slots[slot], high);
-            Volatile.Write(ref _slots[slot + 1], tag | (uint)count);
+            // A full set loses the way picked by other bits of the hash: no recency kept, no lock.
+            var victim = free >= 0 ? free : set + (2 * (int)((high >> 60) & (Ways - 1)));
+            Volatile.Write(ref _slots[victim], high);
+            Volatile.Write(ref _slots[victim + 1], tag | (uint)count);
         }
 
         return count;
