@@ -49,15 +49,17 @@ internal sealed class CanonicalRequest
     public string HashKey(string prefix)
     {
         var hash = Hash();
-        return string.Create(prefix.Length + 32, (prefix, hash), static (span, state) =>
+        return string.Create(prefix.Length + 32, (prefix, High: (ulong)(hash >> 64), Low: (ulong)hash), static (span, state) =>
         {
             state.prefix.CopyTo(span);
             var digits = span[state.prefix.Length..];
-            var value = state.hash;
-            for (var i = 31; i >= 0; i--)
+            var (high, low) = (state.High, state.Low);
+            for (var i = 15; i >= 0; i--)
             {
-                digits[i] = "0123456789abcdef"[(int)(ulong)(value & 0xF)];
-                value >>= 4;
+                digits[i] = "0123456789abcdef"[(int)(high & 0xF)];
+                digits[i + 16] = "0123456789abcdef"[(int)(low & 0xF)];
+                high >>= 4;
+                low >>= 4;
             }
         });
     }
