@@ -31,6 +31,9 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     // Hashing 1,024 characters takes about 100 ns, about what adding a by-reference entry costs (a dependent handle, freed by the GC).
     private const int ByReferenceMinChars = 1024;
 
+    // A request of this many messages or more is a history, which agent loops resend with the same message objects.
+    private const int ByReferenceMinMessages = 6;
+
     private static readonly Lazy<PieceCountingTokenizer> s_o200k = new(OrdinaryTiktoken.O200kBaseCounter);
     private static readonly Lazy<PieceCountingTokenizer> s_cl100k = new(OrdinaryTiktoken.Cl100kBaseCounter);
 
@@ -107,16 +110,17 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
 
         if (messages is IList<ChatMessage> list)
         {
+            var history = list.Count >= ByReferenceMinMessages;
             for (var i = 0; i < list.Count; i++)
             {
-                total += CountMessage(list[i], model, tokenizer);
+                total += CountMessage(list[i], model, tokenizer, history);
             }
         }
         else
         {
             foreach (var message in messages)
             {
-                total += CountMessage(message, model, tokenizer);
+                total += CountMessage(message, model, tokenizer, history: true);
             }
         }
 
@@ -139,7 +143,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
             : tokenizer.CountTokens(role.Value);
     }
 
-    private long CountMessage(ChatMessage message, ModelTokenizer model, PieceCountingTokenizer tokenizer)
+    private long CountMessage(ChatMessage message, ModelTokenizer model, PieceCountingTokenizer tokenizer, bool history)
     {
         if (message is null)
         {
@@ -152,10 +156,12 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         }
 
         // Fast path: the same message object seen before with the same content objects (agent loops resend the same
-        // ChatMessage instances), verified by reference so a mutated message is never served a stale count. Only for long
-        // messages: a table entry (a dependent GC handle) costs more to add than hashing a short message does.
+        // ChatMessage instances), verified by reference so a mutated message is never served a stale count. Only where it
+        // pays: in a history (agent loops resend it, message objects and all) or for a long message. The few messages of a
+        // short request are usually new objects on every call, and adding a table entry (a dependent GC handle) for each
+        // costs more than hashing a short message again.
         var contents = message.Contents;
-        var byReference = IsLong(contents);
+        var byReference = history || IsLong(contents);
         if (byReference && _byReference.TryGetValue(message, out var memo) && memo.Matches(message, model.Index))
         {
             return memo.Count;
