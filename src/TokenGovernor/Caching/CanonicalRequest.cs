@@ -44,6 +44,26 @@ internal sealed class CanonicalRequest
 
     public UInt128 Hash() => XxHash128.HashToUInt128(_buffer.WrittenSpan);
 
+    /// <summary><paramref name="prefix"/> and the hash of what was written as 32 lower-case hex digits (the same string as
+    /// <c>$"{prefix}{Hash():x32}"</c>, without the general number formatting, which parses the format on every call).</summary>
+    public string HashKey(string prefix)
+    {
+        var hash = Hash();
+        return string.Create(prefix.Length + 32, (prefix, High: (ulong)(hash >> 64), Low: (ulong)hash), static (span, state) =>
+        {
+            state.prefix.CopyTo(span);
+            var digits = span[state.prefix.Length..];
+            var (high, low) = (state.High, state.Low);
+            for (var i = 15; i >= 0; i--)
+            {
+                digits[i] = "0123456789abcdef"[(int)(high & 0xF)];
+                digits[i + 16] = "0123456789abcdef"[(int)(low & 0xF)];
+                high >>= 4;
+                low >>= 4;
+            }
+        });
+    }
+
     /// <summary>The exact-cache key: everything that can change the answer.</summary>
     public void WriteExact(GovernanceScope scope, string? model, IList<ChatMessage> messages, ChatOptions? options)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
@@ -44,7 +43,7 @@ internal sealed class ExactResponseStore : IDisposable
         try
         {
             writer.WriteExact(scope, model, messages, options);
-            cacheKey = string.Create(CultureInfo.InvariantCulture, $"{KeyPrefix}{writer.Hash():x32}");
+            cacheKey = writer.HashKey(KeyPrefix);
             if (_memory is not null)
             {
                 // In-process store: compare the full canonical request in place; copy it only when it must be stored.

@@ -33,6 +33,8 @@ public sealed class HashingEmbeddingGenerator : IEmbeddingGenerator<string, Embe
         "how", "which", "who", "whom", "as", "so", "if", "about", "into", "there", "here", "please", "s",
     }.ToFrozenSet(StringComparer.Ordinal);
 
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> s_stopWordSpans = s_stopWords.GetAlternateLookup<ReadOnlySpan<char>>();
+
     private readonly EmbeddingGeneratorMetadata _metadata;
     private ModelPrice? _price;
 
@@ -92,7 +94,7 @@ public sealed class HashingEmbeddingGenerator : IEmbeddingGenerator<string, Embe
                 }
 
                 var word = lower[start..i];
-                var isStop = s_stopWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+                var isStop = s_stopWordSpans.Contains(word);
                 Add(destination, word, 1, isStop ? StopWordWeight : WordWeight);
                 if (!previous.IsEmpty)
                 {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
@@ -63,7 +62,7 @@ internal sealed class SemanticResponseStore : IDisposable
         try
         {
             writer.WritePartition(scope, model, messages, question, options, _options.SemanticHistoryDepth);
-            partition = string.Create(CultureInfo.InvariantCulture, $"{writer.Hash():x32}");
+            partition = writer.HashKey(string.Empty);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.AI;
 
 namespace TokenGovernor;
@@ -81,7 +82,7 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
 
         var length = Math.Min(1.0, text.Length / (double)LengthSaturationChars);
         score += LengthWeight * length;
-        signals.Add(FormattableString.Invariant($"length:{length:0.00}"));
+        signals.Add(string.Create(CultureInfo.InvariantCulture, $"length:{length:0.00}"));
 
         // Cue words sit in the request's framing: scan the head and the tail of a long turn, not pasted material in between.
         var whole = text.Length <= HeadChars + TailChars;
@@ -133,13 +134,13 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
         if (options?.Tools is { Count: > 0 } tools)
         {
             score += ToolsWeight * Math.Min(1.0, tools.Count / 5.0);
-            signals.Add(FormattableString.Invariant($"tools:{tools.Count}"));
+            signals.Add(string.Create(CultureInfo.InvariantCulture, $"tools:{tools.Count}"));
         }
 
         if (messages.Count > 2)
         {
             score += DepthWeight * Math.Min(1.0, messages.Count / 20.0);
-            signals.Add(FormattableString.Invariant($"depth:{messages.Count}"));
+            signals.Add(string.Create(CultureInfo.InvariantCulture, $"depth:{messages.Count}"));
         }
 
         score = Math.Clamp(score, 0, 1);

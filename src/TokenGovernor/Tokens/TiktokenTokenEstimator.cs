@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using Microsoft.ML.Tokenizers;
 
 namespace TokenGovernor;
 
@@ -29,8 +28,14 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     private const int ReplyPriming = 3;
     private const int MaxModelEntries = 1024;
 
-    private static readonly Lazy<Tokenizer> s_o200k = new(OrdinaryTiktoken.O200kBase);
-    private static readonly Lazy<Tokenizer> s_cl100k = new(OrdinaryTiktoken.Cl100kBase);
+    // Hashing 1,024 characters takes about 100 ns, about what adding a by-reference entry costs (a dependent handle, freed by the GC).
+    private const int ByReferenceMinChars = 1024;
+
+    // A request of this many messages or more is a history, which agent loops resend with the same message objects.
+    private const int ByReferenceMinMessages = 6;
+
+    private static readonly Lazy<PieceCountingTokenizer> s_o200k = new(OrdinaryTiktoken.O200kBaseCounter);
+    private static readonly Lazy<PieceCountingTokenizer> s_cl100k = new(OrdinaryTiktoken.Cl100kBaseCounter);
 
     private readonly TokenEstimatorOptions _options;
     private readonly ConcurrentDictionary<string, ModelTokenizer> _models = new(StringComparer.OrdinalIgnoreCase);
@@ -105,16 +110,17 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
 
         if (messages is IList<ChatMessage> list)
         {
+            var history = list.Count >= ByReferenceMinMessages;
             for (var i = 0; i < list.Count; i++)
             {
-                total += CountMessage(list[i], model, tokenizer);
+                total += CountMessage(list[i], model, tokenizer, history);
             }
         }
         else
         {
             foreach (var message in messages)
             {
-                total += CountMessage(message, model, tokenizer);
+                total += CountMessage(message, model, tokenizer, history: true);
             }
         }
 
@@ -129,7 +135,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     private static int Scale(long raw, double factor) =>
         factor == 1.0 ? (int)Math.Min(raw, int.MaxValue) : (int)Math.Min(Math.Ceiling(raw * factor), int.MaxValue);
 
-    private static int CountRole(Tokenizer tokenizer, int encodingIndex, ChatRole role)
+    private static int CountRole(PieceCountingTokenizer tokenizer, int encodingIndex, ChatRole role)
     {
         // Roles are tiny and few: the common four are one token in both encodings; others are counted.
         return role == ChatRole.User || role == ChatRole.Assistant || role == ChatRole.System || role == ChatRole.Tool
@@ -137,7 +143,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
             : tokenizer.CountTokens(role.Value);
     }
 
-    private long CountMessage(ChatMessage message, ModelTokenizer model, Tokenizer tokenizer)
+    private long CountMessage(ChatMessage message, ModelTokenizer model, PieceCountingTokenizer tokenizer, bool history)
     {
         if (message is null)
         {
@@ -150,13 +156,17 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         }
 
         // Fast path: the same message object seen before with the same content objects (agent loops resend the same
-        // ChatMessage instances), verified by reference so a mutated message is never served a stale count.
-        if (_byReference.TryGetValue(message, out var memo) && memo.Matches(message, model.Index))
+        // ChatMessage instances), verified by reference so a mutated message is never served a stale count. Only where it
+        // pays: in a history (agent loops resend it, message objects and all) or for a long message. The few messages of a
+        // short request are usually new objects on every call, and adding a table entry (a dependent GC handle) for each
+        // costs more than hashing a short message again.
+        var contents = message.Contents;
+        var byReference = history || IsLong(contents);
+        if (byReference && _byReference.TryGetValue(message, out var memo) && memo.Matches(message, model.Index))
         {
             return memo.Count;
         }
 
-        var contents = message.Contents;
         int counted;
         if (TryComputeKey(message, model.Index, out var key))
         {
@@ -171,11 +181,31 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
             counted = CountMessageUncached(message, contents, tokenizer, model.Index);
         }
 
-        _byReference.AddOrUpdate(message, MessageMemo.Create(message, model.Index, counted));
+        if (byReference)
+        {
+            _byReference.AddOrUpdate(message, MessageMemo.Create(message, model.Index, counted));
+        }
+
         return counted;
     }
 
-    private int CountMessageUncached(ChatMessage message, IList<AIContent> contents, Tokenizer tokenizer, int encodingIndex)
+    /// <summary>Whether a message's text is long enough (<see cref="ByReferenceMinChars"/>) that remembering its count by object
+    /// reference is cheaper than hashing its content again; tool calls and results are always hashed.</summary>
+    private static bool IsLong(IList<AIContent> contents)
+    {
+        var length = 0;
+        for (var i = 0; i < contents.Count; i++)
+        {
+            if (contents[i] is TextContent { Text: { } text })
+            {
+                length += text.Length;
+            }
+        }
+
+        return length >= ByReferenceMinChars;
+    }
+
+    private int CountMessageUncached(ChatMessage message, IList<AIContent> contents, PieceCountingTokenizer tokenizer, int encodingIndex)
     {
         Interlocked.Increment(ref _messagesTokenized);
         long count = TokensPerMessage + CountRole(tokenizer, encodingIndex, message.Role);
@@ -268,7 +298,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions.GetTypeInfo(result.GetType())),
     };
 
-    private long CountTools(IList<AITool> tools, ModelTokenizer model, Tokenizer tokenizer)
+    private long CountTools(IList<AITool> tools, ModelTokenizer model, PieceCountingTokenizer tokenizer)
     {
         long total = 0;
         for (var i = 0; i < tools.Count; i++)
@@ -288,7 +318,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         return total + 12; // func_end
     }
 
-    private static int CountTool(AITool tool, ModelTokenizer model, Tokenizer tokenizer)
+    private static int CountTool(AITool tool, ModelTokenizer model, PieceCountingTokenizer tokenizer)
     {
         var count = model.FuncInit + tokenizer.CountTokens(tool.Name + ":" + TrimPeriod(tool.Description));
         if (tool is not AIFunctionDeclaration function ||
@@ -464,5 +494,5 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         }
     }
 
-    private sealed record ModelTokenizer(int Index, Lazy<Tokenizer> Tokenizer, double Factor, TokenizerInfo Info, int FuncInit);
+    private sealed record ModelTokenizer(int Index, Lazy<PieceCountingTokenizer> Tokenizer, double Factor, TokenizerInfo Info, int FuncInit);
 }
