@@ -17,6 +17,7 @@ internal sealed class ExactResponseStore : IDisposable
     private readonly IMemoryCache? _memory;
     private readonly MemoryCache? _ownedMemory;
     private readonly TimeSpan _timeToLive;
+    private readonly long _ownedSizeLimit;
     private readonly ILogger _logger;
 
     public ExactResponseStore(IDistributedCache? distributedCache, IMemoryCache? memoryCache, ResponseCacheOptions options, ILogger logger)
@@ -27,6 +28,7 @@ internal sealed class ExactResponseStore : IDisposable
         {
             _ownedMemory = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.ExactCacheSizeLimitBytes, CompactionPercentage = 0.1 });
             _memory = _ownedMemory;
+            _ownedSizeLimit = options.ExactCacheSizeLimitBytes;
         }
 
         _timeToLive = options.ExactTimeToLive;
@@ -89,7 +91,24 @@ internal sealed class ExactResponseStore : IDisposable
         if (_memory is not null)
         {
             var size = key.Length + (2L * copy.Text.Length) + 256;
-            _memory.Set(cacheKey, new Entry(key, copy, cost), new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = _timeToLive, Size = size });
+            if (_ownedMemory is not null && size > _ownedSizeLimit)
+            {
+                return; // larger than the whole cache: never stored, and no reason to empty the cache trying
+            }
+
+            var entry = new Entry(key, copy, cost);
+            var entryOptions = new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = _timeToLive, Size = size };
+            _memory.Set(cacheKey, entry, entryOptions);
+            // MemoryCache rejects an entry that would pass its SizeLimit and compacts later, on the thread pool: until then a full
+            // cache loses every new answer. Compact now (the least recently used tenth, then a fifth, …: compaction counts
+            // entries, not bytes, so one round may free less than this answer needs) and store again, so a full cache replaces
+            // old answers instead of dropping new ones.
+            for (var share = 0.1; _ownedMemory is not null && share < 1.6 && !_ownedMemory.TryGetValue(cacheKey, out _); share *= 2)
+            {
+                _ownedMemory.Compact(share);
+                _memory.Set(cacheKey, entry, entryOptions);
+            }
+
             return;
         }
 

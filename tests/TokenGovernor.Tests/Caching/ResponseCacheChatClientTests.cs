@@ -53,6 +53,29 @@ public class ResponseCacheChatClientTests
     private static ChatOptions Gpt4o() => new() { ModelId = "gpt-4o" };
 
     [Fact]
+    public async Task GetResponseAsync_ExactCacheFull_NewAnswerIsStoredAndServed()
+    {
+        // About 12 answers fit in 8 KB: after that, every new answer must still be stored (older ones make room).
+        var provider = Provider();
+        var client = Pipeline(provider, configure: o =>
+        {
+            o.EnableSemantic = false;
+            o.ExactCacheSizeLimitBytes = 8 * 1024;
+        });
+
+        for (var i = 0; i < 60; i++)
+        {
+            var question = $"Question number {i}: what is the status of order {i * 7919}?";
+            await client.GetResponseAsync(question, Gpt4o());
+            var again = await client.GetResponseAsync(question, Gpt4o());
+
+            Assert.True(again.GetGovernance()!.Cache == CacheStatus.Exact, $"question {i}: {again.GetGovernance()!.Cache}");
+        }
+
+        Assert.Equal(60, provider.Calls);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_SameRequestTwice_SecondIsExactHitNotBilled()
     {
         var provider = Provider();
