@@ -6,6 +6,9 @@ internal sealed class RouterFit
     private readonly RouterFeatures _features;
     private readonly FeatureRow[] _rows;
     private readonly double[][] _targets;
+    private readonly double[][] _quality;
+    private readonly string[] _tiers;
+    private readonly bool _qualityHeads;
     private readonly string[] _headTiers;
     private readonly double _l2;
     private readonly int _iterations;
@@ -14,8 +17,10 @@ internal sealed class RouterFit
     private readonly int[][] _clusters;
 
     public RouterFit(RouterFeatures features, FeatureRow[] rows, double[][] quality, string[] tiers, double l2, int iterations, double embeddingScale,
-        RouterTopics? topics = null, int[][]? clusters = null)
+        RouterTopics? topics = null, int[][]? clusters = null, bool qualityHeads = true)
     {
+        _qualityHeads = qualityHeads;
+        _tiers = tiers;
         _features = features;
         _topics = topics;
         _clusters = clusters ?? new int[rows.Length][];
@@ -24,6 +29,7 @@ internal sealed class RouterFit
         _iterations = iterations;
         _embeddingScale = embeddingScale;
         _headTiers = tiers[1..];
+        _quality = quality;
         _targets = new double[rows.Length][];
         for (var i = 0; i < rows.Length; i++)
         {
@@ -37,10 +43,16 @@ internal sealed class RouterFit
         }
     }
 
-    /// <summary>Fits the heads and, with topics, learns the topic gains on <paramref name="subset"/> (with blend 0).</summary>
+    /// <summary>
+    /// Fits the heads and, with topics, learns the topic gains on <paramref name="subset"/> (with blend 0). With quality heads (the
+    /// default) there is one head per tier, each predicting that tier's quality, and a tier's gain is the difference of two
+    /// heads; otherwise one head per tier above the cheapest predicts its gain directly (routers before file version 3).
+    /// </summary>
     public RouterModel Fit(IReadOnlyList<int> subset)
     {
-        var model = RouterTrainer.Fit(_features, _rows, subset, _targets, _headTiers, _l2, _iterations, _embeddingScale);
+        var model = _qualityHeads
+            ? RouterTrainer.Fit(_features, _rows, subset, _quality, _tiers, _l2, _iterations, _embeddingScale).AsQualityHeads()
+            : RouterTrainer.Fit(_features, _rows, subset, _targets, _headTiers, _l2, _iterations, _embeddingScale);
         return _topics is null ? model : model.WithTopics(TopicGains.Learn(_topics, _clusters, _targets, subset, _headTiers.Length));
     }
 
