@@ -111,9 +111,9 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         var clusters = topics is null ? null : texts.Select((t, i) => topics.Assign(t, embedded.Vector(i))).ToArray();
         var fit = new RouterFit(features, rows, quality, tiers, options.L2, options.Iterations, EmbeddingScale, topics, clusters, !options.GainHeads);
         var (linear, prior) = fit.OutOfFold(options.Folds, options.Seed, cancellationToken);
-        var blend = RouterFit.ChooseBlend(linear, prior, quality);
-        var outOfFold = RouterFit.Blend(linear, prior, blend);
-        var model = fit.FitAll(blend);
+        var (weakWeight, blend) = RouterFit.ChooseBlend(linear, fit.WeakWeights, prior, quality);
+        var outOfFold = RouterFit.Blend(linear[fit.WeakWeights.ToList().IndexOf(weakWeight)], prior, blend);
+        var model = fit.FitAll(blend, weakWeight);
         var (threshold, point) = RouterFit.ChooseThreshold(outOfFold, quality, options.TargetQuality, options.MaxStrongShare);
         var shares = RouterFit.ShareThresholds(outOfFold);
         return new LearnedRouter(model, tiers, threshold, shares, embedded.Name, embeddingGenerator, point, options, list.Count);
@@ -311,6 +311,11 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
 
         w.WriteEndArray();
         w.WriteString("head_target", _model.QualityHeads ? "quality" : "gain");
+        if (_model.QualityHeads)
+        {
+            w.WriteNumber("weak_weight", _model.WeakWeight);
+        }
+
         if (_model.Topics is { Blend: > 0 } topics)
         {
             RouterTopicsFile.Write(w, topics);
@@ -382,7 +387,15 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
 
                 var model = new RouterModel(features, ReadFloats(root.GetProperty("dense_mean"), features.DenseCount, source),
                     ReadFloats(root.GetProperty("dense_scale"), features.DenseCount, source), heads,
-                    root.TryGetProperty("topics", out var topics) ? RouterTopicsFile.Read(topics, outputs, dims, source) : null) { QualityHeads = qualityHeads };
+                    root.TryGetProperty("topics", out var topics) ? RouterTopicsFile.Read(topics, outputs, dims, source) : null)
+                {
+                    QualityHeads = qualityHeads,
+                    WeakWeight = qualityHeads && root.TryGetProperty("weak_weight", out var weakWeight) ? weakWeight.GetDouble() : 1,
+                };
+                if (!double.IsFinite(model.WeakWeight) || model.WeakWeight is < 0 or > 10)
+                {
+                    throw new FormatException($"{source} has weak_weight {model.WeakWeight.ToString(CultureInfo.InvariantCulture)}; it must be in [0, 10].");
+                }
                 var point = root.GetProperty("trained_operating_point");
                 var shares = root.GetProperty("strong_share_thresholds").EnumerateArray().Select(s => s.GetDouble()).ToArray();
                 if (shares.Length < 2)

@@ -21,7 +21,17 @@ internal sealed class RouterModel
     public TopicGains? Topics { get; }
 
     /// <summary>This model with another topic prior.</summary>
-    public RouterModel WithTopics(TopicGains? topics) => new(Features, DenseMean, DenseScale, Heads, topics) { QualityHeads = QualityHeads };
+    public RouterModel WithTopics(TopicGains? topics) => new(Features, DenseMean, DenseScale, Heads, topics) { QualityHeads = QualityHeads, WeakWeight = WeakWeight };
+
+    /// <summary>The weights of the cheapest tier's head tried on held-out folds (quality heads only); 1 first, so ties keep it.</summary>
+    public static readonly double[] WeakWeights = [1, 0.7, 0.85, 1.15, 1.3, 1.5];
+
+    /// <summary>Gets the weight of the cheapest tier's head in a quality-head gain: <c>(q(t) − w × q(cheapest) + 1) / 2</c>. 1 is the
+    /// plain predicted gain; the weight is chosen on held-out folds, because how well each head ranks requests differs.</summary>
+    public double WeakWeight { get; init; } = 1;
+
+    /// <summary>This model with another <see cref="WeakWeight"/>.</summary>
+    public RouterModel WithWeakWeight(double weight) => new(Features, DenseMean, DenseScale, Heads, Topics) { QualityHeads = QualityHeads, WeakWeight = weight };
 
     /// <summary>Gets whether there is one head per tier, cheapest first, each predicting that tier's quality (file version 3), rather
     /// than one head per tier above the cheapest predicting its gain (versions 1 and 2).</summary>
@@ -31,7 +41,7 @@ internal sealed class RouterModel
     public int Outputs => QualityHeads ? Heads.Length - 1 : Heads.Length;
 
     /// <summary>This model, its heads read as per-tier quality heads.</summary>
-    public RouterModel AsQualityHeads() => new(Features, DenseMean, DenseScale, Heads, Topics) { QualityHeads = true };
+    public RouterModel AsQualityHeads() => new(Features, DenseMean, DenseScale, Heads, Topics) { QualityHeads = true, WeakWeight = WeakWeight };
 
     public RouterFeatures Features { get; }
 
@@ -59,7 +69,7 @@ internal sealed class RouterModel
     }
 
     /// <summary>The heads' output alone: the probability form of each tier's predicted gain, for tiers 1..k-1. Quality heads give
-    /// <c>(quality(t) − quality(cheapest) + 1) / 2</c>.</summary>
+    /// <c>(quality(t) − WeakWeight × quality(cheapest) + 1) / 2</c>.</summary>
     public void PredictLinear(in FeatureRow row, Span<double> p)
     {
         if (QualityHeads)
@@ -68,7 +78,7 @@ internal sealed class RouterModel
             HeadOutputs(row, q);
             for (var h = 0; h < p.Length; h++)
             {
-                p[h] = (q[h + 1] - q[0] + 1) / 2;
+                p[h] = (q[h + 1] - (WeakWeight * q[0]) + 1) / 2;
             }
 
             return;

@@ -186,7 +186,27 @@ public class RouterTopicsTests
         using var doc = JsonDocument.Parse(stream.ToArray());
         Assert.Equal(3, doc.RootElement.GetProperty("version").GetInt32());
         Assert.Equal("quality", doc.RootElement.GetProperty("head_target").GetString());
+        Assert.Contains(doc.RootElement.GetProperty("weak_weight").GetDouble(), RouterModel.WeakWeights);
         Assert.Equal(["Small", "Large"], doc.RootElement.GetProperty("heads").EnumerateArray().Select(h => h.GetProperty("tier").GetString()));
+    }
+
+    [Fact]
+    public async Task Load_WeakWeightOtherThanOne_ScoresLikeTheModelWithThatWeight()
+    {
+        var router = await LearnedRouter.TrainAsync(TopicExamples(200, 1), Options(topicPrior: false));
+        var stream = new MemoryStream();
+        router.Save(stream);
+        var node = JsonNode.Parse(stream.ToArray())!;
+        node["weak_weight"] = 1.5;
+        var heavy = LearnedRouter.FromStream(new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString())));
+        node["weak_weight"] = 0.5;
+        var light = LearnedRouter.FromStream(new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString())));
+        node["weak_weight"] = -1;
+
+        // The score is (q(strong) − w × q(weak) + 1) / 2, so a heavier weak head lowers every score.
+        var prompt = Ask(Prompt(new Random(4), 6));
+        Assert.True(await heavy.ScoreAsync(prompt) < await light.ScoreAsync(prompt));
+        Assert.Throws<FormatException>(() => LearnedRouter.FromStream(new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString()))));
     }
 
     [Fact]
