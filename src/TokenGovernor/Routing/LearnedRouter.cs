@@ -26,7 +26,7 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
     /// <summary>The <c>format</c> field of a router file.</summary>
     public const string FileFormat = "tokengovernor-router";
 
-    private const int FileVersion = 2;
+    private const int FileVersion = 3;
 
     private readonly RouterModel _model;
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _embedder;
@@ -109,11 +109,11 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         var quality = Qualities(list, tiers);
         var topics = options.TopicPrior ? RouterTopics.Fit(texts, embedded.Dimensions == 0 ? null : embedded.Vectors, options.Seed, cancellationToken) : null;
         var clusters = topics is null ? null : texts.Select((t, i) => topics.Assign(t, embedded.Vector(i))).ToArray();
-        var fit = new RouterFit(features, rows, quality, tiers, options.L2, options.Iterations, EmbeddingScale, topics, clusters);
+        var fit = new RouterFit(features, rows, quality, tiers, options.L2, options.Iterations, EmbeddingScale, topics, clusters, !options.GainHeads);
         var (linear, prior) = fit.OutOfFold(options.Folds, options.Seed, cancellationToken);
-        var blend = RouterFit.ChooseBlend(linear, prior, quality);
-        var outOfFold = RouterFit.Blend(linear, prior, blend);
-        var model = fit.FitAll(blend);
+        var (weakWeight, blend) = RouterFit.ChooseBlend(linear, fit.WeakWeights, prior, quality);
+        var outOfFold = RouterFit.Blend(linear[fit.WeakWeights.ToList().IndexOf(weakWeight)], prior, blend);
+        var model = fit.FitAll(blend, weakWeight);
         var (threshold, point) = RouterFit.ChooseThreshold(outOfFold, quality, options.TargetQuality, options.MaxStrongShare);
         var shares = RouterFit.ShareThresholds(outOfFold);
         return new LearnedRouter(model, tiers, threshold, shares, embedded.Name, embeddingGenerator, point, options, list.Count);
@@ -310,6 +310,12 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         }
 
         w.WriteEndArray();
+        w.WriteString("head_target", _model.QualityHeads ? "quality" : "gain");
+        if (_model.QualityHeads)
+        {
+            w.WriteNumber("weak_weight", _model.WeakWeight);
+        }
+
         if (_model.Topics is { Blend: > 0 } topics)
         {
             RouterTopicsFile.Write(w, topics);
@@ -340,10 +346,19 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
                     throw new FormatException($"{source} is not a router file (its \"format\" must be \"{FileFormat}\"); write one with tokengov route train.");
                 }
 
-                if (root.GetProperty("version").GetInt32() is not (1 or FileVersion))
+                var version = root.GetProperty("version").GetInt32();
+                if (version is not (1 or 2 or FileVersion))
                 {
-                    throw new FormatException($"{source} has router file version {root.GetProperty("version").GetInt32()}; this library reads versions 1 and {FileVersion}. Retrain it with this version's tokengov route train.");
+                    throw new FormatException($"{source} has router file version {version}; this library reads versions 1 to {FileVersion}. Retrain it with this version's tokengov route train.");
                 }
+
+                // Version 3 names what the heads predict; versions 1 and 2 have gain heads only.
+                var qualityHeads = version >= 3 && root.TryGetProperty("head_target", out var target) && target.GetString() switch
+                {
+                    "quality" => true,
+                    "gain" => false,
+                    var other => throw new FormatException($"{source} has head_target '{other}'; it must be \"quality\" or \"gain\"."),
+                };
 
                 var tiers = root.GetProperty("tiers").EnumerateArray().Select(t => t.GetString() ?? throw new FormatException("a tier name is null")).ToArray();
                 var featuresJson = root.GetProperty("features");
@@ -362,14 +377,25 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
                     h.GetProperty("bias").GetSingle(),
                     Unpack(h.GetProperty("sparse_f32le").GetString() ?? string.Empty, features.HashDimensions, source),
                     ReadFloats(h.GetProperty("dense"), features.DenseCount, source))).ToArray();
-                if (tiers.Length < 2 || heads.Length != tiers.Length - 1)
+                var outputs = qualityHeads ? heads.Length - 1 : heads.Length;
+                if (tiers.Length < 2 || outputs != tiers.Length - 1)
                 {
-                    throw new FormatException($"{source} has {tiers.Length} tiers and {heads.Length} heads; a router has one head per tier above the cheapest.");
+                    throw new FormatException(qualityHeads
+                        ? $"{source} has {tiers.Length} tiers and {heads.Length} quality heads; a router with quality heads has one head per tier."
+                        : $"{source} has {tiers.Length} tiers and {heads.Length} heads; a router has one head per tier above the cheapest.");
                 }
 
                 var model = new RouterModel(features, ReadFloats(root.GetProperty("dense_mean"), features.DenseCount, source),
                     ReadFloats(root.GetProperty("dense_scale"), features.DenseCount, source), heads,
-                    root.TryGetProperty("topics", out var topics) ? RouterTopicsFile.Read(topics, heads.Length, dims, source) : null);
+                    root.TryGetProperty("topics", out var topics) ? RouterTopicsFile.Read(topics, outputs, dims, source) : null)
+                {
+                    QualityHeads = qualityHeads,
+                    WeakWeight = qualityHeads && root.TryGetProperty("weak_weight", out var weakWeight) ? weakWeight.GetDouble() : 1,
+                };
+                if (!double.IsFinite(model.WeakWeight) || model.WeakWeight is < 0 or > 10)
+                {
+                    throw new FormatException($"{source} has weak_weight {model.WeakWeight.ToString(CultureInfo.InvariantCulture)}; it must be in [0, 10].");
+                }
                 var point = root.GetProperty("trained_operating_point");
                 var shares = root.GetProperty("strong_share_thresholds").EnumerateArray().Select(s => s.GetDouble()).ToArray();
                 if (shares.Length < 2)
@@ -428,7 +454,7 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
 
         var row = _model.Features.Extract(messages, vector);
         var clusters = _model.Topics is { Blend: > 0 } topics ? topics.Topics.Assign(RouterFeatures.TextOf(messages), vector) : [];
-        var p = new double[_model.Heads.Length];
+        var p = new double[_model.Outputs];
         _model.Predict(row, clusters, p);
         return p;
     }

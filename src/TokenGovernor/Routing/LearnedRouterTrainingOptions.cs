@@ -53,6 +53,10 @@ public sealed class LearnedRouterTrainingOptions : IValidatableObject
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool TopicPrior { get; set; } = true;
 
+    /// <summary>Gets or sets whether the router fits one head per tier above the cheapest on its gain (routers before file version 3)
+    /// instead of one head per tier on its quality. For tests of older files.</summary>
+    internal bool GainHeads { get; set; }
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

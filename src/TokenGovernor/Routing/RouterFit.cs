@@ -6,6 +6,9 @@ internal sealed class RouterFit
     private readonly RouterFeatures _features;
     private readonly FeatureRow[] _rows;
     private readonly double[][] _targets;
+    private readonly double[][] _quality;
+    private readonly string[] _tiers;
+    private readonly bool _qualityHeads;
     private readonly string[] _headTiers;
     private readonly double _l2;
     private readonly int _iterations;
@@ -14,8 +17,10 @@ internal sealed class RouterFit
     private readonly int[][] _clusters;
 
     public RouterFit(RouterFeatures features, FeatureRow[] rows, double[][] quality, string[] tiers, double l2, int iterations, double embeddingScale,
-        RouterTopics? topics = null, int[][]? clusters = null)
+        RouterTopics? topics = null, int[][]? clusters = null, bool qualityHeads = true)
     {
+        _qualityHeads = qualityHeads;
+        _tiers = tiers;
         _features = features;
         _topics = topics;
         _clusters = clusters ?? new int[rows.Length][];
@@ -24,6 +29,7 @@ internal sealed class RouterFit
         _iterations = iterations;
         _embeddingScale = embeddingScale;
         _headTiers = tiers[1..];
+        _quality = quality;
         _targets = new double[rows.Length][];
         for (var i = 0; i < rows.Length; i++)
         {
@@ -37,28 +43,39 @@ internal sealed class RouterFit
         }
     }
 
-    /// <summary>Fits the heads and, with topics, learns the topic gains on <paramref name="subset"/> (with blend 0).</summary>
+    /// <summary>
+    /// Fits the heads and, with topics, learns the topic gains on <paramref name="subset"/> (with blend 0). With quality heads (the
+    /// default) there is one head per tier, each predicting that tier's quality, and a tier's gain is the difference of two
+    /// heads; otherwise one head per tier above the cheapest predicts its gain directly (routers before file version 3).
+    /// </summary>
     public RouterModel Fit(IReadOnlyList<int> subset)
     {
-        var model = RouterTrainer.Fit(_features, _rows, subset, _targets, _headTiers, _l2, _iterations, _embeddingScale);
+        var model = _qualityHeads
+            ? RouterTrainer.Fit(_features, _rows, subset, _quality, _tiers, _l2, _iterations, _embeddingScale).AsQualityHeads()
+            : RouterTrainer.Fit(_features, _rows, subset, _targets, _headTiers, _l2, _iterations, _embeddingScale);
         return _topics is null ? model : model.WithTopics(TopicGains.Learn(_topics, _clusters, _targets, subset, _headTiers.Length));
     }
 
-    /// <summary>Fits on all rows, with the topic prior blended at <paramref name="blend"/>.</summary>
-    public RouterModel FitAll(double blend)
+    /// <summary>The weights of the cheapest tier's head tried on held-out folds (<see cref="RouterModel.WeakWeights"/>; 1 for gain heads).</summary>
+    public IReadOnlyList<double> WeakWeights => _qualityHeads ? RouterModel.WeakWeights : [1.0];
+
+    /// <summary>Fits on all rows, with the cheapest tier's head weighted by <paramref name="weakWeight"/> and the topic prior blended
+    /// at <paramref name="blend"/>.</summary>
+    public RouterModel FitAll(double blend, double weakWeight = 1)
     {
         var model = Fit([.. Enumerable.Range(0, _rows.Length)]);
+        model = _qualityHeads ? model.WithWeakWeight(weakWeight) : model;
         return model.Topics is { } topics ? model.WithTopics(topics with { Blend = blend }) : model;
     }
 
     /// <summary>
     /// Each row's predictions from a model fitted without the row's fold (folds = 1: the model fitted on all rows): the heads'
-    /// output, and the topic prior (null without topics).
+    /// output for each of <see cref="WeakWeights"/> (outer index), and the topic prior (null without topics).
     /// </summary>
-    public (double[][] Linear, double[][]? Prior) OutOfFold(int folds, int seed, CancellationToken cancellationToken)
+    public (double[][][] Linear, double[][]? Prior) OutOfFold(int folds, int seed, CancellationToken cancellationToken)
     {
         var n = _rows.Length;
-        var predictions = new double[n][];
+        var predictions = new double[n][][];
         var priors = _topics is null ? null : new double[n][];
         if (folds <= 1)
         {
@@ -69,7 +86,7 @@ internal sealed class RouterFit
                 priors?[i] = prior!;
             }
 
-            return (predictions, priors);
+            return (Transpose(predictions), priors);
         }
 
         var order = Enumerable.Range(0, n).ToArray();
@@ -101,30 +118,41 @@ internal sealed class RouterFit
                 }
             }
         });
-        return (predictions, priors);
+        return (Transpose(predictions), priors);
+    }
+
+    private static double[][][] Transpose(double[][][] rowsByWeight)
+    {
+        var weights = rowsByWeight.Length == 0 ? 0 : rowsByWeight[0].Length;
+        var result = new double[weights][][];
+        for (var a = 0; a < weights; a++)
+        {
+            result[a] = [.. rowsByWeight.Select(r => r[a])];
+        }
+
+        return result;
     }
 
     /// <summary>
-    /// The weight of the topic prior (one of <see cref="TopicGains.Blends"/>) whose blend with the heads' held-out output orders
-    /// held-out rows best: the largest area under quality against strongest-tier share (APGR's numerator). Ties go to the
-    /// smaller weight. Without priors: 0.
+    /// The weight of the cheapest tier's head (one per <paramref name="linear"/> entry, from <paramref name="weakWeights"/>) and of
+    /// the topic prior (one of <see cref="TopicGains.Blends"/>) whose blend of the heads' held-out output with the prior orders
+    /// held-out rows best: the largest area under quality against strongest-tier share (APGR's numerator). Ties go to the earlier
+    /// head weight and the smaller prior weight. Without priors the prior weight is 0.
     /// </summary>
-    public static double ChooseBlend(double[][] linear, double[][]? prior, double[][] quality)
+    public static (double WeakWeight, double Blend) ChooseBlend(double[][][] linear, IReadOnlyList<double> weakWeights, double[][]? prior, double[][] quality)
     {
-        if (prior is null)
-        {
-            return 0;
-        }
-
-        var best = 0.0;
+        var best = (WeakWeight: weakWeights[0], Blend: 0.0);
         var bestArea = double.NegativeInfinity;
-        foreach (var blend in TopicGains.Blends)
+        for (var a = 0; a < linear.Length; a++)
         {
-            var area = QualityArea(Blend(linear, prior, blend), quality);
-            if (area > bestArea + 1e-12)
+            foreach (var blend in prior is null ? [0.0] : TopicGains.Blends)
             {
-                bestArea = area;
-                best = blend;
+                var area = QualityArea(Blend(linear[a], prior, blend), quality);
+                if (area > bestArea + 1e-12)
+                {
+                    bestArea = area;
+                    best = (weakWeights[a], blend);
+                }
             }
         }
 
@@ -185,10 +213,15 @@ internal sealed class RouterFit
         return sum / (101.0 * rows.Length);
     }
 
-    private (double[] Linear, double[]? Prior) Predict(RouterModel model, int i)
+    private (double[][] Linear, double[]? Prior) Predict(RouterModel model, int i)
     {
-        var p = new double[_headTiers.Length];
-        model.PredictLinear(_rows[i], p);
+        var p = new double[WeakWeights.Count][];
+        for (var a = 0; a < p.Length; a++)
+        {
+            p[a] = new double[_headTiers.Length];
+            (_qualityHeads ? model.WithWeakWeight(WeakWeights[a]) : model).PredictLinear(_rows[i], p[a]);
+        }
+
         if (model.Topics is not { } topics)
         {
             return (p, null);

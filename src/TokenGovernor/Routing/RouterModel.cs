@@ -1,9 +1,10 @@
 namespace TokenGovernor;
 
 /// <summary>
-/// The weights of a learned router: one logistic head per tier above the cheapest, each predicting that tier's quality gain over
-/// the cheapest tier (<c>p = (gain + 1) / 2</c>), over sparse hashed n-grams and standardised dense features; and, optionally,
-/// the topic prior (<see cref="TopicGains"/>), blended with the heads' output.
+/// The weights of a learned router: logistic heads over sparse hashed n-grams and standardised dense features, either one per tier
+/// predicting its quality (<see cref="QualityHeads"/>; a tier's gain is the difference from the cheapest tier's) or one per tier
+/// above the cheapest predicting its gain directly (<c>p = (gain + 1) / 2</c>); and, optionally, the topic prior
+/// (<see cref="TopicGains"/>), blended with the heads' output.
 /// </summary>
 internal sealed class RouterModel
 {
@@ -20,7 +21,27 @@ internal sealed class RouterModel
     public TopicGains? Topics { get; }
 
     /// <summary>This model with another topic prior.</summary>
-    public RouterModel WithTopics(TopicGains? topics) => new(Features, DenseMean, DenseScale, Heads, topics);
+    public RouterModel WithTopics(TopicGains? topics) => new(Features, DenseMean, DenseScale, Heads, topics) { QualityHeads = QualityHeads, WeakWeight = WeakWeight };
+
+    /// <summary>The weights of the cheapest tier's head tried on held-out folds (quality heads only); 1 first, so ties keep it.</summary>
+    public static readonly double[] WeakWeights = [1, 0.7, 0.85, 1.15, 1.3, 1.5];
+
+    /// <summary>Gets the weight of the cheapest tier's head in a quality-head gain: <c>(q(t) − w × q(cheapest) + 1) / 2</c>. 1 is the
+    /// plain predicted gain; the weight is chosen on held-out folds, because how well each head ranks requests differs.</summary>
+    public double WeakWeight { get; init; } = 1;
+
+    /// <summary>This model with another <see cref="WeakWeight"/>.</summary>
+    public RouterModel WithWeakWeight(double weight) => new(Features, DenseMean, DenseScale, Heads, Topics) { QualityHeads = QualityHeads, WeakWeight = weight };
+
+    /// <summary>Gets whether there is one head per tier, cheapest first, each predicting that tier's quality (file version 3), rather
+    /// than one head per tier above the cheapest predicting its gain (versions 1 and 2).</summary>
+    public bool QualityHeads { get; init; }
+
+    /// <summary>Gets the number of predicted gains: the tiers above the cheapest.</summary>
+    public int Outputs => QualityHeads ? Heads.Length - 1 : Heads.Length;
+
+    /// <summary>This model, its heads read as per-tier quality heads.</summary>
+    public RouterModel AsQualityHeads() => new(Features, DenseMean, DenseScale, Heads, Topics) { QualityHeads = true, WeakWeight = WeakWeight };
 
     public RouterFeatures Features { get; }
 
@@ -47,8 +68,26 @@ internal sealed class RouterModel
         }
     }
 
-    /// <summary>The heads' output alone: the probability form of each head's predicted gain, for tiers 1..k-1.</summary>
+    /// <summary>The heads' output alone: the probability form of each tier's predicted gain, for tiers 1..k-1. Quality heads give
+    /// <c>(quality(t) − WeakWeight × quality(cheapest) + 1) / 2</c>.</summary>
     public void PredictLinear(in FeatureRow row, Span<double> p)
+    {
+        if (QualityHeads)
+        {
+            Span<double> q = stackalloc double[Heads.Length];
+            HeadOutputs(row, q);
+            for (var h = 0; h < p.Length; h++)
+            {
+                p[h] = (q[h + 1] - (WeakWeight * q[0]) + 1) / 2;
+            }
+
+            return;
+        }
+
+        HeadOutputs(row, p);
+    }
+
+    private void HeadOutputs(in FeatureRow row, Span<double> p)
     {
         for (var h = 0; h < Heads.Length; h++)
         {

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace TokenGovernor;
 
-/// <summary>The <c>topics</c> object of a router file (version 2): the blend, the overall gains, and each clustering with its
+/// <summary>The <c>topics</c> object of a router file (version 2 and later): the blend, the overall gains, and each clustering with its
 /// centroids and per-cluster gains. Binary arrays are little-endian and base64-encoded, like the heads' sparse weights.</summary>
 internal static class RouterTopicsFile
 {

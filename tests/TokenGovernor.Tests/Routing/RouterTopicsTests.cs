@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using TokenGovernor.Testing;
 
 namespace TokenGovernor.Tests.Routing;
@@ -145,18 +147,79 @@ public class RouterTopicsTests
         Assert.DoesNotContain("\"topics\"", Encoding.UTF8.GetString(stream.ToArray()), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    public async Task Load_OlderVersionFile_GainHeads_StillLoadsAndScoresTheSame(int version, bool topicPrior)
+    {
+        var options = Options(topicPrior);
+        options.GainHeads = true;
+        var router = await LearnedRouter.TrainAsync(TopicExamples(400, 1), options);
+        var stream = new MemoryStream();
+        router.Save(stream);
+
+        // An older file: its version, and no head_target (versions 1 and 2 have gain heads only).
+        var node = JsonNode.Parse(stream.ToArray())!.AsObject();
+        Assert.Equal("gain", node["head_target"]!.GetValue<string>());
+        node["version"] = version;
+        node.Remove("head_target");
+        var old = node.ToJsonString();
+
+        var loaded = LearnedRouter.FromStream(new MemoryStream(Encoding.UTF8.GetBytes(old)));
+
+        var random = new Random(4);
+        for (var i = 0; i < 10; i++)
+        {
+            var prompt = Ask(Prompt(random, i % 8));
+            Assert.Equal(await router.ScoreAsync(prompt), await loaded.ScoreAsync(prompt), 6);
+        }
+    }
+
     [Fact]
-    public async Task Load_VersionOneFile_StillLoadsAndScoresTheSame()
+    public async Task Save_QualityHeads_WritesVersion3WithOneHeadPerTier()
     {
         var router = await LearnedRouter.TrainAsync(TopicExamples(200, 1), Options(topicPrior: false));
         var stream = new MemoryStream();
         router.Save(stream);
-        var v1 = Encoding.UTF8.GetString(stream.ToArray()).Replace("\"version\": 2", "\"version\": 1", StringComparison.Ordinal);
 
-        var loaded = LearnedRouter.FromStream(new MemoryStream(Encoding.UTF8.GetBytes(v1)));
+        using var doc = JsonDocument.Parse(stream.ToArray());
+        Assert.Equal(3, doc.RootElement.GetProperty("version").GetInt32());
+        Assert.Equal("quality", doc.RootElement.GetProperty("head_target").GetString());
+        Assert.Contains(doc.RootElement.GetProperty("weak_weight").GetDouble(), RouterModel.WeakWeights);
+        Assert.Equal(["Small", "Large"], doc.RootElement.GetProperty("heads").EnumerateArray().Select(h => h.GetProperty("tier").GetString()));
+    }
 
+    [Fact]
+    public async Task Load_WeakWeightOtherThanOne_ScoresLikeTheModelWithThatWeight()
+    {
+        var router = await LearnedRouter.TrainAsync(TopicExamples(200, 1), Options(topicPrior: false));
+        var stream = new MemoryStream();
+        router.Save(stream);
+        var node = JsonNode.Parse(stream.ToArray())!;
+        node["weak_weight"] = 1.5;
+        var heavy = LearnedRouter.FromStream(new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString())));
+        node["weak_weight"] = 0.5;
+        var light = LearnedRouter.FromStream(new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString())));
+        node["weak_weight"] = -1;
+
+        // The score is (q(strong) − w × q(weak) + 1) / 2, so a heavier weak head lowers every score.
         var prompt = Ask(Prompt(new Random(4), 6));
-        Assert.Equal(await router.ScoreAsync(prompt), await loaded.ScoreAsync(prompt), 6);
+        Assert.True(await heavy.ScoreAsync(prompt) < await light.ScoreAsync(prompt));
+        Assert.Throws<FormatException>(() => LearnedRouter.FromStream(new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString()))));
+    }
+
+    [Fact]
+    public async Task Load_QualityHeadsMissingAHead_ThrowsFormatException()
+    {
+        var router = await LearnedRouter.TrainAsync(TopicExamples(200, 1), Options(topicPrior: false));
+        var stream = new MemoryStream();
+        router.Save(stream);
+        var node = JsonNode.Parse(stream.ToArray())!;
+        node["heads"]!.AsArray().RemoveAt(0);
+
+        var ex = Assert.Throws<FormatException>(() => LearnedRouter.FromStream(new MemoryStream(Encoding.UTF8.GetBytes(node.ToJsonString()))));
+        Assert.Contains("quality heads", ex.Message, StringComparison.Ordinal);
     }
 
     private static async Task<double> ApgrAsync(LearnedRouter router, List<RoutingExample> test)
