@@ -66,6 +66,25 @@ public static class CostCalculator
         return appliedTier is null && IsPlain(usage, price) ? Plain(usage, price) : CalculateFull(usage, price, appliedTier);
     }
 
+    /// <summary>
+    /// Prices an estimate's two bounds: the prompt's input cost, and the larger of <paramref name="maxOutputTokens"/> billed as
+    /// output or as reasoning. The same values as pricing the two usages with <see cref="Calculate(in TokenUsage, ModelPrice)"/>
+    /// (the estimate's old form), with three products instead of ten when no long-context tier applies.
+    /// </summary>
+    internal static (decimal PromptCost, decimal MaxOutputCost) EstimateBounds(long promptTokens, long maxOutputTokens, ModelPrice price)
+    {
+        ArgumentNullException.ThrowIfNull(price);
+        if (price.LongContext is null || promptTokens <= price.LongContext.ThresholdTokens)
+        {
+            return (promptTokens * price.InputPerMillion * PerToken,
+                Math.Max(maxOutputTokens * price.OutputPerMillion * PerToken, maxOutputTokens * price.EffectiveReasoningPerMillion * PerToken));
+        }
+
+        var asOutput = Calculate(new TokenUsage(promptTokens, 0, 0, maxOutputTokens, 0), price);
+        var asReasoning = Calculate(new TokenUsage(promptTokens, 0, 0, 0, maxOutputTokens), price);
+        return (asOutput.TotalInput, Math.Max(asOutput.TotalOutput, asReasoning.TotalOutput));
+    }
+
     // Most calls carry none of the split dimensions, no per-request fee, and stay under any long-context threshold: five
     // products, inlined into the caller (the full path below, with its dozen rates, measured twice as slow for the same five).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -65,8 +65,7 @@ public sealed class CostEstimator
         ArgumentNullException.ThrowIfNull(price);
         ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
         ArgumentOutOfRangeException.ThrowIfNegative(maxOutputTokens);
-        var asOutput = CostCalculator.Calculate(new TokenUsage(promptTokens, 0, 0, maxOutputTokens, 0), price);
-        var asReasoning = CostCalculator.Calculate(new TokenUsage(promptTokens, 0, 0, 0, maxOutputTokens), price);
+        var (promptCost, maxOutputCost) = CostCalculator.EstimateBounds(promptTokens, maxOutputTokens, price);
         return new CostEstimate
         {
             ModelId = modelId,
@@ -74,8 +73,8 @@ public sealed class CostEstimator
             Tokenizer = tokenizer,
             PromptTokens = promptTokens,
             MaxOutputTokens = maxOutputTokens,
-            PromptCost = asOutput.TotalInput,
-            MaxOutputCost = Math.Max(asOutput.TotalOutput, asReasoning.TotalOutput),
+            PromptCost = promptCost,
+            MaxOutputCost = maxOutputCost,
         };
     }
 }

@@ -1,3 +1,4 @@
+using CsCheck;
 namespace TokenGovernor.Tests.Pricing;
 
 /// <summary>Costs checked against the providers' published per-million prices (as recorded in the built-in catalog's sources).</summary>
@@ -172,5 +173,24 @@ public class CostCalculatorTests
 
         Assert.Equal(a, b);
         Assert.Equal(a.Input + a.CachedInput + a.CacheWrite + a.Output + a.Reasoning, a.Total);
+    }
+
+    [Fact]
+    public void EstimateBounds_AnyPriceAndCounts_EqualsPricingBothUsages()
+    {
+        var rate = Gen.Int[0, 40_000].Select(c => c / 1000m);
+        var price = Gen.Select(rate, rate, Gen.Bool, Gen.Long[1, 300_000], rate, rate).Select((input, output, tiered, threshold, lcIn, lcOut) => new ModelPrice("m", input, output)
+        {
+            ReasoningPerMillion = output * 1.5m,
+            LongContext = tiered ? new LongContextPrice(threshold, lcIn, lcOut) : null,
+        });
+
+        Gen.Select(price, Gen.Long[0, 400_000], Gen.Long[0, 100_000]).Sample((p, prompt, max) =>
+        {
+            var (promptCost, maxOutputCost) = CostCalculator.EstimateBounds(prompt, max, p);
+            var asOutput = CostCalculator.Calculate(new TokenUsage(prompt, 0, 0, max, 0), p);
+            var asReasoning = CostCalculator.Calculate(new TokenUsage(prompt, 0, 0, 0, max), p);
+            return promptCost == asOutput.TotalInput && maxOutputCost == Math.Max(asOutput.TotalOutput, asReasoning.TotalOutput);
+        });
     }
 }
