@@ -74,7 +74,7 @@ public static class CostCalculator
     internal static (decimal PromptCost, decimal MaxOutputCost) EstimateBounds(long promptTokens, long maxOutputTokens, ModelPrice price)
     {
         ArgumentNullException.ThrowIfNull(price);
-        if (price.LongContext is null || promptTokens <= price.LongContext.ThresholdTokens)
+        if (LongContextFor(price, promptTokens) is null)
         {
             return (promptTokens * price.InputPerMillion * PerToken,
                 Math.Max(maxOutputTokens * price.OutputPerMillion * PerToken, maxOutputTokens * price.EffectiveReasoningPerMillion * PerToken));
@@ -89,7 +89,12 @@ public static class CostCalculator
     // products, inlined into the caller (the full path below, with its dozen rates, measured twice as slow for the same five).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsPlain(in TokenUsage usage, ModelPrice price) =>
-        usage.IsPlain && price.RequestsPerThousand is null && (price.LongContext is null || usage.TotalInputTokens <= price.LongContext.ThresholdTokens);
+        usage.IsPlain && price.RequestsPerThousand is null && LongContextFor(price, usage.TotalInputTokens) is null;
+
+    // The long-context tier whose rates apply to a request of inputTokens (all input), or null.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static LongContextPrice? LongContextFor(ModelPrice price, long inputTokens) =>
+        price.LongContext is { } lc && inputTokens > lc.ThresholdTokens ? lc : null;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static CostBreakdown Plain(in TokenUsage usage, ModelPrice price) => new(
@@ -108,7 +113,7 @@ public static class CostCalculator
             outputImage = price.OutputImagePerMillion ?? output;
         long? threshold = null;
 
-        if (price.LongContext is { } lc && usage.TotalInputTokens > lc.ThresholdTokens)
+        if (LongContextFor(price, usage.TotalInputTokens) is { } lc)
         {
             var inputScale = price.InputPerMillion == 0 ? 1m : lc.InputPerMillion / price.InputPerMillion;
             var outputScale = price.OutputPerMillion == 0 ? 1m : lc.OutputPerMillion / price.OutputPerMillion;

@@ -323,7 +323,6 @@ public sealed partial class PriceCatalogBuilder
         AsOf = owner.AsOf,
     };
 
-    // A tier file entry may give only some rates (input, cached input, output): the rest are the base price's.
     /// <summary>Reads the <c>serviceTiers</c> object of a model or of one of its dated earlier prices, each tier over its own base rates.</summary>
     private static ModelPrice WithServiceTiers(ModelPrice price, JsonElement holder, string id)
     {
@@ -341,6 +340,7 @@ public sealed partial class PriceCatalogBuilder
         return price with { ServiceTiers = map };
     }
 
+    // A tier file entry may give only some rates (input, cached input, output): the rest are the base price's.
     private static ModelPrice MergeTier(ModelPrice basePrice, ModelPrice tier, JsonElement given) => Stamp(basePrice, basePrice) with
     {
         InputPerMillion = tier.InputPerMillion,
