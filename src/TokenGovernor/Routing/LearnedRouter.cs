@@ -111,9 +111,9 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         var clusters = topics is null ? null : texts.Select((t, i) => topics.Assign(t, embedded.Vector(i))).ToArray();
         var fit = new RouterFit(features, rows, quality, tiers, options.L2, options.Iterations, EmbeddingScale, topics, clusters, !options.GainHeads);
         var (linear, prior) = fit.OutOfFold(options.Folds, options.Seed, cancellationToken);
-        var (weakWeight, blend) = RouterFit.ChooseBlend(linear, fit.WeakWeights, prior, quality);
-        var outOfFold = RouterFit.Blend(linear[fit.WeakWeights.ToList().IndexOf(weakWeight)], prior, blend);
-        var model = fit.FitAll(blend, weakWeight);
+        var (weakIndex, blend) = RouterFit.ChooseBlend(linear, prior, quality);
+        var outOfFold = RouterFit.Blend(linear[weakIndex], prior, blend);
+        var model = fit.FitAll(blend, fit.WeakWeights[weakIndex]);
         var (threshold, point) = RouterFit.ChooseThreshold(outOfFold, quality, options.TargetQuality, options.MaxStrongShare);
         var shares = RouterFit.ShareThresholds(outOfFold);
         return new LearnedRouter(model, tiers, threshold, shares, embedded.Name, embeddingGenerator, point, options, list.Count);

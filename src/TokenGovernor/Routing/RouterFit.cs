@@ -134,14 +134,14 @@ internal sealed class RouterFit
     }
 
     /// <summary>
-    /// The weight of the cheapest tier's head (one per <paramref name="linear"/> entry, from <paramref name="weakWeights"/>) and of
+    /// The weight of the cheapest tier's head (the index of one <paramref name="linear"/> entry, one per weight tried) and of
     /// the topic prior (one of <see cref="TopicGains.Blends"/>) whose blend of the heads' held-out output with the prior orders
     /// held-out rows best: the largest area under quality against strongest-tier share (APGR's numerator). Ties go to the earlier
     /// head weight and the smaller prior weight. Without priors the prior weight is 0.
     /// </summary>
-    public static (double WeakWeight, double Blend) ChooseBlend(double[][][] linear, IReadOnlyList<double> weakWeights, double[][]? prior, double[][] quality)
+    public static (int WeakIndex, double Blend) ChooseBlend(double[][][] linear, double[][]? prior, double[][] quality)
     {
-        var best = (WeakWeight: weakWeights[0], Blend: 0.0);
+        var best = (WeakIndex: 0, Blend: 0.0);
         var bestArea = double.NegativeInfinity;
         for (var a = 0; a < linear.Length; a++)
         {
@@ -151,7 +151,7 @@ internal sealed class RouterFit
                 if (area > bestArea + 1e-12)
                 {
                     bestArea = area;
-                    best = (weakWeights[a], blend);
+                    best = (a, blend);
                 }
             }
         }
@@ -219,8 +219,9 @@ internal sealed class RouterFit
         for (var a = 0; a < p.Length; a++)
         {
             p[a] = new double[_headTiers.Length];
-            (_qualityHeads ? model.WithWeakWeight(WeakWeights[a]) : model).PredictLinear(_rows[i], p[a]);
         }
+
+        model.PredictLinear(_rows[i], WeakWeights, p);
 
         if (model.Topics is not { } topics)
         {

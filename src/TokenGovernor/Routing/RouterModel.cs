@@ -21,7 +21,7 @@ internal sealed class RouterModel
     public TopicGains? Topics { get; }
 
     /// <summary>This model with another topic prior.</summary>
-    public RouterModel WithTopics(TopicGains? topics) => new(Features, DenseMean, DenseScale, Heads, topics) { QualityHeads = QualityHeads, WeakWeight = WeakWeight };
+    public RouterModel WithTopics(TopicGains? topics) => Copy(topics, QualityHeads, WeakWeight);
 
     /// <summary>The weights of the cheapest tier's head tried on held-out folds (quality heads only); 1 first, so ties keep it.</summary>
     public static readonly double[] WeakWeights = [1, 0.7, 0.85, 1.15, 1.3, 1.5];
@@ -31,7 +31,7 @@ internal sealed class RouterModel
     public double WeakWeight { get; init; } = 1;
 
     /// <summary>This model with another <see cref="WeakWeight"/>.</summary>
-    public RouterModel WithWeakWeight(double weight) => new(Features, DenseMean, DenseScale, Heads, Topics) { QualityHeads = QualityHeads, WeakWeight = weight };
+    public RouterModel WithWeakWeight(double weight) => Copy(Topics, QualityHeads, weight);
 
     /// <summary>Gets whether there is one head per tier, cheapest first, each predicting that tier's quality (file version 3), rather
     /// than one head per tier above the cheapest predicting its gain (versions 1 and 2).</summary>
@@ -41,7 +41,10 @@ internal sealed class RouterModel
     public int Outputs => QualityHeads ? Heads.Length - 1 : Heads.Length;
 
     /// <summary>This model, its heads read as per-tier quality heads.</summary>
-    public RouterModel AsQualityHeads() => new(Features, DenseMean, DenseScale, Heads, Topics) { QualityHeads = true, WeakWeight = WeakWeight };
+    public RouterModel AsQualityHeads() => Copy(Topics, qualityHeads: true, WeakWeight);
+
+    private RouterModel Copy(TopicGains? topics, bool qualityHeads, double weakWeight) =>
+        new(Features, DenseMean, DenseScale, Heads, topics) { QualityHeads = qualityHeads, WeakWeight = weakWeight };
 
     public RouterFeatures Features { get; }
 
@@ -76,15 +79,43 @@ internal sealed class RouterModel
         {
             Span<double> q = stackalloc double[Heads.Length];
             HeadOutputs(row, q);
-            for (var h = 0; h < p.Length; h++)
+            Gains(q, WeakWeight, p);
+            return;
+        }
+
+        HeadOutputs(row, p);
+    }
+
+    /// <summary>The heads' output for each of <paramref name="weakWeights"/> in place of <see cref="WeakWeight"/> (one pass over the
+    /// heads for all of them); gain heads have no weight, and every row of <paramref name="p"/> gets their output.</summary>
+    public void PredictLinear(in FeatureRow row, IReadOnlyList<double> weakWeights, double[][] p)
+    {
+        if (!QualityHeads)
+        {
+            HeadOutputs(row, p[0]);
+            for (var a = 1; a < p.Length; a++)
             {
-                p[h] = (q[h + 1] - (WeakWeight * q[0]) + 1) / 2;
+                p[0].CopyTo(p[a], 0);
             }
 
             return;
         }
 
-        HeadOutputs(row, p);
+        Span<double> q = stackalloc double[Heads.Length];
+        HeadOutputs(row, q);
+        for (var a = 0; a < p.Length; a++)
+        {
+            Gains(q, weakWeights[a], p[a]);
+        }
+    }
+
+    // Quality heads' outputs q (cheapest tier first) as the probability form of each higher tier's gain.
+    private static void Gains(ReadOnlySpan<double> q, double weakWeight, Span<double> p)
+    {
+        for (var h = 0; h < p.Length; h++)
+        {
+            p[h] = (q[h + 1] - (weakWeight * q[0]) + 1) / 2;
+        }
     }
 
     private void HeadOutputs(in FeatureRow row, Span<double> p)
