@@ -10,7 +10,7 @@ namespace TokenGovernor;
 /// </summary>
 /// <remarks>Place it above the cache and budgets (<c>UseTokenGovernor</c> does), so the budget layer reserves for the lowered cap.
 /// An explicit smaller <c>MaxOutputTokens</c> from the caller is kept. Thread-safe.</remarks>
-public sealed class OutputBudgetChatClient : DelegatingChatClient
+public sealed class OutputBudgetChatClient : DelegatingChatClient, IGovernanceContextReader
 {
     private readonly OutputBudgetOptions _options;
     private readonly ITokenEstimator _tokens;

@@ -11,11 +11,13 @@ namespace TokenGovernor;
 internal sealed class GovernanceContext
 {
     private static readonly AsyncLocal<GovernanceContext?> s_current = new();
+    private static readonly AsyncLocal<object?> s_metering = new();
     private ICostSink[]? _sinks;
     private ILogger? _sinkLogger;
     private ColdState? _cold; // what only some layers set (cache, budgets, routing, the loop guard): allocated on first write
-    private Metered _metered = Metered.None; // replaced (under the lock), never changed: marks read it without locking
-    private bool _published;
+    private BilledUsage _metered = BilledUsage.Zero; // replaced by compare-and-swap, never changed: marks and the record read one snapshot
+    private int _published; // 1 once the record went to the sinks
+    private bool _shared; // made current at least once: other flows may write to it from then on
 
     public GovernanceContext(GovernanceScope scope, DateTimeOffset start, bool streaming)
     {
@@ -59,8 +61,13 @@ internal sealed class GovernanceContext
     /// <summary>Gets or sets a value indicating whether a routing layer chose the model; budgets then never change it.</summary>
     public bool ModelRouted { get => _cold?.ModelRouted ?? false; set => Cold.ModelRouted = value; }
 
-    /// <summary>Gets or sets a value indicating whether a metering layer is pricing the call in flight (a nested one passes through).</summary>
-    public bool InMetering { get; set; }
+    /// <summary>Gets a value indicating whether a metering layer's inner call is in flight in the current flow: a metering layer
+    /// reached from inside it (a deployment client built with its own metering) passes through, so each provider call is metered
+    /// once. Flow-local, unlike the context: parallel calls below one owner (concurrent tool calls) each meter their own.</summary>
+    public static bool InMetering => s_metering.Value is not null;
+
+    /// <summary>Gets a value indicating whether the context was ever made current (other flows may then write to it).</summary>
+    public bool Shared => _shared;
 
     /// <summary>Gets or sets the loop guard's run state after this call (step, tokens and cost so far in the run), or <see langword="null"/>.</summary>
     public (int Step, long Tokens, decimal Cost)? Run { get => _cold?.Run; set => Cold.Run = value; }
@@ -70,11 +77,11 @@ internal sealed class GovernanceContext
 
     public string? PricedModelId => Volatile.Read(ref _metered).PricedModelId;
 
-    public TokenUsage Usage => Volatile.Read(ref _metered).Billed.Usage;
+    public TokenUsage Usage => Volatile.Read(ref _metered).Usage;
 
     public bool UsageEstimated => Volatile.Read(ref _metered).Estimated;
 
-    public CostBreakdown Cost => Volatile.Read(ref _metered).Billed.Cost;
+    public CostBreakdown Cost => Volatile.Read(ref _metered).Cost;
 
     public int ProviderCalls => Volatile.Read(ref _metered).Calls;
 
@@ -105,8 +112,18 @@ internal sealed class GovernanceContext
             return default;
         }
 
+        context._shared = true;
         s_current.Value = context;
         return new Entered(previous, restore: true);
+    }
+
+    /// <summary>Marks a metering layer's inner call as in flight in this flow (see <see cref="InMetering"/>) until the returned
+    /// scope is disposed.</summary>
+    public static MeteringScope EnterMetering(object layer)
+    {
+        var previous = s_metering.Value;
+        s_metering.Value = layer;
+        return new MeteringScope(previous, restore: true);
     }
 
     /// <summary>Runs code outside any call's context until the returned scope is disposed: a side call (the cache's verifier)
@@ -175,15 +192,36 @@ internal sealed class GovernanceContext
         }
     }
 
-    public void AddMetered(string? modelId, string? pricedModelId, TokenUsage usage, CostBreakdown cost, bool estimated)
+    public void AddMetered(string? modelId, string? pricedModelId, in TokenUsage usage, in CostBreakdown cost, bool estimated)
     {
-        lock (this)
+        // Lock-free: the snapshot is replaced by compare-and-swap, retried only when another call below this one (a parallel
+        // tool call through the same context) metered in between; a context never made current has no other writer.
+        var m = Volatile.Read(ref _metered);
+        while (true)
         {
-            var m = _metered;
             // The first provider call (the common case) is assigned, not added: each sum walks every component.
-            var billed = m.Calls == 0 ? new BilledUsage(usage, cost) : new BilledUsage(m.Billed.Usage + usage, m.Billed.Cost + cost);
-            Volatile.Write(ref _metered, new Metered(m.Calls + 1, m.Calls == 0 ? 0m : m.CostTotal + cost.Total, billed, modelId ?? m.ModelId, pricedModelId ?? m.PricedModelId,
-                m.Estimated | estimated));
+            var first = m.Calls == 0;
+            var next = new BilledUsage(first ? usage : m.Usage + usage, first ? cost : m.Cost + cost)
+            {
+                Calls = m.Calls + 1,
+                RunningTotal = first ? 0m : m.CostTotal + cost.Total,
+                ModelId = modelId ?? m.ModelId,
+                PricedModelId = pricedModelId ?? m.PricedModelId,
+                Estimated = m.Estimated | estimated,
+            };
+            if (!_shared)
+            {
+                _metered = next;
+                return;
+            }
+
+            var seen = Interlocked.CompareExchange(ref _metered, next, m);
+            if (ReferenceEquals(seen, m))
+            {
+                return;
+            }
+
+            m = seen;
         }
     }
 
@@ -199,10 +237,17 @@ internal sealed class GovernanceContext
     /// <summary>Records an answer served without a provider call (a cache hit): the model and price of the answer it serves.</summary>
     public void AddServed(string? modelId, string? pricedModelId)
     {
-        lock (this)
+        var m = Volatile.Read(ref _metered);
+        while (true)
         {
-            var m = _metered;
-            Volatile.Write(ref _metered, new Metered(m.Calls, m.Calls > 1 ? m.CostTotal : 0m, m.Billed, m.ModelId ?? modelId, m.PricedModelId ?? pricedModelId, m.Estimated));
+            var next = m with { ModelId = m.ModelId ?? modelId, PricedModelId = m.PricedModelId ?? pricedModelId };
+            var seen = Interlocked.CompareExchange(ref _metered, next, m);
+            if (ReferenceEquals(seen, m))
+            {
+                return;
+            }
+
+            m = seen;
         }
     }
 
@@ -236,16 +281,24 @@ internal sealed class GovernanceContext
     /// </summary>
     public GovernanceRecord Finish(DateTimeOffset end)
     {
+        // The metered snapshot is read without a lock; the lock is taken only when some layer wrote cold state, whose lists
+        // another thread may still be adding to.
         GovernanceRecord record;
-        ICostSink[]? sinks;
-        lock (this)
+        if (Volatile.Read(ref _cold) is { } cold)
         {
-            record = Build(end);
-            sinks = _published ? null : _sinks;
-            _published = true;
+            lock (this)
+            {
+                record = Build(end, cold);
+            }
+        }
+        else
+        {
+            record = Build(end, null);
         }
 
-        if (sinks is not null)
+        var published = _shared ? Interlocked.Exchange(ref _published, 1) : _published;
+        _published = 1;
+        if (published == 0 && Volatile.Read(ref _sinks) is { } sinks)
         {
             CostSinks.Publish(sinks, record, _sinkLogger!);
         }
@@ -253,13 +306,12 @@ internal sealed class GovernanceContext
         return record;
     }
 
-    // The one record of the whole call, as it stands at end; called under the lock.
-    private GovernanceRecord Build(DateTimeOffset end)
+    // The one record of the whole call, as it stands at end; called under the lock when there is cold state.
+    private GovernanceRecord Build(DateTimeOffset end, ColdState? cold)
     {
-        var m = _metered;
-        var cold = _cold;
+        var m = Volatile.Read(ref _metered);
         var cacheCost = cold?.CacheCost ?? 0m;
-        var cost = m.Billed.Cost;
+        var cost = m.Cost;
         return new()
         {
             Timestamp = Start,
@@ -270,7 +322,7 @@ internal sealed class GovernanceContext
             ModelId = m.ModelId ?? RequestedModelId,
             PricedModelId = m.PricedModelId,
             // Shared with the context, not copied, unless the cache's spending is added to the cost.
-            Billed = cacheCost == 0m ? m.Billed : new BilledUsage(m.Billed.Usage,
+            Billed = cacheCost == 0m ? m : new BilledUsage(m.Usage,
                 cost + new CostBreakdown(cacheCost, 0m, 0m, 0m, 0m) { ServiceTier = cost.ServiceTier, LongContextThresholdTokens = cost.LongContextThresholdTokens }),
             UsageEstimated = m.Estimated,
             ProviderCalls = m.Calls,
@@ -297,35 +349,7 @@ internal sealed class GovernanceContext
     }
 
     /// <summary>What had been metered when a layer sent its call inward.</summary>
-    internal readonly record struct MeteredMark(Metered Metered);
-
-    /// <summary>Everything metered so far, as one immutable snapshot: calls, the running cost total (so marks need not sum the
-    /// components of every call), the billed usage and cost, and the last models that answered and were priced.</summary>
-    /// <param name="calls">The provider calls metered.</param>
-    /// <param name="costTotal">The running total once more than one call was metered (ignored before: up to the first call the total
-    /// is that call's, summed from its components only when a layer reads it).</param>
-    /// <param name="billed">The usage and cost of every call metered, summed.</param>
-    /// <param name="modelId">The last model that answered.</param>
-    /// <param name="pricedModelId">The last catalog model priced.</param>
-    /// <param name="estimated">Whether any call's usage was estimated.</param>
-    internal sealed class Metered(int calls, decimal costTotal, BilledUsage billed, string? modelId, string? pricedModelId, bool estimated)
-    {
-        private readonly decimal _costTotal = costTotal;
-
-        public static Metered None { get; } = new(0, 0m, BilledUsage.Zero, null, null, false);
-
-        public int Calls { get; } = calls;
-
-        public decimal CostTotal => Calls > 1 ? _costTotal : Billed.Cost.Total;
-
-        public BilledUsage Billed { get; } = billed;
-
-        public string? ModelId { get; } = modelId;
-
-        public string? PricedModelId { get; } = pricedModelId;
-
-        public bool Estimated { get; } = estimated;
-    }
+    internal readonly record struct MeteredMark(BilledUsage Metered);
 
     /// <summary>The state only some layers write (cache, budgets, routing, the loop guard): a bare metered call never allocates it.</summary>
     private sealed class ColdState
@@ -346,6 +370,17 @@ internal sealed class GovernanceContext
         public List<string>? Shadow;
         public List<string>? Degradations;
         public List<ScopeLevel>? MissingScopes;
+    }
+
+    internal readonly struct MeteringScope(object? previous, bool restore) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (restore)
+            {
+                s_metering.Value = previous;
+            }
+        }
     }
 
     internal readonly struct Entered(GovernanceContext? previous, bool restore) : IDisposable

@@ -43,8 +43,11 @@ internal static class GovernedCall
 
             // The context is current once, around the decision and the call inward (each AsyncLocal write copies the execution
             // context). A continuation started while it is current carries it on; this method always restores the caller's before
-            // it returns, as an async method's builder would.
-            entered = GovernanceContext.Enter(context);
+            // it returns, as an async method's builder would. An owner with nothing below that reads it keeps it private.
+            if (!owner || layer.SharesContext)
+            {
+                entered = GovernanceContext.Enter(context);
+            }
             var admitting = layer.AdmitAsync(context, list, options, cancellationToken);
             if (!admitting.IsCompletedSuccessfully)
             {
@@ -233,18 +236,30 @@ internal static class GovernedCall
             throw new ArgumentException("The message list is empty; send at least one message.", nameof(messages));
         }
 
-        for (var i = 0; i < messages.Count; i++)
+        // A List (what callers almost always pass) is read as a span: no interface call per message.
+        var nullAt = messages is List<ChatMessage> list ? System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list).IndexOf((ChatMessage)null!) : IndexOfNull(messages);
+        if (nullAt >= 0)
         {
-            if (messages[i] is null)
-            {
-                throw new ArgumentException($"The message list holds null at index {i}; remove it or pass a ChatMessage.", nameof(messages));
-            }
+            throw new ArgumentException($"The message list holds null at index {nullAt}; remove it or pass a ChatMessage.", nameof(messages));
         }
 
         if (options?.MaxOutputTokens is { } max && max <= 0)
         {
             throw new ArgumentException($"ChatOptions.MaxOutputTokens is {max}; it must be positive, or null for the model's limit.", nameof(options));
         }
+    }
+
+    private static int IndexOfNull(IList<ChatMessage> messages)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (messages[i] is null)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>A call that failed or was abandoned after it spent still reaches the sinks (no response carries its record).</summary>
@@ -256,13 +271,16 @@ internal static class GovernedCall
         }
     }
 
+    private static GovernanceContext.Entered EnterIf(bool share, GovernanceContext context) => share ? GovernanceContext.Enter(context) : default;
+
     private static async IAsyncEnumerable<ChatResponseUpdate> StreamAsync<TLayer, TState>(
         TLayer layer, IChatClient inner, IList<ChatMessage> messages, ChatOptions? options, GovernanceContext context, bool owner,
         [EnumeratorCancellation] CancellationToken cancellationToken)
         where TLayer : IGovernedLayer<TState>
     {
         Admission<TState> admission;
-        using (GovernanceContext.Enter(context))
+        var share = !owner || layer.SharesContext;
+        using (EnterIf(share, context))
         {
             admission = await layer.AdmitAsync(context, messages, options, cancellationToken).ConfigureAwait(false);
         }
@@ -296,7 +314,7 @@ internal static class GovernedCall
                 bool more;
                 try
                 {
-                    using (GovernanceContext.Enter(context))
+                    using (EnterIf(share, context))
                     {
                         // Asked for inside the try: a client that throws when asked for its stream (not on the first MoveNextAsync)
                         // still ends in CompleteAsync.
@@ -330,7 +348,7 @@ internal static class GovernedCall
             // Completion, provider error, cancellation, and a consumer that stops early (DisposeAsync) all end here, once.
             if (stream is not null)
             {
-                using (GovernanceContext.Enter(context))
+                using (EnterIf(share, context))
                 {
                     await stream.DisposeAsync().ConfigureAwait(false);
                 }

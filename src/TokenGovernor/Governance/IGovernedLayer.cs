@@ -8,10 +8,17 @@ namespace TokenGovernor;
 /// step, marking what was metered, attaching the one record), for streaming and non-streaming calls alike.
 /// </summary>
 /// <typeparam name="TState">What the layer carries from <see cref="AdmitAsync"/> to <see cref="CompleteAsync"/> for one call.</typeparam>
-internal interface IGovernedLayer<TState>
+internal interface IGovernedLayer<TState> : IGovernanceContextReader
 {
     /// <summary>Gets the services the layer shares with the rest of its pipeline (clock, catalog, …).</summary>
     GovernanceServices Services { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether the context must be current while this layer decides, sends and completes a call it owns:
+    /// true when the layer's own helpers or anything below it reads the context (see <see cref="IGovernanceContextReader"/>).
+    /// A joined context is current already, whatever this says.
+    /// </summary>
+    bool SharesContext => true;
 
     /// <summary>Decides before the call: what to send inward, or a response that answers the call here (a cache hit, a fallback).</summary>
     ValueTask<Admission<TState>> AdmitAsync(GovernanceContext context, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken);

@@ -6,10 +6,10 @@ namespace TokenGovernor;
 /// </summary>
 internal readonly struct MeteredSince
 {
-    private readonly GovernanceContext.Metered? _now;
-    private readonly GovernanceContext.Metered? _then;
+    private readonly BilledUsage? _now;
+    private readonly BilledUsage? _then;
 
-    public MeteredSince(GovernanceContext.Metered now, GovernanceContext.Metered then)
+    public MeteredSince(BilledUsage now, BilledUsage then)
     {
         _now = now;
         _then = then;
@@ -23,7 +23,7 @@ internal readonly struct MeteredSince
     public decimal Cost => !Metered ? 0m : Then.Calls == 0 ? Now.CostTotal : Now.CostTotal - Then.CostTotal;
 
     /// <summary>Gets the usage metered since the mark.</summary>
-    public TokenUsage Usage => !Metered ? default : Then.Calls == 0 ? Now.Billed.Usage : Now.Billed.Usage - Then.Billed.Usage;
+    public TokenUsage Usage => !Metered ? default : Then.Calls == 0 ? Now.Usage : Now.Usage - Then.Usage;
 
     /// <summary>Gets the last model that answered, or <see langword="null"/>.</summary>
     public string? ModelId => Now.ModelId;
@@ -31,7 +31,7 @@ internal readonly struct MeteredSince
     /// <summary>Gets the last catalog model priced, or <see langword="null"/>.</summary>
     public string? PricedModelId => Now.PricedModelId;
 
-    private GovernanceContext.Metered Now => _now ?? GovernanceContext.Metered.None;
+    private BilledUsage Now => _now ?? BilledUsage.Zero;
 
-    private GovernanceContext.Metered Then => _then ?? GovernanceContext.Metered.None;
+    private BilledUsage Then => _then ?? BilledUsage.Zero;
 }

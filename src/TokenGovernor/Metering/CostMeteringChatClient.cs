@@ -39,6 +39,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
     private readonly string? _defaultModelId;
     private readonly GovernanceServices _services;
     private readonly ProviderUsageFormat _rawFormat;
+    private readonly bool _sharesContext;
 
     /// <summary>Initializes a new metering client.</summary>
     /// <param name="innerClient">The provider client.</param>
@@ -75,10 +76,15 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         _rawFormat = RawUsagePricing.FormatFor(metadata?.ProviderName);
         catalog.WarnIfStale(_logger, _time);
         _services = new GovernanceServices(catalog, _tokens, time: _time, sinks: _sinks);
+        // Placed innermost (as it should be), nothing below reads the context of a call this layer owns (one it meters alone).
+        _sharesContext = IGovernanceContextReader.Below(InnerClient);
     }
 
     /// <summary>Gets the services this layer shares with its pipeline.</summary>
     GovernanceServices IGovernedLayer<MeteringCall>.Services => _services;
+
+    /// <summary>Gets a value indicating whether a governed client below this one reads the context.</summary>
+    bool IGovernedLayer<MeteringCall>.SharesContext => _sharesContext;
 
     /// <inheritdoc />
     public override Task<ChatResponse> GetResponseAsync(
@@ -101,34 +107,77 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
     {
         // A second metering layer below the first (a deployment client built with its own UseCostMetering) passes through:
         // every provider call is metered once.
-        if (context.InMetering)
+        if (GovernanceContext.InMetering)
         {
             return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(null, PassThrough: true)));
         }
 
         var requested = ResolveRequestedModel(options);
-        context.InMetering = true;
         context.AddSinks(_sinks, _logger);
         // A known provider's stream is read for its raw usage as it passes (see SendStreamingAsync).
         var streamed = _rawFormat == ProviderUsageFormat.Auto ? null : new StreamedProviderUsage(_rawFormat);
         return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(requested, PassThrough: false, streamed), collectStream: true));
     }
 
+    // Where a metering layer can be reached from inside this one's inner call (a governed client below, or a deployment routing
+    // chose with a client of its own), the inner call runs marked as metered in this flow (see GovernanceContext.InMetering), and
+    // that layer passes through. Placed innermost over the default client, as it should be, nothing is marked.
+    private bool MarksFlow(GovernanceContext context, Admission<MeteringCall> admission) =>
+        !admission.State.PassThrough && (_sharesContext || context.Deployment is { Client: not null });
+
+    Task<ChatResponse> IGovernedLayer<MeteringCall>.SendAsync(IChatClient inner, GovernanceContext context, Admission<MeteringCall> admission, CancellationToken cancellationToken)
+    {
+        if (!MarksFlow(context, admission))
+        {
+            return inner.GetResponseAsync(admission.Messages, admission.Options, cancellationToken);
+        }
+
+        using (GovernanceContext.EnterMetering(this))
+        {
+            return inner.GetResponseAsync(admission.Messages, admission.Options, cancellationToken);
+        }
+    }
+
     IAsyncEnumerable<ChatResponseUpdate> IGovernedLayer<MeteringCall>.SendStreamingAsync(IChatClient inner, GovernanceContext context, Admission<MeteringCall> admission, CancellationToken cancellationToken)
     {
+        var mark = MarksFlow(context, admission); // before the dispatcher below takes the deployment
         var stream = inner.GetStreamingResponseAsync(admission.Messages, admission.Options, cancellationToken);
-        return admission.State.Streamed is { } streamed ? ReadRawUsage(stream, streamed, cancellationToken) : stream;
+        var streamed = admission.State.Streamed;
+        return streamed is null && !mark ? stream : ReadThrough(stream, streamed, mark ? this : null, cancellationToken);
     }
 
     // The coalesced response of a stream carries no raw body, so the provider's usage events (Anthropic's message_start and
-    // message_delta, with cache writes by TTL and web searches) are read from each update's raw representation on the way through.
-    private static async IAsyncEnumerable<ChatResponseUpdate> ReadRawUsage(
-        IAsyncEnumerable<ChatResponseUpdate> stream, StreamedProviderUsage streamed, [EnumeratorCancellation] CancellationToken cancellationToken)
+    // message_delta, with cache writes by TTL and web searches) are read from each update's raw representation on the way through;
+    // and each step of the inner stream runs marked as metered in this flow where MarksFlow says so.
+    private static async IAsyncEnumerable<ChatResponseUpdate> ReadThrough(
+        IAsyncEnumerable<ChatResponseUpdate> stream, StreamedProviderUsage? streamed, object? meteringLayer, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var update in stream.WithCancellation(cancellationToken).ConfigureAwait(false))
+        var e = stream.GetAsyncEnumerator(cancellationToken);
+        try
         {
-            streamed.Add(update.RawRepresentation);
-            yield return update;
+            while (true)
+            {
+                bool more;
+                using (meteringLayer is null ? default : GovernanceContext.EnterMetering(meteringLayer))
+                {
+                    more = await e.MoveNextAsync().ConfigureAwait(false);
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
+                streamed?.Add(e.Current.RawRepresentation);
+                yield return e.Current;
+            }
+        }
+        finally
+        {
+            using (meteringLayer is null ? default : GovernanceContext.EnterMetering(meteringLayer))
+            {
+                await e.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -139,8 +188,6 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         {
             return default;
         }
-
-        context.InMetering = false;
 
         // A call that failed before anything arrived was rejected by the provider (HTTP error, rate limit) and is not billed;
         // once anything arrived (a response, or part of a stream), what was received is metered.
@@ -250,7 +297,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         return total;
     }
 
-    private void Publish(GovernanceContext context, string? requested, string? modelId, TokenUsage usage, CostBreakdown cost, bool estimated)
+    private void Publish(GovernanceContext context, string? requested, string? modelId, in TokenUsage usage, in CostBreakdown cost, bool estimated)
     {
         var scope = context.Scope;
         if (_logger.IsEnabled(LogLevel.Debug))

@@ -19,6 +19,7 @@ namespace TokenGovernor;
 public sealed partial class PriceCatalog
 {
     private const int MaxResolutionCacheEntries = 4096;
+    private const int RecentSlots = 16; // a power of two
     private static readonly Lazy<PriceCatalog> s_builtIn = new(() => new PriceCatalogBuilder().AddBuiltIn().Build());
 
     private readonly FrozenDictionary<string, ModelPrice> _prices;
@@ -30,6 +31,7 @@ public sealed partial class PriceCatalog
     private readonly CatalogProvider[] _providers;
     private readonly Dictionary<string, CatalogRule[]> _rulesByProvider;
     private readonly Lazy<Dictionary<string, string>> _bareNames;
+    private readonly LastLookup?[] _recent = new LastLookup?[RecentSlots];
     private int _staleWarned;
 
     internal PriceCatalog(
@@ -160,30 +162,43 @@ public sealed partial class PriceCatalog
     /// <returns><see langword="true"/> when the model, or the base model it resolves to, has a price.</returns>
     public bool TryGetPrice(string? modelId, [NotNullWhen(true)] out ModelPrice? price)
     {
+        if (modelId is null)
+        {
+            price = null;
+            return false;
+        }
+
+        // A call prices the same few spellings over and over (the requested model, the one that answered): the last lookup of
+        // each is remembered exactly as spelled, so a repeat costs one ordinal comparison instead of two case-insensitive hashes.
+        ref var slot = ref _recent[RecentSlot(modelId)];
+        if (slot is { } last && (ReferenceEquals(last.ModelId, modelId) || string.Equals(last.ModelId, modelId, StringComparison.Ordinal)))
+        {
+            price = last.Price;
+            return price is not null;
+        }
+
         if (string.IsNullOrWhiteSpace(modelId))
         {
             price = null;
             return false;
         }
 
-        if (_prices.TryGetValue(modelId, out price))
+        if (!_prices.TryGetValue(modelId, out price) && !_resolved.TryGetValue(modelId, out price))
         {
-            return true;
+            price = Resolve(modelId);
+            if (_resolved.Count < MaxResolutionCacheEntries)
+            {
+                _resolved.TryAdd(modelId, price);
+            }
         }
 
-        if (_resolved.TryGetValue(modelId, out price))
-        {
-            return price is not null;
-        }
-
-        price = Resolve(modelId);
-        if (_resolved.Count < MaxResolutionCacheEntries)
-        {
-            _resolved.TryAdd(modelId, price);
-        }
-
+        slot = new LastLookup(modelId, price); // one reference write: a reader sees the old entry or the new one, never half of one
         return price is not null;
     }
+
+    // Spread by length and the last two characters (dated and sized spellings of one family differ there); no hash of the whole id.
+    private static int RecentSlot(string modelId) =>
+        modelId.Length < 2 ? modelId.Length : (modelId.Length ^ (modelId[^1] * 7) ^ (modelId[^2] * 3)) & (RecentSlots - 1);
 
     /// <summary>Gets the price for <paramref name="modelId"/>, applying <see cref="UnknownModelPolicy"/> when it is unknown.</summary>
     /// <param name="modelId">A model id as a provider or caller spells it.</param>
@@ -462,4 +477,7 @@ public sealed partial class PriceCatalog
 
         return null;
     }
+
+    /// <summary>One remembered lookup: an id exactly as it was spelled, and its price (<see langword="null"/> when unknown).</summary>
+    private sealed record LastLookup(string ModelId, ModelPrice? Price);
 }
