@@ -7,33 +7,33 @@ namespace TokenGovernor;
 
 /// <summary>
 /// The exact cache's store: answers by the 128-bit hash of the canonical request, in an <see cref="IDistributedCache"/> shared
-/// between instances or an in-process <see cref="IMemoryCache"/> (created and owned here when neither is given). A hit compares
-/// the full canonical request, so colliding inputs never share an answer.
+/// between instances, the app's <see cref="IMemoryCache"/>, or, when neither is given, an <see cref="LruResponseCache{TValue}"/>
+/// owned here. A hit compares the full canonical request, so colliding inputs never share an answer.
 /// </summary>
-internal sealed class ExactResponseStore : IDisposable
+internal sealed class ExactResponseStore
 {
     private const string KeyPrefix = "tokengovernor:exact:";
     private readonly IDistributedCache? _distributed;
     private readonly IMemoryCache? _memory;
-    private readonly MemoryCache? _ownedMemory;
+    private readonly LruResponseCache<Entry>? _owned;
     private readonly TimeSpan _timeToLive;
-    private readonly long _ownedSizeLimit;
     private readonly ILogger _logger;
 
-    public ExactResponseStore(IDistributedCache? distributedCache, IMemoryCache? memoryCache, ResponseCacheOptions options, ILogger logger)
+    public ExactResponseStore(IDistributedCache? distributedCache, IMemoryCache? memoryCache, ResponseCacheOptions options, TimeProvider time, ILogger logger)
     {
         _distributed = distributedCache;
         _memory = distributedCache is null ? memoryCache : null;
         if (_distributed is null && _memory is null)
         {
-            _ownedMemory = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.ExactCacheSizeLimitBytes, CompactionPercentage = 0.1 });
-            _memory = _ownedMemory;
-            _ownedSizeLimit = options.ExactCacheSizeLimitBytes;
+            _owned = new LruResponseCache<Entry>(options.ExactCacheSizeLimitBytes, options.ExactTimeToLive, time);
         }
 
         _timeToLive = options.ExactTimeToLive;
         _logger = logger;
     }
+
+    /// <summary>Gets the store this exact cache owns, or <see langword="null"/> when it uses the app's cache (for tests).</summary>
+    internal LruResponseCache<Entry>? Owned => _owned;
 
     /// <summary>Looks the request up; the probe carries the key to store under on a miss.</summary>
     public async ValueTask<Probe> FindAsync(GovernanceScope scope, string? model, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
@@ -46,10 +46,21 @@ internal sealed class ExactResponseStore : IDisposable
         {
             writer.WriteExact(scope, model, messages, options);
             cacheKey = writer.HashKey(KeyPrefix);
-            if (_memory is not null)
+            if (_owned is not null || _memory is not null)
             {
                 // In-process store: compare the full canonical request in place; copy it only when it must be stored.
-                if (_memory.TryGetValue(cacheKey, out var value) && value is Entry entry && entry.Key.AsSpan().SequenceEqual(writer.Written))
+                Entry? entry;
+                if (_owned is not null)
+                {
+                    _owned.TryGet(cacheKey, out entry);
+                }
+                else
+                {
+                    entry = _memory!.TryGetValue(cacheKey, out var value) ? value as Entry : null;
+                }
+
+                // A hash collision (a different request under the same key) is a miss.
+                if (entry is not null && entry.Key.AsSpan().SequenceEqual(writer.Written))
                 {
                     found = (entry.Response, entry.Cost);
                 }
@@ -88,25 +99,18 @@ internal sealed class ExactResponseStore : IDisposable
     /// <summary>Stores <paramref name="copy"/> under the probe's key; a failing distributed store is logged, never thrown.</summary>
     public async ValueTask StoreAsync(string cacheKey, byte[] key, ChatResponse copy, decimal cost, CancellationToken cancellationToken)
     {
-        if (_memory is not null)
+        if (_owned is not null || _memory is not null)
         {
             var size = key.Length + (2L * copy.Text.Length) + 256;
-            if (_ownedMemory is not null && size > _ownedSizeLimit)
-            {
-                return; // larger than the whole cache: never stored, and no reason to empty the cache trying
-            }
-
             var entry = new Entry(key, copy, cost);
-            var entryOptions = new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = _timeToLive, Size = size };
-            _memory.Set(cacheKey, entry, entryOptions);
-            // MemoryCache rejects an entry that would pass its SizeLimit and compacts later, on the thread pool: until then a full
-            // cache loses every new answer. Compact now (the least recently used tenth, then a fifth, …: compaction counts
-            // entries, not bytes, so one round may free less than this answer needs) and store again, so a full cache replaces
-            // old answers instead of dropping new ones.
-            for (var share = 0.1; _ownedMemory is not null && share < 1.6 && !_ownedMemory.TryGetValue(cacheKey, out _); share *= 2)
+            if (_owned is not null)
             {
-                _ownedMemory.Compact(share);
-                _memory.Set(cacheKey, entry, entryOptions);
+                // Least recently used answers make room as this one is stored; one larger than the whole cache is not stored.
+                _owned.Set(cacheKey, entry, size);
+            }
+            else
+            {
+                _memory!.Set(cacheKey, entry, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = _timeToLive, Size = size });
             }
 
             return;
@@ -123,10 +127,8 @@ internal sealed class ExactResponseStore : IDisposable
         }
     }
 
-    public void Dispose() => _ownedMemory?.Dispose();
-
     /// <summary>What a lookup found: the key (hash) and canonical request to store under, and the stored answer, if any.</summary>
     internal readonly record struct Probe(string CacheKey, byte[]? Key, (ChatResponse Response, decimal Cost)? Found);
 
-    private sealed record Entry(byte[] Key, ChatResponse Response, decimal Cost);
+    internal sealed record Entry(byte[] Key, ChatResponse Response, decimal Cost);
 }

@@ -72,7 +72,7 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
         _instruments = GovernorInstruments.For(meterFactory);
         _services = new GovernanceServices(catalog, time: timeProvider ?? TimeProvider.System, sinks: _sinks);
         _policy = new ResponseCachePolicy(_options.MaxTemperature);
-        _exact = _options.EnableExact ? new ExactResponseStore(distributedCache, memoryCache, _options, _logger) : null;
+        _exact = _options.EnableExact ? new ExactResponseStore(distributedCache, memoryCache, _options, _services.Time, _logger) : null;
         _semantic = _options.EnableSemantic ? new SemanticResponseStore(_options, embeddingGenerator, _services, _logger, _instruments, replicator) : null;
         _defaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
     }
@@ -121,7 +121,6 @@ public sealed class ResponseCacheChatClient : DelegatingChatClient, IGovernedLay
     {
         if (disposing)
         {
-            _exact?.Dispose();
             _semantic?.Dispose();
         }
 

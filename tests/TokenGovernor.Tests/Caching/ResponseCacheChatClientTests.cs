@@ -76,6 +76,28 @@ public class ResponseCacheChatClientTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_ExactTimeToLiveElapsedOnPipelineClock_CallsProviderAgain()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var provider = Provider();
+        var client = new ResponseCacheChatClient(provider, Options(o =>
+        {
+            o.EnableSemantic = false;
+            o.ExactTimeToLive = TimeSpan.FromMinutes(10);
+        }), catalog: PriceCatalog.BuiltIn, timeProvider: time);
+        await client.GetResponseAsync("What is the status of order 42?", Gpt4o());
+        time.Advance(TimeSpan.FromMinutes(9));
+        var within = await client.GetResponseAsync("What is the status of order 42?", Gpt4o());
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        var after = await client.GetResponseAsync("What is the status of order 42?", Gpt4o());
+
+        Assert.Equal(CacheStatus.Exact, within.GetGovernance()!.Cache);
+        Assert.Equal(CacheStatus.None, after.GetGovernance()!.Cache);
+        Assert.Equal(2, provider.Calls);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_SameRequestTwice_SecondIsExactHitNotBilled()
     {
         var provider = Provider();
