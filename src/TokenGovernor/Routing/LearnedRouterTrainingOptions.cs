@@ -33,9 +33,10 @@ public sealed class LearnedRouterTrainingOptions : IValidatableObject
     public double L2 { get; set; } = 1e-3;
 
     /// <summary>Gets or sets how many passes over the examples training makes.</summary>
-    /// <value>Defaults to 300 (full-batch gradient steps).</value>
+    /// <value>Defaults to 150 (full-batch gradient steps). 300 steps order requests no better on held-out data and take twice
+    /// as long.</value>
     [Range(1, 100_000)]
-    public int Iterations { get; set; } = 300;
+    public int Iterations { get; set; } = 150;
 
     /// <summary>Gets or sets the number of hashed word and word-pair features, as a power of two.</summary>
     /// <value>Defaults to 16 (65,536 features).</value>

@@ -41,6 +41,20 @@ public class LearnedRouterTests
     }
 
     [Fact]
+    public async Task TrainAsync_DefaultOptions_RecordsTheDefaultIterationsAndSeparatesTheTopics()
+    {
+        var router = await LearnedRouter.TrainAsync(Examples(120, 1));
+        using var stream = new MemoryStream();
+        router.Save(stream);
+        using var doc = System.Text.Json.JsonDocument.Parse(stream.ToArray());
+
+        Assert.Equal(150, new LearnedRouterTrainingOptions().Iterations);
+        Assert.Equal(150, doc.RootElement.GetProperty("training").GetProperty("iterations").GetInt32());
+        Assert.True(await router.ScoreAsync(Ask("Question 5 about the eigenvalue: which answer is right?\nA. one\nB. two\nAnswer:")) >
+            await router.ScoreAsync(Ask("Question 5 about the river: which answer is right?\nA. one\nB. two\nAnswer:")));
+    }
+
+    [Fact]
     public async Task ScoreAsync_PromptNeedingTheStrongTier_ScoresHigherThanOneThatDoesNot()
     {
         var router = await TrainAsync();
