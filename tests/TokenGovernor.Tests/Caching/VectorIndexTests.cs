@@ -565,4 +565,45 @@ public class VectorIndexTests
         // OrderByDescending is stable: equal scores keep row order, as the scan's top list does.
         return scored.OrderByDescending(m => m.Score).ToList();
     }
+
+    [Fact]
+    public void NthSmallest_RandomKeysWithTies_EqualsTheSortedValue()
+    {
+        var random = new Random(33);
+        for (var c = 0; c < 2_000; c++)
+        {
+            var n = 1 + random.Next(c % 4 == 0 ? 2_000 : 64);
+            var spread = random.Next(3) switch { 0 => 3, 1 => n, _ => int.MaxValue };
+            var values = Enumerable.Range(0, n).Select(_ => random.Next(4) == 0 ? long.MinValue : (long)random.Next(spread)).ToArray();
+            if (c % 7 == 0)
+            {
+                Array.Sort(values);
+                if (c % 2 == 0)
+                {
+                    Array.Reverse(values);
+                }
+            }
+
+            var nth = random.Next(n);
+            var sorted = values.Order().ToArray();
+            Assert.Equal(sorted[nth], VectorIndex<int>.NthSmallest(values, nth));
+            Assert.Equal(sorted, values.Order().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Add_OverMemoryCapWithEqualRecency_EvictsDownToFifteenSixteenthsOfTheCap()
+    {
+        // Every entry has the same last-access time (the clock never moves): the selection must still take exactly enough.
+        var time = new FakeTimeProvider();
+        var perRow = VectorIndex<int>.BytesPerEntry(8, quantize: false);
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 8, MemoryCapBytes = perRow * 64, BinaryQuantize = false }, time);
+        var random = new Random(34);
+        for (var i = 0; i < 65; i++)
+        {
+            index.Add("p", RandomVector(random, 8), i);
+        }
+
+        Assert.Equal(60, index.Count);
+    }
 }

@@ -410,38 +410,35 @@ internal sealed class VectorIndex<T>
 
             if (victims < n)
             {
-                // Primitive keys sorted with their positions: expired rows first, then the least recently used.
-                var order = ArrayPool<int>.Shared.Rent(n);
+                // The victims are the rows whose key is below the victims-th smallest, then as many of those equal to it as are
+                // still needed (in snapshot order; a sort would break such ties arbitrarily too): a selection, not a sort.
+                var scratch = ArrayPool<long>.Shared.Rent(n);
+                long pivot;
                 try
                 {
-                    for (var i = 0; i < n; i++)
-                    {
-                        order[i] = i;
-                    }
-
-                    keys.AsSpan(0, n).Sort(order.AsSpan(0, n));
-                    var chosenIds = ArrayPool<long>.Shared.Rent(victims);
-                    var chosenOwners = ArrayPool<int>.Shared.Rent(victims);
-                    try
-                    {
-                        for (var i = 0; i < victims; i++)
-                        {
-                            chosenIds[i] = ids[order[i]];
-                            chosenOwners[i] = owners[order[i]];
-                        }
-
-                        chosenIds.AsSpan(0, victims).CopyTo(ids);
-                        chosenOwners.AsSpan(0, victims).CopyTo(owners);
-                    }
-                    finally
-                    {
-                        ArrayPool<long>.Shared.Return(chosenIds);
-                        ArrayPool<int>.Shared.Return(chosenOwners);
-                    }
+                    keys.AsSpan(0, n).CopyTo(scratch);
+                    pivot = NthSmallest(scratch.AsSpan(0, n), victims - 1);
                 }
                 finally
                 {
-                    ArrayPool<int>.Shared.Return(order);
+                    ArrayPool<long>.Shared.Return(scratch);
+                }
+
+                var equal = victims;
+                for (var i = 0; i < n; i++)
+                {
+                    equal -= keys[i] < pivot ? 1 : 0;
+                }
+
+                var taken = 0;
+                for (var i = 0; i < n && taken < victims; i++)
+                {
+                    if (keys[i] < pivot || (keys[i] == pivot && equal-- > 0))
+                    {
+                        ids[taken] = ids[i];
+                        owners[taken] = owners[i];
+                        taken++;
+                    }
                 }
             }
 
@@ -470,6 +467,67 @@ internal sealed class VectorIndex<T>
             ArrayPool<int>.Shared.Return(owners);
             ArrayPool<Partition>.Shared.Return(partitions, clearArray: true);
         }
+    }
+
+    /// <summary>
+    /// The value that would be at <paramref name="nth"/> (0-based) if <paramref name="values"/> were sorted ascending; reorders
+    /// <paramref name="values"/>. Quickselect with a three-way partition (runs of equal keys, common for recency ticks, end a
+    /// round at once) around the median of three; after 2·log₂(n) + 8 rounds the rest is sorted, so the worst case is O(n log n).
+    /// </summary>
+    internal static long NthSmallest(Span<long> values, int nth)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(nth);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(nth, values.Length);
+        var low = 0;
+        var high = values.Length - 1;
+        var rounds = (2 * BitOperations.Log2((uint)values.Length)) + 8;
+        while (high - low > 16 && rounds-- > 0)
+        {
+            var a = values[low];
+            var b = values[low + ((high - low) / 2)];
+            var c = values[high];
+            var pivot = Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
+
+            // [low, lt) < pivot, [lt, i) == pivot, (gt, high] > pivot.
+            var lt = low;
+            var gt = high;
+            var i = low;
+            while (i <= gt)
+            {
+                var v = values[i];
+                if (v < pivot)
+                {
+                    (values[lt], values[i]) = (v, values[lt]);
+                    lt++;
+                    i++;
+                }
+                else if (v > pivot)
+                {
+                    (values[gt], values[i]) = (v, values[gt]);
+                    gt--;
+                }
+                else
+                {
+                    i++;
+                }
+            }
+
+            if (nth < lt)
+            {
+                high = lt - 1;
+            }
+            else if (nth > gt)
+            {
+                low = gt + 1;
+            }
+            else
+            {
+                return pivot;
+            }
+        }
+
+        values[low..(high + 1)].Sort();
+        return values[nth];
     }
 
     /// <summary>Takes an empty partition out of the index (called under its write lock), so emptied partitions do not accumulate.</summary>
@@ -589,6 +647,10 @@ internal sealed class VectorIndex<T>
         /// <summary>Rows scored per block: the scores of a block are computed in one tight kernel loop, then filtered into the top k.</summary>
         private const int BlockRows = 64;
 
+        /// <summary>Rows a new partition has room for (then doubling). Small: many partitions hold one conversation's few
+        /// questions (a partition per system prompt, tool set and recent history), and a new one is made on such a miss.</summary>
+        private const int InitialRows = 4;
+
         private readonly bool _quantize = options.Quantize;
         private readonly int _codeAt = options.BinaryQuantize ? options.BinaryQuantizeMinRows : int.MaxValue;
         private readonly int _words = VectorMath.CodeWords(dims);
@@ -598,13 +660,13 @@ internal sealed class VectorIndex<T>
         private readonly int _head = VectorMath.HeadDims(dims);
         private readonly int _tail = dims - VectorMath.HeadDims(dims);
         private readonly float _slack = VectorMath.BoundSlack(dims);
-        private readonly AlignedRows<float> _heads = new(VectorMath.HeadDims(dims) * 16);
-        private readonly AlignedRows<float> _tails = new((dims - VectorMath.HeadDims(dims)) * 16);
-        private float[] _tailNorms = VectorMath.HeadDims(dims) < dims ? new float[16] : [];
-        private readonly AlignedRows<sbyte> _bytes = new(options.Quantize ? dims * 16 : 0);
-        private float[] _scales = options.Quantize ? new float[16] : [];
+        private readonly AlignedRows<float> _heads = new(VectorMath.HeadDims(dims) * InitialRows);
+        private readonly AlignedRows<float> _tails = new((dims - VectorMath.HeadDims(dims)) * InitialRows);
+        private float[] _tailNorms = VectorMath.HeadDims(dims) < dims ? new float[InitialRows] : [];
+        private readonly AlignedRows<sbyte> _bytes = new(options.Quantize ? dims * InitialRows : 0);
+        private float[] _scales = options.Quantize ? new float[InitialRows] : [];
         private ulong[] _codes = [];
-        private long[] _expires = new long[16];
+        private long[] _expires = new long[InitialRows];
         private readonly Dictionary<long, int> _rowOf = [];
 
         public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
@@ -618,11 +680,11 @@ internal sealed class VectorIndex<T>
 
         public int Count { get; private set; }
 
-        public long[] Ids { get; private set; } = new long[16];
+        public long[] Ids { get; private set; } = new long[InitialRows];
 
-        public T[] Payloads { get; private set; } = new T[16];
+        public T[] Payloads { get; private set; } = new T[InitialRows];
 
-        public long[] LastAccess = new long[16];
+        public long[] LastAccess = new long[InitialRows];
 
         /// <summary>Gets whether rows have binary codes (the partition reached <see cref="VectorIndexOptions.BinaryQuantizeMinRows"/>).</summary>
         public bool HasCodes => Centre.Length != 0;
