@@ -9,9 +9,10 @@ namespace TokenGovernor;
 
 /// <summary>
 /// An in-process vector index for similarity search: rows L2-normalised at insert so cosine similarity is a dot product,
-/// stored contiguously (row-major, no per-entry arrays) in partitions that are searched separately, scored with
-/// <see cref="TensorPrimitives"/> SIMD kernels; optionally scanned as int8 (per-row scale) with exact float re-ranking of the
-/// best candidates; entries expire after a TTL and the least recently used are evicted under a memory cap.
+/// stored contiguously (no per-entry arrays; from 192 dimensions as a head block and a tail block, so a threshold search
+/// reads a row's tail only when its head leaves the threshold within reach) in partitions that are searched separately,
+/// scored with SIMD kernels; optionally scanned as int8 (per-row scale) with exact float re-ranking of the best candidates;
+/// entries expire after a TTL and the least recently used are evicted under a memory cap.
 /// </summary>
 /// <typeparam name="T">The payload kept with each vector.</typeparam>
 /// <remarks>
