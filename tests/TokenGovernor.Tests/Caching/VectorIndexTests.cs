@@ -433,4 +433,177 @@ public class VectorIndexTests
 
         Assert.Equal(1_999, index.Search("p", [3f, 1, 1, 1, -1, -1, -1, -1])[0].Payload);
     }
+
+    [Fact]
+    public void BytesPerEntry_SplitRows_CountTheTailNorm()
+    {
+        Assert.Equal((384 * 4) + 4 + 56, VectorIndex<int>.BytesPerEntry(384, quantize: false));
+        Assert.Equal((128 * 4) + 56, VectorIndex<int>.BytesPerEntry(128, quantize: false));
+    }
+
+    /// <summary>
+    /// The threshold search's early cut-off against a full scan, on many random cases: uniform and clustered rows (with exact
+    /// duplicates, for ties), inputs far from unit length, removals (rows move), expired rows, k from 1 to 6, thresholds from
+    /// none to above every score, including one equal to a row's score. The full scan is every live row scored with
+    /// <see cref="VectorMath.DotSplit(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/> (what the index computes
+    /// for a row) and ranked best first, earlier rows first among equal scores; matches and scores must be equal exactly.
+    /// </summary>
+    [Fact]
+    public void Search_ThresholdCutOff_EqualsFullScanOnManyRandomCases()
+    {
+        var random = new Random(31);
+        int[] dimensions = [192, 256, 384, 385, 448];
+        for (var c = 0; c < 240; c++)
+        {
+            var dims = dimensions[random.Next(dimensions.Length)];
+            var count = 1 + random.Next(random.Next(2) == 0 ? 40 : 700);
+            var clustered = random.Next(2) == 0;
+            var rows = clustered ? ClusteredRows(random, count, dims) : Enumerable.Range(0, count).Select(_ => RandomVector(random, dims)).ToArray();
+            for (var i = 0; i < count; i++)
+            {
+                if (random.Next(20) == 0)
+                {
+                    rows[i] = rows[random.Next(count)];
+                }
+
+                var scale = random.Next(3) switch { 0 => 1e-3f, 1 => 1f, _ => 1e3f };
+                rows[i] = rows[i].Select(x => x * scale).ToArray();
+            }
+
+            var time = new FakeTimeProvider();
+            var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = dims, BinaryQuantize = false }, time);
+            var ids = new long[count];
+            var slots = new List<int>();
+            var expiring = new HashSet<int>();
+            for (var i = 0; i < count; i++)
+            {
+                var expires = random.Next(10) == 0;
+                ids[i] = index.Add("p", rows[i], i, expires ? time.GetUtcNow().AddMinutes(1) : null);
+                slots.Add(i);
+                if (expires)
+                {
+                    expiring.Add(i);
+                }
+            }
+
+            // Removal moves the last row into the removed one's place: the full scan follows the same row order.
+            for (var r = 0; r < count / 10; r++)
+            {
+                var victim = random.Next(count);
+                if (index.Remove(ids[victim]))
+                {
+                    var at = slots.IndexOf(victim);
+                    slots[at] = slots[^1];
+                    slots.RemoveAt(slots.Count - 1);
+                }
+            }
+
+            time.Advance(TimeSpan.FromMinutes(2));
+            var live = slots.Where(i => !expiring.Contains(i)).ToList();
+            for (var t = 0; t < 8; t++)
+            {
+                var query = random.Next(3) == 0 || slots.Count == 0
+                    ? RandomVector(random, dims)
+                    : rows[slots[random.Next(slots.Count)]].Select(x => x + ((float)random.NextDouble() - 0.5f) * 0.3f * MathF.Abs(x + 1e-9f)).ToArray();
+                var full = FullScan(query, rows, live);
+                var k = 1 + random.Next(6);
+                var threshold = random.Next(5) switch
+                {
+                    0 => -1f,
+                    1 => full.Count > 0 ? full[random.Next(Math.Min(full.Count, 8))].Score : 0.5f,
+                    2 => 1.01f,
+                    _ => (float)((random.NextDouble() * 1.2) - 0.2),
+                };
+                var expected = full.Where(m => m.Score >= threshold).Take(k).ToArray();
+                var actual = index.Search("p", query, k, threshold);
+                Assert.Equal(expected.Select(m => m.Payload), actual.Select(m => m.Payload));
+                Assert.Equal(expected.Select(m => m.Score), actual.Select(m => m.Score));
+            }
+        }
+    }
+
+    [Fact]
+    public void Search_ThresholdCutOffParallel_EqualsSerial()
+    {
+        var random = new Random(32);
+        var rows = ClusteredRows(random, 3_000, 384);
+        var serial = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 384, BinaryQuantize = false, ParallelScanThreshold = int.MaxValue });
+        var parallel = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 384, BinaryQuantize = false, ParallelScanThreshold = 1024 });
+        for (var i = 0; i < rows.Length; i++)
+        {
+            serial.Add("p", rows[i], i);
+            parallel.Add("p", rows[i], i);
+        }
+
+        for (var q = 0; q < 30; q++)
+        {
+            var query = q % 2 == 0 ? RandomVector(random, 384) : rows[random.Next(rows.Length)].Select(x => x + (((float)random.NextDouble() - 0.5f) * 0.2f)).ToArray();
+            foreach (var threshold in new[] { -1f, 0.3f, 0.8f })
+            {
+                var a = serial.Search("p", query, k: 4, threshold: threshold);
+                var b = parallel.Search("p", query, k: 4, threshold: threshold);
+                Assert.Equal(a.Select(m => (m.Payload, m.Score)), b.Select(m => (m.Payload, m.Score)));
+            }
+        }
+    }
+
+    /// <summary>Every live row scored as the index scores it, best first, earlier rows first among equal scores.</summary>
+    private static List<(int Payload, float Score)> FullScan(float[] query, float[][] rows, List<int> order)
+    {
+        var dims = query.Length;
+        var head = VectorMath.HeadDims(dims);
+        var q = new float[dims];
+        var r = new float[dims];
+        VectorMath.Normalize(query, q);
+        var scored = new List<(int Payload, float Score)>();
+        foreach (var i in order)
+        {
+            VectorMath.Normalize(rows[i], r);
+            scored.Add((i, VectorMath.DotSplit(q, r.AsSpan(0, head), r.AsSpan(head))));
+        }
+
+        // OrderByDescending is stable: equal scores keep row order, as the scan's top list does.
+        return scored.OrderByDescending(m => m.Score).ToList();
+    }
+
+    [Fact]
+    public void NthSmallest_RandomKeysWithTies_EqualsTheSortedValue()
+    {
+        var random = new Random(33);
+        for (var c = 0; c < 2_000; c++)
+        {
+            var n = 1 + random.Next(c % 4 == 0 ? 2_000 : 64);
+            var spread = random.Next(3) switch { 0 => 3, 1 => n, _ => int.MaxValue };
+            var values = Enumerable.Range(0, n).Select(_ => random.Next(4) == 0 ? long.MinValue : (long)random.Next(spread)).ToArray();
+            if (c % 7 == 0)
+            {
+                Array.Sort(values);
+                if (c % 2 == 0)
+                {
+                    Array.Reverse(values);
+                }
+            }
+
+            var nth = random.Next(n);
+            var sorted = values.Order().ToArray();
+            Assert.Equal(sorted[nth], VectorIndex<int>.NthSmallest(values, nth));
+            Assert.Equal(sorted, values.Order().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Add_OverMemoryCapWithEqualRecency_EvictsDownToFifteenSixteenthsOfTheCap()
+    {
+        // Every entry has the same last-access time (the clock never moves): the selection must still take exactly enough.
+        var time = new FakeTimeProvider();
+        var perRow = VectorIndex<int>.BytesPerEntry(8, quantize: false);
+        var index = new VectorIndex<int>(new VectorIndexOptions { Dimensions = 8, MemoryCapBytes = perRow * 64, BinaryQuantize = false }, time);
+        var random = new Random(34);
+        for (var i = 0; i < 65; i++)
+        {
+            index.Add("p", RandomVector(random, 8), i);
+        }
+
+        Assert.Equal(60, index.Count);
+    }
 }

@@ -133,6 +133,66 @@ public class VectorMathTests
         Assert.Throws<ArgumentException>(() => VectorMath.HammingRows(new ulong[11], new ulong[6], new int[2]));
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(191, 191)]
+    [InlineData(192, 64)]
+    [InlineData(384, 128)]
+    [InlineData(385, 128)]
+    [InlineData(768, 256)]
+    [InlineData(1000, 320)]
+    public void HeadDims_Dimensions_IsWholeRowBelow192ElseAboutAThirdInSteps64(int dims, int head) =>
+        Assert.Equal(head, VectorMath.HeadDims(dims));
+
+    [Fact]
+    public void DotSplit_EveryKernel_EqualsDotRowsOfTheWholeRowExactly()
+    {
+        var random = new Random(12);
+        foreach (var dims in new[] { 192, 200, 256, 384, 385, 448, 768, 1000 })
+        {
+            var head = VectorMath.HeadDims(dims);
+            var q = Unit(random, dims);
+            var row = Unit(random, dims);
+            foreach (var kernel in Supported(int8: false))
+            {
+                var whole = new float[1];
+                VectorMath.DotRows(q, row, whole, kernel);
+                Assert.Equal(whole[0], VectorMath.DotSplit(q, row.AsSpan(0, head), row.AsSpan(head), kernel));
+            }
+        }
+    }
+
+    [Fact]
+    public void DotSplitRows_AnyRowCount_EqualsDotSplitOfEachRowExactly()
+    {
+        var random = new Random(13);
+        foreach (var dims in new[] { 192, 200, 320, 384, 385, 768 })
+        {
+            var head = VectorMath.HeadDims(dims);
+            var tail = dims - head;
+            for (var rows = 1; rows <= 9; rows++)
+            {
+                var q = Unit(random, dims);
+                var data = Enumerable.Range(0, rows).Select(_ => Unit(random, dims)).ToArray();
+                var heads = data.SelectMany(r => r.Take(head)).ToArray();
+                var tails = data.SelectMany(r => r.Skip(head)).ToArray();
+                var scores = new float[rows];
+                var headScores = new float[rows];
+                VectorMath.DotSplitRows(q, heads, head, tails, tail, scores);
+                VectorMath.DotSplitRows(q.AsSpan(0, head), heads, head, default, 0, headScores);
+                for (var r = 0; r < rows; r++)
+                {
+                    Assert.Equal(VectorMath.DotSplit(q, data[r].AsSpan(0, head), data[r].AsSpan(head)), scores[r]);
+                    Assert.Equal(VectorMath.DotSplit(q.AsSpan(0, head), data[r].AsSpan(0, head), default), headScores[r]);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void DotSplit_HeadNotMultipleOf64_Throws() =>
+        Assert.Throws<ArgumentException>(() => VectorMath.DotSplit(new float[200], new float[100], new float[100]));
+
     private static float[] Unit(Random random, int dims)
     {
         var v = Enumerable.Range(0, dims).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();

@@ -40,6 +40,12 @@ internal sealed class AlignedRows<TElement>
 
     private static (TElement[] Array, int Offset, int Length) Allocate(int length)
     {
+        if (length == 0)
+        {
+            // Nothing to align (rows this index does not keep, such as int8 rows when it does not quantise).
+            return ([], 0, 0);
+        }
+
         var size = Marshal.SizeOf<TElement>();
         var array = GC.AllocateArray<TElement>(length + (Alignment / size), pinned: true);
         var handle = GCHandle.Alloc(array, GCHandleType.Pinned);

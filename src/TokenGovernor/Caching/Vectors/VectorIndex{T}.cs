@@ -9,9 +9,10 @@ namespace TokenGovernor;
 
 /// <summary>
 /// An in-process vector index for similarity search: rows L2-normalised at insert so cosine similarity is a dot product,
-/// stored contiguously (row-major, no per-entry arrays) in partitions that are searched separately, scored with
-/// <see cref="TensorPrimitives"/> SIMD kernels; optionally scanned as int8 (per-row scale) with exact float re-ranking of the
-/// best candidates; entries expire after a TTL and the least recently used are evicted under a memory cap.
+/// stored contiguously (no per-entry arrays; from 192 dimensions as a head block and a tail block, so a threshold search
+/// reads a row's tail only when its head leaves the threshold within reach) in partitions that are searched separately,
+/// scored with SIMD kernels; optionally scanned as int8 (per-row scale) with exact float re-ranking of the best candidates;
+/// entries expire after a TTL and the least recently used are evicted under a memory cap.
 /// </summary>
 /// <typeparam name="T">The payload kept with each vector.</typeparam>
 /// <remarks>
@@ -73,13 +74,15 @@ internal sealed class VectorIndex<T>
     /// payload objects not included).</summary>
     public long MemoryBytes => (Count * _bytesPerRow) + (Interlocked.Read(ref _codedRows) * _codeBytesPerRow);
 
-    /// <summary>Gets the bytes one entry uses: the float row, the int8 row and its scale when quantised, and 56 bytes of bookkeeping
-    /// (id, expiry, last access, payload reference, and the id → row map that makes removal O(1)).</summary>
+    /// <summary>Gets the bytes one entry uses: the float row (and, from 192 dimensions, the norm of its tail, see
+    /// <see cref="VectorMath.HeadDims"/>), the int8 row and its scale when quantised, and 56 bytes of bookkeeping (id, expiry, last
+    /// access, payload reference, and the id → row map that makes removal O(1)).</summary>
     /// <param name="dimensions">The vector dimension.</param>
     /// <param name="quantize">Whether rows are also kept as int8.</param>
     /// <returns>Bytes per entry.</returns>
     public static long BytesPerEntry(int dimensions, bool quantize) =>
-        (dimensions * sizeof(float)) + (quantize ? dimensions + sizeof(float) : 0) + (3 * sizeof(long)) + IntPtr.Size + RowMapBytes;
+        (dimensions * sizeof(float)) + (VectorMath.HeadDims(dimensions) < dimensions ? sizeof(float) : 0)
+        + (quantize ? dimensions + sizeof(float) : 0) + (3 * sizeof(long)) + IntPtr.Size + RowMapBytes;
 
     /// <summary>Gets the bytes one entry uses, with or without its binary code (<see cref="VectorIndexOptions.BinaryQuantize"/>).</summary>
     /// <param name="dimensions">The vector dimension.</param>
@@ -265,17 +268,18 @@ internal sealed class VectorIndex<T>
                     ? p.ScanInt8Parallel(q8, candidateRows, candidateScores, now)
                     : p.ScanInt8(q8, 0, p.Count, candidateRows, candidateScores, now);
                 found = 0;
+                Span<float> row = _dims <= 2048 ? stackalloc float[_dims] : new float[_dims];
                 for (var i = 0; i < c; i++)
                 {
-                    var exact = TensorPrimitives.Dot(q, p.Row(candidateRows[i]));
+                    var exact = p.ExactScore(q, candidateRows[i], row);
                     found = TopK.Insert(rows, scores, found, candidateRows[i], exact);
                 }
             }
             else
             {
                 found = p.Count >= _options.ParallelScanThreshold
-                    ? p.ScanFloatParallel(q, rows, scores, now)
-                    : p.ScanFloat(q, 0, p.Count, rows, scores, now);
+                    ? p.ScanFloatParallel(q, rows, scores, now, threshold)
+                    : p.ScanFloat(q, 0, p.Count, rows, scores, now, threshold);
             }
 
             var written = 0;
@@ -407,38 +411,35 @@ internal sealed class VectorIndex<T>
 
             if (victims < n)
             {
-                // Primitive keys sorted with their positions: expired rows first, then the least recently used.
-                var order = ArrayPool<int>.Shared.Rent(n);
+                // The victims are the rows whose key is below the victims-th smallest, then as many of those equal to it as are
+                // still needed (in snapshot order; a sort would break such ties arbitrarily too): a selection, not a sort.
+                var scratch = ArrayPool<long>.Shared.Rent(n);
+                long pivot;
                 try
                 {
-                    for (var i = 0; i < n; i++)
-                    {
-                        order[i] = i;
-                    }
-
-                    keys.AsSpan(0, n).Sort(order.AsSpan(0, n));
-                    var chosenIds = ArrayPool<long>.Shared.Rent(victims);
-                    var chosenOwners = ArrayPool<int>.Shared.Rent(victims);
-                    try
-                    {
-                        for (var i = 0; i < victims; i++)
-                        {
-                            chosenIds[i] = ids[order[i]];
-                            chosenOwners[i] = owners[order[i]];
-                        }
-
-                        chosenIds.AsSpan(0, victims).CopyTo(ids);
-                        chosenOwners.AsSpan(0, victims).CopyTo(owners);
-                    }
-                    finally
-                    {
-                        ArrayPool<long>.Shared.Return(chosenIds);
-                        ArrayPool<int>.Shared.Return(chosenOwners);
-                    }
+                    keys.AsSpan(0, n).CopyTo(scratch);
+                    pivot = NthSmallest(scratch.AsSpan(0, n), victims - 1);
                 }
                 finally
                 {
-                    ArrayPool<int>.Shared.Return(order);
+                    ArrayPool<long>.Shared.Return(scratch);
+                }
+
+                var equal = victims;
+                for (var i = 0; i < n; i++)
+                {
+                    equal -= keys[i] < pivot ? 1 : 0;
+                }
+
+                var taken = 0;
+                for (var i = 0; i < n && taken < victims; i++)
+                {
+                    if (keys[i] < pivot || (keys[i] == pivot && equal-- > 0))
+                    {
+                        ids[taken] = ids[i];
+                        owners[taken] = owners[i];
+                        taken++;
+                    }
                 }
             }
 
@@ -467,6 +468,67 @@ internal sealed class VectorIndex<T>
             ArrayPool<int>.Shared.Return(owners);
             ArrayPool<Partition>.Shared.Return(partitions, clearArray: true);
         }
+    }
+
+    /// <summary>
+    /// The value that would be at <paramref name="nth"/> (0-based) if <paramref name="values"/> were sorted ascending; reorders
+    /// <paramref name="values"/>. Quickselect with a three-way partition (runs of equal keys, common for recency ticks, end a
+    /// round at once) around the median of three; after 2·log₂(n) + 8 rounds the rest is sorted, so the worst case is O(n log n).
+    /// </summary>
+    internal static long NthSmallest(Span<long> values, int nth)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(nth);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(nth, values.Length);
+        var low = 0;
+        var high = values.Length - 1;
+        var rounds = (2 * BitOperations.Log2((uint)values.Length)) + 8;
+        while (high - low > 16 && rounds-- > 0)
+        {
+            var a = values[low];
+            var b = values[low + ((high - low) / 2)];
+            var c = values[high];
+            var pivot = Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
+
+            // [low, lt) < pivot, [lt, i) == pivot, (gt, high] > pivot.
+            var lt = low;
+            var gt = high;
+            var i = low;
+            while (i <= gt)
+            {
+                var v = values[i];
+                if (v < pivot)
+                {
+                    (values[lt], values[i]) = (v, values[lt]);
+                    lt++;
+                    i++;
+                }
+                else if (v > pivot)
+                {
+                    (values[gt], values[i]) = (v, values[gt]);
+                    gt--;
+                }
+                else
+                {
+                    i++;
+                }
+            }
+
+            if (nth < lt)
+            {
+                high = lt - 1;
+            }
+            else if (nth > gt)
+            {
+                low = gt + 1;
+            }
+            else
+            {
+                return pivot;
+            }
+        }
+
+        values[low..(high + 1)].Sort();
+        return values[nth];
     }
 
     /// <summary>Takes an empty partition out of the index (called under its write lock), so emptied partitions do not accumulate.</summary>
@@ -540,9 +602,10 @@ internal sealed class VectorIndex<T>
             var candidateRows = rented is null ? stackalloc int[candidates] : rented.AsSpan(0, candidates);
             var c = p.NearestByHamming(code, candidateRows, now, parallel: p.Count >= _options.ParallelScanThreshold);
             var found = 0;
+            Span<float> row = _dims <= 2048 ? stackalloc float[_dims] : new float[_dims];
             for (var i = 0; i < c; i++)
             {
-                found = TopK.Insert(rows, scores, found, candidateRows[i], TensorPrimitives.Dot(q, p.Row(candidateRows[i])));
+                found = TopK.Insert(rows, scores, found, candidateRows[i], p.ExactScore(q, candidateRows[i], row));
             }
 
             return found;
@@ -585,14 +648,26 @@ internal sealed class VectorIndex<T>
         /// <summary>Rows scored per block: the scores of a block are computed in one tight kernel loop, then filtered into the top k.</summary>
         private const int BlockRows = 64;
 
+        /// <summary>Rows a new partition has room for (then doubling). Small: many partitions hold one conversation's few
+        /// questions (a partition per system prompt, tool set and recent history), and a new one is made on such a miss.</summary>
+        private const int InitialRows = 4;
+
         private readonly bool _quantize = options.Quantize;
         private readonly int _codeAt = options.BinaryQuantize ? options.BinaryQuantizeMinRows : int.MaxValue;
         private readonly int _words = VectorMath.CodeWords(dims);
-        private readonly AlignedRows<float> _floats = new(dims * 16);
-        private readonly AlignedRows<sbyte> _bytes = new(options.Quantize ? dims * 16 : 0);
-        private float[] _scales = options.Quantize ? new float[16] : [];
+        // Float rows are stored split: the first HeadDims values of every row in one block (rows × head), the rest in another
+        // (rows × tail), each contiguous, with each row's tail norm. A threshold search reads the head block and skips the tail of
+        // every row whose bound cannot reach the cut-off (see ScanFloat). Below 192 dimensions the head is the whole row.
+        private readonly int _head = VectorMath.HeadDims(dims);
+        private readonly int _tail = dims - VectorMath.HeadDims(dims);
+        private readonly float _slack = VectorMath.BoundSlack(dims);
+        private readonly AlignedRows<float> _heads = new(VectorMath.HeadDims(dims) * InitialRows);
+        private readonly AlignedRows<float> _tails = new((dims - VectorMath.HeadDims(dims)) * InitialRows);
+        private float[] _tailNorms = VectorMath.HeadDims(dims) < dims ? new float[InitialRows] : [];
+        private readonly AlignedRows<sbyte> _bytes = new(options.Quantize ? dims * InitialRows : 0);
+        private float[] _scales = options.Quantize ? new float[InitialRows] : [];
         private ulong[] _codes = [];
-        private long[] _expires = new long[16];
+        private long[] _expires = new long[InitialRows];
         private readonly Dictionary<long, int> _rowOf = [];
 
         public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
@@ -606,11 +681,11 @@ internal sealed class VectorIndex<T>
 
         public int Count { get; private set; }
 
-        public long[] Ids { get; private set; } = new long[16];
+        public long[] Ids { get; private set; } = new long[InitialRows];
 
-        public T[] Payloads { get; private set; } = new T[16];
+        public T[] Payloads { get; private set; } = new T[InitialRows];
 
-        public long[] LastAccess = new long[16];
+        public long[] LastAccess = new long[InitialRows];
 
         /// <summary>Gets whether rows have binary codes (the partition reached <see cref="VectorIndexOptions.BinaryQuantizeMinRows"/>).</summary>
         public bool HasCodes => Centre.Length != 0;
@@ -618,7 +693,29 @@ internal sealed class VectorIndex<T>
         /// <summary>Gets the mean row the binary codes are signs against (empty until codes are built).</summary>
         public float[] Centre { get; private set; } = [];
 
-        public ReadOnlySpan<float> Row(int row) => _floats.Slice(row * dims, dims);
+        private ReadOnlySpan<float> Head(int row) => _heads.Slice(row * _head, _head);
+
+        private ReadOnlySpan<float> Tail(int row) => _tails.Slice(row * _tail, _tail);
+
+        /// <summary>Copies a row's values (head, then tail) into <paramref name="destination"/>, of <c>dims</c> values.</summary>
+        public void CopyRow(int row, Span<float> destination)
+        {
+            Head(row).CopyTo(destination);
+            Tail(row).CopyTo(destination[_head..]);
+        }
+
+        /// <summary>The exact score of a candidate (<see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+        /// of the whole row, gathered into <paramref name="buffer"/> when it is split).</summary>
+        public float ExactScore(ReadOnlySpan<float> q, int row, Span<float> buffer)
+        {
+            if (_tail == 0)
+            {
+                return TensorPrimitives.Dot(q, Head(row));
+            }
+
+            CopyRow(row, buffer);
+            return TensorPrimitives.Dot(q, buffer[..dims]);
+        }
 
         public void Touch(int row, long now) => Volatile.Write(ref LastAccess[row], now);
 
@@ -628,7 +725,13 @@ internal sealed class VectorIndex<T>
             if (Count == Ids.Length)
             {
                 var capacity = Ids.Length * 2;
-                _floats.Resize(capacity * dims);
+                _heads.Resize(capacity * _head);
+                _tails.Resize(capacity * _tail);
+                if (_tail > 0)
+                {
+                    Array.Resize(ref _tailNorms, capacity);
+                }
+
                 if (_quantize)
                 {
                     _bytes.Resize(capacity * dims);
@@ -651,7 +754,13 @@ internal sealed class VectorIndex<T>
             }
 
             var row = Count;
-            normalised.CopyTo(_floats.Slice(row * dims, dims));
+            normalised[.._head].CopyTo(_heads.Slice(row * _head, _head));
+            if (_tail > 0)
+            {
+                normalised[_head..].CopyTo(_tails.Slice(row * _tail, _tail));
+                _tailNorms[row] = TensorPrimitives.Norm(normalised[_head..]);
+            }
+
             if (_quantize)
             {
                 _scales[row] = VectorMath.Quantize(normalised, _bytes.Slice(row * dims, dims));
@@ -689,7 +798,13 @@ internal sealed class VectorIndex<T>
             var last = Count - 1;
             if (row != last)
             {
-                _floats.Slice(last * dims, dims).CopyTo(_floats.Slice(row * dims, dims));
+                _heads.Slice(last * _head, _head).CopyTo(_heads.Slice(row * _head, _head));
+                if (_tail > 0)
+                {
+                    _tails.Slice(last * _tail, _tail).CopyTo(_tails.Slice(row * _tail, _tail));
+                    _tailNorms[row] = _tailNorms[last];
+                }
+
                 if (_quantize)
                 {
                     _bytes.Slice(last * dims, dims).CopyTo(_bytes.Slice(row * dims, dims));
@@ -736,21 +851,114 @@ internal sealed class VectorIndex<T>
             return expired;
         }
 
-        public int ScanFloat(ReadOnlySpan<float> q, int from, int to, Span<int> rows, Span<float> scores, long now)
+        /// <summary>
+        /// Scans rows [from, to) into the best-first top list. Rows that are split (192+ dimensions) are scored in two steps: a
+        /// block's head dots first, from the head block alone; then, for a row to possibly reach the cut-off (the threshold, or
+        /// the current k-th best once there are k), its bound <c>q₁·r₁ + ‖q₂‖·‖r₂‖</c> (Cauchy–Schwarz on the tails, plus
+        /// <see cref="VectorMath.BoundSlack"/> for rounding) must reach it; only such rows are scored in full, with a kernel whose
+        /// sum is bit-identical to the whole-row kernel's. A skipped row's score is below the cut-off, so it could neither enter
+        /// the top k nor pass the threshold: the matches and scores are exactly those of a full scan.
+        /// </summary>
+        public int ScanFloat(ReadOnlySpan<float> q, int from, int to, Span<int> rows, Span<float> scores, long now, float threshold)
         {
             var found = 0;
-            var data = _floats.Array;
-            var offset = _floats.Offset;
             var expires = _expires;
             Span<float> block = stackalloc float[BlockRows];
+            if (_tail == 0)
+            {
+                var data = _heads.Array;
+                var offset = _heads.Offset;
+                for (var start = from; start < to; start += BlockRows)
+                {
+                    var n = Math.Min(BlockRows, to - start);
+                    VectorMath.DotRows(q, new ReadOnlySpan<float>(data, offset + (start * dims), n * dims), block[..n]);
+                    found = Filter(block[..n], start, rows, scores, found, expires, now);
+                }
+
+                return found;
+            }
+
+            var k = rows.Length;
+            var head = _head;
+            var tail = _tail;
+            var qTailNorm = TensorPrimitives.Norm(q[head..]);
+            var heads = _heads.Array;
+            var headOffset = _heads.Offset;
+            var tails = _tails.Array;
+            var tailOffset = _tails.Offset;
+            var tailNorms = _tailNorms;
+
+            // While most rows pass the bound (no threshold, and the k-th best still low), the head pass only adds work: such
+            // blocks are scored in full, and every eighth block is tried with the bound again.
+            var dense = 0;
             for (var start = from; start < to; start += BlockRows)
             {
                 var n = Math.Min(BlockRows, to - start);
-                VectorMath.DotRows(q, new ReadOnlySpan<float>(data, offset + (start * dims), n * dims), block[..n]);
-                found = Filter(block[..n], start, rows, scores, found, expires, now);
+                if (dense > 0)
+                {
+                    dense--;
+                    VectorMath.DotSplitRows(q, new ReadOnlySpan<float>(heads, headOffset + (start * head), n * head), head,
+                        new ReadOnlySpan<float>(tails, tailOffset + (start * tail), n * tail), tail, block[..n]);
+
+                    found = Filter(block[..n], start, rows, scores, found, expires, now);
+                    continue;
+                }
+
+                var bounds = block[..n];
+                VectorMath.DotSplitRows(q[..head], new ReadOnlySpan<float>(heads, headOffset + (start * head), n * head), head, default, 0, bounds);
+                TensorPrimitives.MultiplyAdd(tailNorms.AsSpan(start, n), qTailNorm, bounds, bounds);
+                TensorPrimitives.Add(bounds, _slack, bounds);
+                var cut = found < k ? threshold : Math.Max(threshold, scores[k - 1]);
+                var passing = Reaching(bounds, cut);
+                if (BitOperations.PopCount(passing) * 2 > n)
+                {
+                    dense = 7;
+                }
+
+                while (passing != 0)
+                {
+                    var j = BitOperations.TrailingZeroCount(passing);
+                    passing &= passing - 1;
+                    var row = start + j;
+                    if (bounds[j] < cut || expires[row] <= now)
+                    {
+                        continue;
+                    }
+
+                    var score = VectorMath.DotSplit(q, new ReadOnlySpan<float>(heads, headOffset + (row * head), head),
+                        new ReadOnlySpan<float>(tails, tailOffset + (row * tail), tail));
+                    found = TopK.Insert(rows, scores, found, row, score);
+                    if (found == k)
+                    {
+                        cut = Math.Max(threshold, scores[k - 1]);
+                    }
+                }
             }
 
             return found;
+        }
+
+        /// <summary>A bit per value of <paramref name="bounds"/> (at most 64) that is at least <paramref name="cut"/>.</summary>
+        private static ulong Reaching(ReadOnlySpan<float> bounds, float cut)
+        {
+            ulong mask = 0;
+            var j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                ref var first = ref MemoryMarshal.GetReference(bounds);
+                var limit = Vector256.Create(cut);
+                for (; j <= bounds.Length - 8; j += 8)
+                {
+                    mask |= (ulong)Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref first, (nuint)j), limit).ExtractMostSignificantBits() << j;
+                }
+            }
+
+            for (; j < bounds.Length; j++)
+            {
+                mask |= bounds[j] >= cut ? 1UL << j : 0;
+            }
+
+            return mask;
         }
 
         public int ScanInt8(ReadOnlySpan<sbyte> q, int from, int to, Span<int> rows, Span<float> scores, long now)
@@ -792,10 +1000,10 @@ internal sealed class VectorIndex<T>
             return found;
         }
 
-        public int ScanFloatParallel(ReadOnlySpan<float> q, Span<int> rows, Span<float> scores, long now)
+        public int ScanFloatParallel(ReadOnlySpan<float> q, Span<int> rows, Span<float> scores, long now, float threshold)
         {
             var query = q.ToArray();
-            return ScanParallel((from, to, r, s) => ScanFloat(query, from, to, r, s, now), rows, scores);
+            return ScanParallel((from, to, r, s) => ScanFloat(query, from, to, r, s, now, threshold), rows, scores);
         }
 
         public int ScanInt8Parallel(ReadOnlySpan<sbyte> q, Span<int> rows, Span<float> scores, long now)
@@ -954,14 +1162,17 @@ internal sealed class VectorIndex<T>
             var centre = new float[dims];
             for (var i = 0; i < Count; i++)
             {
-                TensorPrimitives.Add(centre, Row(i), centre);
+                TensorPrimitives.Add(centre.AsSpan(0, _head), Head(i), centre.AsSpan(0, _head));
+                TensorPrimitives.Add(centre.AsSpan(_head), Tail(i), centre.AsSpan(_head));
             }
 
             TensorPrimitives.Divide(centre, Count, centre);
             _codes = new ulong[Ids.Length * _words];
+            var row = new float[dims];
             for (var i = 0; i < Count; i++)
             {
-                VectorMath.Binarize(Row(i), centre, _codes.AsSpan(i * _words, _words));
+                CopyRow(i, row);
+                VectorMath.Binarize(row, centre, _codes.AsSpan(i * _words, _words));
             }
 
             Centre = centre;

@@ -201,6 +201,183 @@ internal static class VectorMath
         }
     }
 
+    /// <summary>
+    /// The number of leading dimensions a float row keeps in its head block (see <see cref="DotSplit(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>):
+    /// a multiple of 64, about a third of the row, or all of it below 192 dimensions (no split).
+    /// </summary>
+    /// <remarks>A multiple of 64 so the split kernels run the same loop steps over head and tail as the whole-row kernels do
+    /// over the whole row, and give bit-identical sums. A third because with unit rows, after a third of the dimensions the
+    /// bound of <see cref="BoundSlack"/> already rules out nearly every row below a cache threshold (4% survive 128 of 384
+    /// dimensions at 0.80 with the hashing embedder, 0.2% survive 160).</remarks>
+    public static int HeadDims(int dims) => dims >= 192 ? 64 * (dims / 192) : dims;
+
+    /// <summary>
+    /// The allowance for rounding in the bound <c>q·r ≤ q₁·r₁ + ‖q₂‖·‖r₂‖</c> (head and tail of a query and a row, both about unit
+    /// length) when it is evaluated in single precision: a row is skipped only when the computed head dot plus the computed
+    /// product of tail norms plus this slack is below the cut-off, so the row's computed score is surely below it too.
+    /// </summary>
+    /// <remarks>A float dot product of n terms (any summation order, with or without FMA) is within n·2⁻²⁴·Σ|xᵢyᵢ| ≤ n·2⁻²⁴ of
+    /// the exact one for unit vectors, and so are the norms; the whole row's score, the head's dot and the tails' norms together
+    /// are off by at most (2 × dims + 4)·2⁻²⁴. The slack is four times that, plus a constant.</remarks>
+    public static float BoundSlack(int dims) => ((2f * dims) + 16f) * (1f / (1 << 22));
+
+    /// <summary>
+    /// The dot product of <paramref name="q"/> with a row stored as a head and a tail (<c>head.Length</c> a multiple of 64, see
+    /// <see cref="HeadDims"/>), bit-identical to <see cref="DotRows(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
+    /// of the whole row on this CPU.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float DotSplit(ReadOnlySpan<float> q, ReadOnlySpan<float> head, ReadOnlySpan<float> tail) =>
+        FloatKernel == ScanKernel.Avx512 && q.Length >= 64 && head.Length % 64 == 0 && head.Length + tail.Length == q.Length
+            ? DotFloat512(q, head, tail)
+            : DotSplit(q, head, tail, FloatKernel);
+
+    /// <summary>The dot product of a row stored as head and tail with a given kernel (the same sum as that kernel's
+    /// <see cref="DotRows(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, ScanKernel)"/> of the whole row).</summary>
+    public static float DotSplit(ReadOnlySpan<float> q, ReadOnlySpan<float> head, ReadOnlySpan<float> tail, ScanKernel kernel)
+    {
+        var dims = q.Length;
+        if (head.Length + tail.Length != dims || head.Length % 64 != 0)
+        {
+            throw new ArgumentException("The head and tail must make one row of q.Length values, with a head of a multiple of 64.", nameof(head));
+        }
+
+        switch (kernel)
+        {
+            case ScanKernel.Avx512 when dims >= 64:
+                return DotFloat512(q, head, tail);
+            case ScanKernel.Avx2 when dims >= 32:
+                return DotFloat256(q, head, tail);
+            case ScanKernel.Scalar:
+                var sum = 0f;
+                for (var i = 0; i < head.Length; i++)
+                {
+                    sum += q[i] * head[i];
+                }
+
+                for (var i = 0; i < tail.Length; i++)
+                {
+                    sum += q[head.Length + i] * tail[i];
+                }
+
+                return sum;
+            default:
+                // TensorPrimitives.Dot's order of summation is its own: give it the whole row.
+                var row = dims <= 2048 ? stackalloc float[dims] : new float[dims];
+                head.CopyTo(row);
+                tail.CopyTo(row[head.Length..]);
+                return TensorPrimitives.Dot(q, row);
+        }
+    }
+
+    /// <summary>
+    /// Scores <c>scores.Length</c> consecutive split rows: row r is <c>head</c> values at <c>heads[r × head]</c> followed by
+    /// <c>tail</c> values at <c>tails[r × tail]</c> (<paramref name="tails"/> may be empty when <paramref name="tail"/> is 0,
+    /// which scores heads alone). Each score is bit-identical to <see cref="DotSplit(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+    /// of that row (and so to <see cref="DotRows(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> of the whole row).
+    /// </summary>
+    /// <remarks>With AVX-512, four rows are scored together: each 64 values of the query are loaded once for four rows, and
+    /// the four rows' accumulators are independent, so their reductions overlap. Consecutive rows are adjacent in the head block
+    /// and in the tail block, so this is still two sequential streams. Each row keeps its own four accumulators and adds its
+    /// products in the same order as the one-row kernel.</remarks>
+    public static void DotSplitRows(ReadOnlySpan<float> q, ReadOnlySpan<float> heads, int head, ReadOnlySpan<float> tails, int tail, Span<float> scores)
+    {
+        var dims = head + tail;
+        if (q.Length < dims || head % 64 != 0 || heads.Length < scores.Length * head || tails.Length < scores.Length * tail)
+        {
+            throw new ArgumentException("Fewer rows than scores, or a head that is not a multiple of 64 values.", nameof(heads));
+        }
+
+        var r = 0;
+        if (FloatKernel == ScanKernel.Avx512 && dims >= 64 && tail % 64 == 0)
+        {
+            ref var x = ref MemoryMarshal.GetReference(q);
+            ref var h = ref MemoryMarshal.GetReference(heads);
+            ref var t = ref MemoryMarshal.GetReference(tails);
+            ref var score = ref MemoryMarshal.GetReference(scores);
+            for (; r <= scores.Length - 4; r += 4)
+            {
+                Score4(ref x, ref Unsafe.Add(ref h, (nint)r * head), head, ref Unsafe.Add(ref t, (nint)r * tail), tail, ref Unsafe.Add(ref score, r));
+            }
+        }
+
+        for (; r < scores.Length; r++)
+        {
+            scores[r] = head == dims
+                ? DotSplit(q[..dims], heads.Slice(r * head, head), default)
+                : DotSplit(q[..dims], heads.Slice(r * head, head), tails.Slice(r * tail, tail));
+        }
+    }
+
+    /// <summary>Four adjacent split rows scored together (see <see cref="DotSplitRows"/>): four accumulators per row, the query's
+    /// 64 values loaded once per step for the four rows, head then tail, each row's products added in the one-row kernel's order.</summary>
+    private static void Score4(ref float x, ref float heads, int head, ref float tails, int tail, ref float score)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, d0 = default, d1 = default, d2 = default, d3 = default;
+        ref var a = ref heads;
+        ref var b = ref Unsafe.Add(ref heads, head);
+        ref var c = ref Unsafe.Add(ref heads, 2 * head);
+        ref var d = ref Unsafe.Add(ref heads, 3 * head);
+        for (var i = 0; i < head; i += 64)
+        {
+            var q0 = Vector512.LoadUnsafe(ref x, (nuint)i);
+            var q1 = Vector512.LoadUnsafe(ref x, (nuint)(i + 16));
+            var q2 = Vector512.LoadUnsafe(ref x, (nuint)(i + 32));
+            var q3 = Vector512.LoadUnsafe(ref x, (nuint)(i + 48));
+            a0 = Vector512.FusedMultiplyAdd(q0, Vector512.LoadUnsafe(ref a, (nuint)i), a0);
+            a1 = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref a, (nuint)(i + 16)), a1);
+            a2 = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref a, (nuint)(i + 32)), a2);
+            a3 = Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref a, (nuint)(i + 48)), a3);
+            b0 = Vector512.FusedMultiplyAdd(q0, Vector512.LoadUnsafe(ref b, (nuint)i), b0);
+            b1 = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref b, (nuint)(i + 16)), b1);
+            b2 = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref b, (nuint)(i + 32)), b2);
+            b3 = Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref b, (nuint)(i + 48)), b3);
+            c0 = Vector512.FusedMultiplyAdd(q0, Vector512.LoadUnsafe(ref c, (nuint)i), c0);
+            c1 = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref c, (nuint)(i + 16)), c1);
+            c2 = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref c, (nuint)(i + 32)), c2);
+            c3 = Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref c, (nuint)(i + 48)), c3);
+            d0 = Vector512.FusedMultiplyAdd(q0, Vector512.LoadUnsafe(ref d, (nuint)i), d0);
+            d1 = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref d, (nuint)(i + 16)), d1);
+            d2 = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref d, (nuint)(i + 32)), d2);
+            d3 = Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref d, (nuint)(i + 48)), d3);
+        }
+
+        x = ref Unsafe.Add(ref x, head);
+        a = ref tails;
+        b = ref Unsafe.Add(ref tails, tail);
+        c = ref Unsafe.Add(ref tails, 2 * tail);
+        d = ref Unsafe.Add(ref tails, 3 * tail);
+        for (var i = 0; i < tail; i += 64)
+        {
+            var q0 = Vector512.LoadUnsafe(ref x, (nuint)i);
+            var q1 = Vector512.LoadUnsafe(ref x, (nuint)(i + 16));
+            var q2 = Vector512.LoadUnsafe(ref x, (nuint)(i + 32));
+            var q3 = Vector512.LoadUnsafe(ref x, (nuint)(i + 48));
+            a0 = Vector512.FusedMultiplyAdd(q0, Vector512.LoadUnsafe(ref a, (nuint)i), a0);
+            a1 = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref a, (nuint)(i + 16)), a1);
+            a2 = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref a, (nuint)(i + 32)), a2);
+            a3 = Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref a, (nuint)(i + 48)), a3);
+            b0 = Vector512.FusedMultiplyAdd(q0, Vector512.LoadUnsafe(ref b, (nuint)i), b0);
+            b1 = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref b, (nuint)(i + 16)), b1);
+            b2 = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref b, (nuint)(i + 32)), b2);
+            b3 = Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref b, (nuint)(i + 48)), b3);
+            c0 = Vector512.FusedMultiplyAdd(q0, Vector512.LoadUnsafe(ref c, (nuint)i), c0);
+            c1 = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref c, (nuint)(i + 16)), c1);
+            c2 = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref c, (nuint)(i + 32)), c2);
+            c3 = Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref c, (nuint)(i + 48)), c3);
+            d0 = Vector512.FusedMultiplyAdd(q0, Vector512.LoadUnsafe(ref d, (nuint)i), d0);
+            d1 = Vector512.FusedMultiplyAdd(q1, Vector512.LoadUnsafe(ref d, (nuint)(i + 16)), d1);
+            d2 = Vector512.FusedMultiplyAdd(q2, Vector512.LoadUnsafe(ref d, (nuint)(i + 32)), d2);
+            d3 = Vector512.FusedMultiplyAdd(q3, Vector512.LoadUnsafe(ref d, (nuint)(i + 48)), d3);
+        }
+
+        score = Vector512.Sum((a0 + a1) + (a2 + a3));
+        Unsafe.Add(ref score, 1) = Vector512.Sum((b0 + b1) + (b2 + b3));
+        Unsafe.Add(ref score, 2) = Vector512.Sum((c0 + c1) + (c2 + c3));
+        Unsafe.Add(ref score, 3) = Vector512.Sum((d0 + d1) + (d2 + d3));
+    }
+
     /// <summary>Scores <c>scores.Length</c> consecutive int8 rows against an int8 query (exact integer dot products).</summary>
     public static void DotRowsInt8(ReadOnlySpan<sbyte> q, ReadOnlySpan<sbyte> rows, Span<int> scores) => DotRowsInt8(q, rows, scores, Int8Kernel);
 
@@ -395,60 +572,91 @@ internal static class VectorMath
     }
 
     /// <summary>Dot product with 512-bit FMA, four accumulators (FMA latency hidden), for rows of at least 64 values.</summary>
-    private static float DotFloat512(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    private static float DotFloat512(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => DotFloat512(a, default, b);
+
+    /// <summary>
+    /// <see cref="DotFloat512(ReadOnlySpan{float}, ReadOnlySpan{float})"/> of a row given as a head (a multiple of 64 values)
+    /// and a tail: the head's 64-value steps are the whole row's first steps, so the accumulators, and the sum, are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float DotFloat512(ReadOnlySpan<float> a, ReadOnlySpan<float> head, ReadOnlySpan<float> tail)
     {
         ref var x = ref MemoryMarshal.GetReference(a);
-        ref var y = ref MemoryMarshal.GetReference(b);
-        var n = a.Length;
+        ref var h = ref MemoryMarshal.GetReference(head);
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        var i = 0;
-        for (; i <= n - 64; i += 64)
+        for (var i = 0; i < head.Length; i += 64)
         {
-            a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512.LoadUnsafe(ref y, (nuint)i), a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(i + 16)), Vector512.LoadUnsafe(ref y, (nuint)(i + 16)), a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(i + 32)), Vector512.LoadUnsafe(ref y, (nuint)(i + 32)), a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(i + 48)), Vector512.LoadUnsafe(ref y, (nuint)(i + 48)), a3);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512.LoadUnsafe(ref h, (nuint)i), a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(i + 16)), Vector512.LoadUnsafe(ref h, (nuint)(i + 16)), a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(i + 32)), Vector512.LoadUnsafe(ref h, (nuint)(i + 32)), a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(i + 48)), Vector512.LoadUnsafe(ref h, (nuint)(i + 48)), a3);
         }
 
-        for (; i <= n - 16; i += 16)
+        x = ref Unsafe.Add(ref x, head.Length);
+        ref var y = ref MemoryMarshal.GetReference(tail);
+        var n = tail.Length;
+        var j = 0;
+        for (; j <= n - 64; j += 64)
         {
-            a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512.LoadUnsafe(ref y, (nuint)i), a0);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)j), Vector512.LoadUnsafe(ref y, (nuint)j), a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(j + 16)), Vector512.LoadUnsafe(ref y, (nuint)(j + 16)), a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(j + 32)), Vector512.LoadUnsafe(ref y, (nuint)(j + 32)), a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)(j + 48)), Vector512.LoadUnsafe(ref y, (nuint)(j + 48)), a3);
+        }
+
+        for (; j <= n - 16; j += 16)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, (nuint)j), Vector512.LoadUnsafe(ref y, (nuint)j), a0);
         }
 
         var sum = Vector512.Sum((a0 + a1) + (a2 + a3));
-        for (; i < n; i++)
+        for (; j < n; j++)
         {
-            sum += Unsafe.Add(ref x, i) * Unsafe.Add(ref y, i);
+            sum += Unsafe.Add(ref x, j) * Unsafe.Add(ref y, j);
         }
 
         return sum;
     }
 
     /// <summary>Dot product with 256-bit FMA, four accumulators, for rows of at least 32 values.</summary>
-    private static float DotFloat256(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    private static float DotFloat256(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => DotFloat256(a, default, b);
+
+    /// <summary><see cref="DotFloat256(ReadOnlySpan{float}, ReadOnlySpan{float})"/> of a row given as a head (a multiple of 32
+    /// values) and a tail, with the same sum.</summary>
+    private static float DotFloat256(ReadOnlySpan<float> a, ReadOnlySpan<float> head, ReadOnlySpan<float> tail)
     {
         ref var x = ref MemoryMarshal.GetReference(a);
-        ref var y = ref MemoryMarshal.GetReference(b);
-        var n = a.Length;
+        ref var h = ref MemoryMarshal.GetReference(head);
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        var i = 0;
-        for (; i <= n - 32; i += 32)
+        for (var i = 0; i < head.Length; i += 32)
         {
-            a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref y, (nuint)i), a0);
-            a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)(i + 8)), Vector256.LoadUnsafe(ref y, (nuint)(i + 8)), a1);
-            a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)(i + 16)), Vector256.LoadUnsafe(ref y, (nuint)(i + 16)), a2);
-            a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)(i + 24)), Vector256.LoadUnsafe(ref y, (nuint)(i + 24)), a3);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref h, (nuint)i), a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)(i + 8)), Vector256.LoadUnsafe(ref h, (nuint)(i + 8)), a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)(i + 16)), Vector256.LoadUnsafe(ref h, (nuint)(i + 16)), a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)(i + 24)), Vector256.LoadUnsafe(ref h, (nuint)(i + 24)), a3);
         }
 
-        for (; i <= n - 8; i += 8)
+        x = ref Unsafe.Add(ref x, head.Length);
+        ref var y = ref MemoryMarshal.GetReference(tail);
+        var n = tail.Length;
+        var j = 0;
+        for (; j <= n - 32; j += 32)
         {
-            a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref y, (nuint)i), a0);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)j), Vector256.LoadUnsafe(ref y, (nuint)j), a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)(j + 8)), Vector256.LoadUnsafe(ref y, (nuint)(j + 8)), a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)(j + 16)), Vector256.LoadUnsafe(ref y, (nuint)(j + 16)), a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)(j + 24)), Vector256.LoadUnsafe(ref y, (nuint)(j + 24)), a3);
+        }
+
+        for (; j <= n - 8; j += 8)
+        {
+            a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, (nuint)j), Vector256.LoadUnsafe(ref y, (nuint)j), a0);
         }
 
         var sum = Vector256.Sum((a0 + a1) + (a2 + a3));
-        for (; i < n; i++)
+        for (; j < n; j++)
         {
-            sum += Unsafe.Add(ref x, i) * Unsafe.Add(ref y, i);
+            sum += Unsafe.Add(ref x, j) * Unsafe.Add(ref y, j);
         }
 
         return sum;
