@@ -32,9 +32,6 @@ internal sealed class ExactResponseStore
         _logger = logger;
     }
 
-    /// <summary>Gets the store this exact cache owns, or <see langword="null"/> when it uses the app's cache (for tests).</summary>
-    internal LruResponseCache<Entry>? Owned => _owned;
-
     /// <summary>Looks the request up; the probe carries the key to store under on a miss.</summary>
     public async ValueTask<Probe> FindAsync(GovernanceScope scope, string? model, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
@@ -130,5 +127,5 @@ internal sealed class ExactResponseStore
     /// <summary>What a lookup found: the key (hash) and canonical request to store under, and the stored answer, if any.</summary>
     internal readonly record struct Probe(string CacheKey, byte[]? Key, (ChatResponse Response, decimal Cost)? Found);
 
-    internal sealed record Entry(byte[] Key, ChatResponse Response, decimal Cost);
+    private sealed record Entry(byte[] Key, ChatResponse Response, decimal Cost);
 }

@@ -66,9 +66,6 @@ internal sealed class GovernanceContext
     /// once. Flow-local, unlike the context: parallel calls below one owner (concurrent tool calls) each meter their own.</summary>
     public static bool InMetering => s_metering.Value is not null;
 
-    /// <summary>Gets a value indicating whether the context was ever made current (other flows may then write to it).</summary>
-    public bool Shared => _shared;
-
     /// <summary>Gets or sets the loop guard's run state after this call (step, tokens and cost so far in the run), or <see langword="null"/>.</summary>
     public (int Step, long Tokens, decimal Cost)? Run { get => _cold?.Run; set => Cold.Run = value; }
 
@@ -104,7 +101,7 @@ internal sealed class GovernanceContext
     }
 
     /// <summary>Makes <paramref name="context"/> current until the returned scope is disposed (free when it already is).</summary>
-    public static Entered Enter(GovernanceContext context)
+    public static Entered<GovernanceContext?> Enter(GovernanceContext context)
     {
         var previous = s_current.Value;
         if (ReferenceEquals(previous, context))
@@ -114,21 +111,26 @@ internal sealed class GovernanceContext
 
         context._shared = true;
         s_current.Value = context;
-        return new Entered(previous, restore: true);
+        return new(s_current, previous);
     }
 
     /// <summary>Marks a metering layer's inner call as in flight in this flow (see <see cref="InMetering"/>) until the returned
-    /// scope is disposed.</summary>
-    public static MeteringScope EnterMetering(object layer)
+    /// scope is disposed; with no layer it marks nothing.</summary>
+    public static Entered<object?> EnterMetering(object? layer)
     {
+        if (layer is null)
+        {
+            return default;
+        }
+
         var previous = s_metering.Value;
         s_metering.Value = layer;
-        return new MeteringScope(previous, restore: true);
+        return new(s_metering, previous);
     }
 
     /// <summary>Runs code outside any call's context until the returned scope is disposed: a side call (the cache's verifier)
     /// made through a governed client then gets its own record instead of joining this call's.</summary>
-    public static Entered Suspend()
+    public static Entered<GovernanceContext?> Suspend()
     {
         var previous = s_current.Value;
         if (previous is null)
@@ -137,7 +139,7 @@ internal sealed class GovernanceContext
         }
 
         s_current.Value = null;
-        return new Entered(previous, restore: true);
+        return new(s_current, previous);
     }
 
     /// <summary>Marks what has been metered so far, so a layer can later read what the calls below it added.</summary>
@@ -194,14 +196,13 @@ internal sealed class GovernanceContext
 
     public void AddMetered(string? modelId, string? pricedModelId, in TokenUsage usage, in CostBreakdown cost, bool estimated)
     {
-        // Lock-free: the snapshot is replaced by compare-and-swap, retried only when another call below this one (a parallel
-        // tool call through the same context) metered in between; a context never made current has no other writer.
-        var m = Volatile.Read(ref _metered);
-        while (true)
+        BilledUsage m, next;
+        do
         {
+            m = Volatile.Read(ref _metered);
             // The first provider call (the common case) is assigned, not added: each sum walks every component.
             var first = m.Calls == 0;
-            var next = new BilledUsage(first ? usage : m.Usage + usage, first ? cost : m.Cost + cost)
+            next = new BilledUsage(first ? usage : m.Usage + usage, first ? cost : m.Cost + cost)
             {
                 Calls = m.Calls + 1,
                 RunningTotal = first ? 0m : m.CostTotal + cost.Total,
@@ -209,20 +210,8 @@ internal sealed class GovernanceContext
                 PricedModelId = pricedModelId ?? m.PricedModelId,
                 Estimated = m.Estimated | estimated,
             };
-            if (!_shared)
-            {
-                _metered = next;
-                return;
-            }
-
-            var seen = Interlocked.CompareExchange(ref _metered, next, m);
-            if (ReferenceEquals(seen, m))
-            {
-                return;
-            }
-
-            m = seen;
         }
+        while (!Replace(m, next));
     }
 
     /// <summary>Adds what the cache spent deciding this call (an embedding or a verifier call, priced by its own meter).</summary>
@@ -237,18 +226,25 @@ internal sealed class GovernanceContext
     /// <summary>Records an answer served without a provider call (a cache hit): the model and price of the answer it serves.</summary>
     public void AddServed(string? modelId, string? pricedModelId)
     {
-        var m = Volatile.Read(ref _metered);
-        while (true)
+        BilledUsage m;
+        do
         {
-            var next = m with { ModelId = m.ModelId ?? modelId, PricedModelId = m.PricedModelId ?? pricedModelId };
-            var seen = Interlocked.CompareExchange(ref _metered, next, m);
-            if (ReferenceEquals(seen, m))
-            {
-                return;
-            }
-
-            m = seen;
+            m = Volatile.Read(ref _metered);
         }
+        while (!Replace(m, m with { ModelId = m.ModelId ?? modelId, PricedModelId = m.PricedModelId ?? pricedModelId }));
+    }
+
+    // Lock-free: the snapshot is replaced by compare-and-swap, retried by the caller only when another call below this one (a
+    // parallel tool call through the same context) changed it in between; a context never made current has no other writer.
+    private bool Replace(BilledUsage seen, BilledUsage next)
+    {
+        if (!_shared)
+        {
+            _metered = next;
+            return true;
+        }
+
+        return ReferenceEquals(Interlocked.CompareExchange(ref _metered, next, seen), seen);
     }
 
     /// <summary>Adds sinks that receive this call's record when it finishes (each distinct sink once).</summary>
@@ -372,24 +368,14 @@ internal sealed class GovernanceContext
         public List<ScopeLevel>? MissingScopes;
     }
 
-    internal readonly struct MeteringScope(object? previous, bool restore) : IDisposable
+    /// <summary>Puts back an AsyncLocal's earlier value when disposed; the default value restores nothing.</summary>
+    internal readonly struct Entered<T>(AsyncLocal<T>? local, T previous) : IDisposable
     {
         public void Dispose()
         {
-            if (restore)
+            if (local is not null)
             {
-                s_metering.Value = previous;
-            }
-        }
-    }
-
-    internal readonly struct Entered(GovernanceContext? previous, bool restore) : IDisposable
-    {
-        public void Dispose()
-        {
-            if (restore)
-            {
-                s_current.Value = previous;
+                local.Value = previous;
             }
         }
     }

@@ -31,7 +31,7 @@ internal static class GovernedCall
         TLayer layer, IChatClient inner, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
         where TLayer : IGovernedLayer<TState>
     {
-        var entered = default(GovernanceContext.Entered);
+        var entered = default(GovernanceContext.Entered<GovernanceContext?>);
         GovernanceContext context;
         bool owner;
         Admission<TState> admission;
@@ -106,7 +106,7 @@ internal static class GovernedCall
 
     /// <summary>The rest of the protocol from a decision still pending (or one that answers here); the context is current.</summary>
     private static async Task<ChatResponse> AdmitThenSendAsync<TLayer, TState>(TLayer layer, IChatClient inner, GovernanceContext context, bool owner,
-        ValueTask<Admission<TState>> admitting, GovernanceContext.Entered entered, CancellationToken cancellationToken)
+        ValueTask<Admission<TState>> admitting, GovernanceContext.Entered<GovernanceContext?> entered, CancellationToken cancellationToken)
         where TLayer : IGovernedLayer<TState>
     {
         Admission<TState> admission;
@@ -138,7 +138,7 @@ internal static class GovernedCall
 
     /// <summary>The rest of the protocol from an inner call still pending (or failed); the context is current until it ends.</summary>
     private static async Task<ChatResponse> SendThenCompleteAsync<TLayer, TState>(TLayer layer, GovernanceContext context, bool owner, Admission<TState> admission,
-        GovernanceContext.MeteredMark mark, Task<ChatResponse> sending, GovernanceContext.Entered entered, CancellationToken cancellationToken)
+        GovernanceContext.MeteredMark mark, Task<ChatResponse> sending, GovernanceContext.Entered<GovernanceContext?> entered, CancellationToken cancellationToken)
         where TLayer : IGovernedLayer<TState>
     {
         ChatResponse response;
@@ -271,7 +271,7 @@ internal static class GovernedCall
         }
     }
 
-    private static GovernanceContext.Entered EnterIf(bool share, GovernanceContext context) => share ? GovernanceContext.Enter(context) : default;
+    private static GovernanceContext.Entered<GovernanceContext?> EnterIf(bool share, GovernanceContext context) => share ? GovernanceContext.Enter(context) : default;
 
     private static async IAsyncEnumerable<ChatResponseUpdate> StreamAsync<TLayer, TState>(
         TLayer layer, IChatClient inner, IList<ChatMessage> messages, ChatOptions? options, GovernanceContext context, bool owner,

@@ -127,12 +127,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
 
     Task<ChatResponse> IGovernedLayer<MeteringCall>.SendAsync(IChatClient inner, GovernanceContext context, Admission<MeteringCall> admission, CancellationToken cancellationToken)
     {
-        if (!MarksFlow(context, admission))
-        {
-            return inner.GetResponseAsync(admission.Messages, admission.Options, cancellationToken);
-        }
-
-        using (GovernanceContext.EnterMetering(this))
+        using (GovernanceContext.EnterMetering(MarksFlow(context, admission) ? this : null))
         {
             return inner.GetResponseAsync(admission.Messages, admission.Options, cancellationToken);
         }
@@ -158,7 +153,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
             while (true)
             {
                 bool more;
-                using (meteringLayer is null ? default : GovernanceContext.EnterMetering(meteringLayer))
+                using (GovernanceContext.EnterMetering(meteringLayer))
                 {
                     more = await e.MoveNextAsync().ConfigureAwait(false);
                 }
@@ -174,7 +169,7 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
         }
         finally
         {
-            using (meteringLayer is null ? default : GovernanceContext.EnterMetering(meteringLayer))
+            using (GovernanceContext.EnterMetering(meteringLayer))
             {
                 await e.DisposeAsync().ConfigureAwait(false);
             }
