@@ -129,18 +129,29 @@ internal sealed class GovernanceContext
     }
 
     /// <summary>Runs code outside any call's context until the returned scope is disposed: a side call (the cache's verifier)
-    /// made through a governed client then gets its own record instead of joining this call's.</summary>
-    public static Entered<GovernanceContext?> Suspend()
+    /// made through a governed client then gets its own record instead of joining this call's, and is metered by its own metering
+    /// layer even inside another metering layer's inner call (the flow's metering mark is lifted too).</summary>
+    public static Suspended Suspend()
     {
-        var previous = s_current.Value;
-        if (previous is null)
+        var context = s_current.Value;
+        var metering = s_metering.Value;
+        if (context is not null)
         {
-            return default;
+            s_current.Value = null;
         }
 
-        s_current.Value = null;
-        return new(s_current, previous);
+        if (metering is not null)
+        {
+            s_metering.Value = null;
+        }
+
+        return new(context, metering);
     }
+
+    /// <summary>Gets a value indicating whether this context was ever made current. One that never was belongs to a call
+    /// that found no context current, so no metering layer's inner call is in flight in its flow either: a flow is marked only
+    /// inside a layer that made its context current (see <see cref="EnterMetering"/>), and <see cref="Suspend"/> lifts both.</summary>
+    public bool EverCurrent => _shared;
 
     /// <summary>Marks what has been metered so far, so a layer can later read what the calls below it added.</summary>
     public MeteredMark Mark() => new(Volatile.Read(ref _metered));
@@ -366,6 +377,23 @@ internal sealed class GovernanceContext
         public List<string>? Shadow;
         public List<string>? Degradations;
         public List<ScopeLevel>? MissingScopes;
+    }
+
+    /// <summary>Puts back the context and the metering mark that <see cref="Suspend"/> lifted.</summary>
+    internal readonly struct Suspended(GovernanceContext? context, object? metering) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (context is not null)
+            {
+                s_current.Value = context;
+            }
+
+            if (metering is not null)
+            {
+                s_metering.Value = metering;
+            }
+        }
     }
 
     /// <summary>Puts back an AsyncLocal's earlier value when disposed; the default value restores nothing.</summary>

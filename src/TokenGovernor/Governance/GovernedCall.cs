@@ -236,8 +236,9 @@ internal static class GovernedCall
             throw new ArgumentException("The message list is empty; send at least one message.", nameof(messages));
         }
 
-        // A List (what callers almost always pass) is read as a span: no interface call per message.
-        var nullAt = messages is List<ChatMessage> list ? System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list).IndexOf((ChatMessage)null!) : IndexOfNull(messages);
+        // A List (what callers almost always pass) is read as a span: no interface call per message, and a plain null test per
+        // element (Span.IndexOf of a class that is not IEquatable goes through the default comparer, a virtual call each).
+        var nullAt = messages is List<ChatMessage> list ? IndexOfNull(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list)) : IndexOfNull(messages);
         if (nullAt >= 0)
         {
             throw new ArgumentException($"The message list holds null at index {nullAt}; remove it or pass a ChatMessage.", nameof(messages));
@@ -247,6 +248,19 @@ internal static class GovernedCall
         {
             throw new ArgumentException($"ChatOptions.MaxOutputTokens is {max}; it must be positive, or null for the model's limit.", nameof(options));
         }
+    }
+
+    private static int IndexOfNull(ReadOnlySpan<ChatMessage> messages)
+    {
+        for (var i = 0; i < messages.Length; i++)
+        {
+            if (messages[i] is null)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private static int IndexOfNull(IList<ChatMessage> messages)

@@ -106,8 +106,9 @@ public sealed class CostMeteringChatClient : DelegatingChatClient, IGovernedLaye
     ValueTask<Admission<MeteringCall>> IGovernedLayer<MeteringCall>.AdmitAsync(GovernanceContext context, IList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         // A second metering layer below the first (a deployment client built with its own UseCostMetering) passes through:
-        // every provider call is metered once.
-        if (GovernanceContext.InMetering)
+        // every provider call is metered once. A context never made current (this layer owns it and nothing below reads it)
+        // cannot be inside another metering layer's inner call, so the flow-local mark is not read then.
+        if (context.EverCurrent && GovernanceContext.InMetering)
         {
             return new(Admission<MeteringCall>.Send(messages, options, new MeteringCall(null, PassThrough: true)));
         }

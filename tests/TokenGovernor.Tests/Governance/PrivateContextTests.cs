@@ -109,4 +109,34 @@ public class PrivateContextTests
         Assert.Equal(Calls * 7L, record.Usage.TotalOutputTokens);
         Assert.Equal(Calls * one.Total, record.Cost.Total);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Suspend_InsideAnotherMeteringLayersInnerCall_SideCallIsMeteredByItsOwnLayer(bool streaming)
+    {
+        // A side call (the cache's verifier) made under Suspend from inside a metering layer's inner call (a deployment client
+        // with its own cache): its provider call is not part of the outer call's response, so its own metering must price it.
+        var outer = new GovernanceContext(GovernanceScope.Resolve(null), DateTimeOffset.UnixEpoch, streaming: false);
+        var side = new CostMeteringChatClient(Provider(), PriceCatalog.BuiltIn);
+        List<GovernanceRecord> records;
+        using (GovernanceContext.Enter(outer))
+        using (GovernanceContext.EnterMetering(new object()))
+        {
+            Assert.True(GovernanceContext.InMetering);
+            using (GovernanceContext.Suspend())
+            {
+                Assert.False(GovernanceContext.InMetering);
+                (records, _) = await CallAsync(side, streaming, options: new ChatOptions { ModelId = "gpt-4o" });
+            }
+
+            Assert.True(GovernanceContext.InMetering);
+            Assert.Same(outer, GovernanceContext.Current);
+        }
+
+        var record = Assert.Single(records);
+        Assert.Equal(1, record.ProviderCalls);
+        Assert.True(record.Cost.Total > 0m);
+        Assert.False(GovernanceContext.InMetering);
+    }
 }
