@@ -201,23 +201,58 @@ public sealed partial class SemanticCacheGuard
     {
         var valuesA = Values(query);
         var valuesB = Values(cached);
+        var wordsA = PlainWords(query);
+        var wordsB = PlainWords(cached);
+        var namesA = Names(query);
+        var namesB = Names(cached);
         if (CheckDates)
         {
             valuesA.UnionWith(a.Where(s_dateWords.Contains));
             valuesB.UnionWith(b.Where(s_dateWords.Contains));
+            // A weekday or month is a date, compared as a value, not a second time as a name.
+            namesA.RemoveWhere(s_dateWords.Contains);
+            namesB.RemoveWhere(s_dateWords.Contains);
         }
 
-        var wordsA = PlainWords(query);
-        var wordsB = PlainWords(cached);
-        var namesOnlyInA = Names(query).Any(n => !wordsB.Contains(n));
-        var namesOnlyInB = Names(cached).Any(n => !wordsA.Contains(n));
         if (RejectAddedValues)
         {
-            return SameSet(valuesA, valuesB) && !namesOnlyInA && !namesOnlyInB;
+            return SameSet(valuesA, valuesB) && !namesA.Any(n => !wordsB.Contains(n)) && !namesB.Any(n => !wordsA.Contains(n));
         }
 
-        // Only a changed value rejects: each side has one the other lacks.
-        return !(valuesA.Except(valuesB).Any() && valuesB.Except(valuesA).Any()) && !(namesOnlyInA && namesOnlyInB);
+        // Only a changed value rejects: each side has one the other lacks. A detail in one text only is left to the similarity
+        // score, so a value counts as the other text's too when the other text says it in its own words: a name in the singular
+        // or the plural ("Syrian" / "Syrians"), a quotation whose words the other text has, quoted or not.
+        var stemsA = Stems(wordsA);
+        var stemsB = Stems(wordsB);
+        var changedA = valuesA.Any(v => !valuesB.Contains(v) && !Said(v, stemsB));
+        var changedB = valuesB.Any(v => !valuesA.Contains(v) && !Said(v, stemsA));
+        var namesOnlyInA = namesA.Any(n => !wordsB.Contains(n) && !stemsB.Contains(Stem(n)));
+        var namesOnlyInB = namesB.Any(n => !wordsA.Contains(n) && !stemsA.Contains(Stem(n)));
+        return !(changedA && changedB) && !(namesOnlyInA && namesOnlyInB);
+    }
+
+    private static HashSet<string> Stems(HashSet<string> words)
+    {
+        var stems = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var w in words)
+        {
+            stems.Add(Stem(w));
+        }
+
+        return stems;
+    }
+
+    // A quoted value is said in the other text when every content word of it is there (in any form Stem folds): the same
+    // words quoted differently, or not quoted at all. A number or a date must appear as itself.
+    private static bool Said(string value, HashSet<string> otherStems)
+    {
+        if (value.Length == 0 || value[0] is not ('"' or '\'' or '`'))
+        {
+            return false;
+        }
+
+        var content = Words(value).Where(IsContent).ToList();
+        return content.Count > 0 && content.All(w => otherStems.Contains(Stem(w)) && !HasDigit(w));
     }
 
     private static bool NegatedByPrefix(List<string> a, List<string> b)

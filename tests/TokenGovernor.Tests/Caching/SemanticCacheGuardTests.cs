@@ -73,4 +73,21 @@ public class SemanticCacheGuardTests
     [InlineData("How long does shipping take?", "How long does express shipping take?")]
     public void Accepts_MeaningGuardSwapOrAddedDetail_LeavesItToTheScore(string query, string cached) =>
         Assert.True(SemanticCacheGuard.Meaning.Accepts(query, cached, out var reason), reason);
+
+    [Theory]
+    [InlineData("Jordan Opens First Tent Camp for Syrian Refugees", "Jordan Opens First Refugee Camp for Syrians")]
+    [InlineData("Abbey trotted on stage with Conway at the Anaheim Convention Center.", "On Monday, Abbey trotted on stage with Conway.")]
+    [InlineData("A Merrill Lynch spokesman said \"we are pleased with the decision.\"", "\"We are very pleased with the decision,\" Merrill said.")]
+    public void Accepts_MeaningGuardValueSaidInOtherWords_Accepts(string query, string cached) =>
+        Assert.True(SemanticCacheGuard.Meaning.Accepts(query, cached, out var reason), reason);
+
+    [Theory]
+    [InlineData("He said \"we won 3 games\" today.", "He said \"we won 5 games\" today.")]
+    [InlineData("Reply \"approve the refund\" to the customer", "Reply \"deny the refund\" to the customer")]
+    [InlineData("Flights from Spain to Rome for Syrians", "Flights from Spain to Berlin for Syrian families")]
+    public void Accepts_MeaningGuardValueChangedInOtherWords_Rejects(string query, string cached)
+    {
+        Assert.False(SemanticCacheGuard.Meaning.Accepts(query, cached, out var reason));
+        Assert.Equal("values", reason);
+    }
 }
