@@ -98,11 +98,17 @@ public static class CostCalculator
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static CostBreakdown Plain(in TokenUsage usage, ModelPrice price) => new(
-        usage.UncachedInputTokens * price.InputPerMillion * PerToken,
-        usage.CachedInputTokens * price.EffectiveCachedInputPerMillion * PerToken,
-        usage.CacheWriteTokens * price.EffectiveCacheWritePerMillion * PerToken,
-        usage.OutputTokens * price.OutputPerMillion * PerToken,
-        usage.ReasoningTokens * price.EffectiveReasoningPerMillion * PerToken);
+        PerTokens(usage.UncachedInputTokens, price.InputPerMillion),
+        PerTokens(usage.CachedInputTokens, price.EffectiveCachedInputPerMillion),
+        PerTokens(usage.CacheWriteTokens, price.EffectiveCacheWritePerMillion),
+        PerTokens(usage.OutputTokens, price.OutputPerMillion),
+        PerTokens(usage.ReasoningTokens, price.EffectiveReasoningPerMillion));
+
+    /// <summary><c>tokens × perMillion × 10⁻⁶</c>. Most calls leave two or three of the five kinds at zero (no cache reads or writes,
+    /// no reasoning): those are <c>0m</c> without two decimal multiplications each (equal to the product, though the product
+    /// could carry trailing zeros: 0.00000000).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static decimal PerTokens(long tokens, decimal perMillion) => tokens != 0 ? tokens * perMillion * PerToken : 0m;
 
     private static CostBreakdown CalculateFull(in TokenUsage usage, ModelPrice price, string? appliedTier)
     {

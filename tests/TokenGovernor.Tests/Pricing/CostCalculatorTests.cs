@@ -193,4 +193,29 @@ public class CostCalculatorTests
             return promptCost == asOutput.TotalInput && maxOutputCost == Math.Max(asOutput.TotalOutput, asReasoning.TotalOutput);
         });
     }
+
+    [Fact]
+    public void Calculate_AnyPlainUsageWithZeroKinds_EqualsEachKindsTokensTimesItsRate()
+    {
+        // The plain path skips the multiplications of a kind with no tokens; every kind must still equal tokens × rate × 10⁻⁶.
+        var prices = PriceCatalog.BuiltIn.Models.Where(p => p.RequestsPerThousand is null).ToArray();
+        var count = Gen.OneOf(Gen.Const(0L), Gen.Long[1, 150_000]);
+        Gen.Select(Gen.Int[0, prices.Length - 1], count, count, count, Gen.Select(count, count)).Sample((i, input, cached, write, rest) =>
+        {
+            var price = prices[i];
+            var usage = new TokenUsage(input, cached, write, rest.Item1, rest.Item2);
+            var cost = CostCalculator.Calculate(usage, price);
+            if (price.LongContext is { } lc && usage.TotalInputTokens > lc.ThresholdTokens)
+            {
+                return true; // not the plain path
+            }
+
+            return cost.Input == input * price.InputPerMillion / 1_000_000m
+                && cost.CachedInput == cached * price.EffectiveCachedInputPerMillion / 1_000_000m
+                && cost.CacheWrite == write * price.EffectiveCacheWritePerMillion / 1_000_000m
+                && cost.Output == rest.Item1 * price.OutputPerMillion / 1_000_000m
+                && cost.Reasoning == rest.Item2 * price.EffectiveReasoningPerMillion / 1_000_000m
+                && cost.Total == cost.Input + cost.CachedInput + cost.CacheWrite + cost.Output + cost.Reasoning;
+        });
+    }
 }
