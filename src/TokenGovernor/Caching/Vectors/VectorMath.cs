@@ -276,7 +276,7 @@ internal static class VectorMath
     /// which scores heads alone). Each score is bit-identical to <see cref="DotSplit(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>
     /// of that row (and so to <see cref="DotRows(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> of the whole row).
     /// </summary>
-    /// <remarks>With AVX-512, four rows are scored together: each 64 values of the query are loaded once for four rows, and
+    /// <remarks>With AVX2, two rows are scored together the same way. With AVX-512, four rows are scored together: each 64 values of the query are loaded once for four rows, and
     /// the four rows' accumulators are independent, so their reductions overlap. Consecutive rows are adjacent in the head block
     /// and in the tail block, so this is still two sequential streams. Each row keeps its own four accumulators and adds its
     /// products in the same order as the one-row kernel.</remarks>
@@ -301,12 +301,73 @@ internal static class VectorMath
             }
         }
 
+        else if (FloatKernel == ScanKernel.Avx2 && dims >= 32 && tail % 32 == 0)
+        {
+            ref var x = ref MemoryMarshal.GetReference(q);
+            ref var h = ref MemoryMarshal.GetReference(heads);
+            ref var t = ref MemoryMarshal.GetReference(tails);
+            ref var score = ref MemoryMarshal.GetReference(scores);
+            for (; r <= scores.Length - 2; r += 2)
+            {
+                Score2(ref x, ref Unsafe.Add(ref h, (nint)r * head), head, ref Unsafe.Add(ref t, (nint)r * tail), tail, ref Unsafe.Add(ref score, r));
+            }
+        }
+
         for (; r < scores.Length; r++)
         {
             scores[r] = head == dims
                 ? DotSplit(q[..dims], heads.Slice(r * head, head), default)
                 : DotSplit(q[..dims], heads.Slice(r * head, head), tails.Slice(r * tail, tail));
         }
+    }
+
+    /// <summary>Two adjacent split rows scored together with 256-bit FMA (see <see cref="DotSplitRows"/>): four accumulators per
+    /// row as in <see cref="DotFloat256(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>, the query's 32 values
+    /// loaded once per step for both rows, head then tail (both multiples of 32), each row's products added in the one-row
+    /// kernel's order, so each score is bit-identical to it. Two rows, not four: AVX2 has 16 vector registers, and four rows'
+    /// sixteen accumulators plus the query would spill.</summary>
+    private static void Score2(ref float x, ref float heads, int head, ref float tails, int tail, ref float score)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        ref var a = ref heads;
+        ref var b = ref Unsafe.Add(ref heads, head);
+        for (var i = 0; i < head; i += 32)
+        {
+            var q0 = Vector256.LoadUnsafe(ref x, (nuint)i);
+            var q1 = Vector256.LoadUnsafe(ref x, (nuint)(i + 8));
+            var q2 = Vector256.LoadUnsafe(ref x, (nuint)(i + 16));
+            var q3 = Vector256.LoadUnsafe(ref x, (nuint)(i + 24));
+            a0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref a, (nuint)i), a0);
+            a1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), a1);
+            a2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref a, (nuint)(i + 16)), a2);
+            a3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref a, (nuint)(i + 24)), a3);
+            b0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref b, (nuint)i), b0);
+            b1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref b, (nuint)(i + 8)), b1);
+            b2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref b, (nuint)(i + 16)), b2);
+            b3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref b, (nuint)(i + 24)), b3);
+        }
+
+        x = ref Unsafe.Add(ref x, head);
+        a = ref tails;
+        b = ref Unsafe.Add(ref tails, tail);
+        for (var i = 0; i < tail; i += 32)
+        {
+            var q0 = Vector256.LoadUnsafe(ref x, (nuint)i);
+            var q1 = Vector256.LoadUnsafe(ref x, (nuint)(i + 8));
+            var q2 = Vector256.LoadUnsafe(ref x, (nuint)(i + 16));
+            var q3 = Vector256.LoadUnsafe(ref x, (nuint)(i + 24));
+            a0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref a, (nuint)i), a0);
+            a1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), a1);
+            a2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref a, (nuint)(i + 16)), a2);
+            a3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref a, (nuint)(i + 24)), a3);
+            b0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref b, (nuint)i), b0);
+            b1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref b, (nuint)(i + 8)), b1);
+            b2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref b, (nuint)(i + 16)), b2);
+            b3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref b, (nuint)(i + 24)), b3);
+        }
+
+        score = Vector256.Sum((a0 + a1) + (a2 + a3));
+        Unsafe.Add(ref score, 1) = Vector256.Sum((b0 + b1) + (b2 + b3));
     }
 
     /// <summary>Four adjacent split rows scored together (see <see cref="DotSplitRows"/>): four accumulators per row, the query's
