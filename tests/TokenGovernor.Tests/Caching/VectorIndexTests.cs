@@ -435,9 +435,10 @@ public class VectorIndexTests
     }
 
     [Fact]
-    public void BytesPerEntry_SplitRows_CountTheTailNorm()
+    public void BytesPerEntry_SplitRows_CountTheTailNormAndTheInt8Head()
     {
-        Assert.Equal((384 * 4) + 4 + 56, VectorIndex<int>.BytesPerEntry(384, quantize: false));
+        // Float row, tail norm, int8 head (128 values) with its scale and two error terms, bookkeeping.
+        Assert.Equal((384 * 4) + 4 + 128 + 12 + 56, VectorIndex<int>.BytesPerEntry(384, quantize: false));
         Assert.Equal((128 * 4) + 56, VectorIndex<int>.BytesPerEntry(128, quantize: false));
     }
 

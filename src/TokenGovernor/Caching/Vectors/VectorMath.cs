@@ -222,6 +222,103 @@ internal static class VectorMath
     public static float BoundSlack(int dims) => ((2f * dims) + 16f) * (1f / (1 << 22));
 
     /// <summary>
+    /// Quantises a row's head (unit row, so |values| ≤ 1) to int8 with one scale s (value ≈ s·b) and returns s, an upper bound on
+    /// s·‖b‖ and an upper bound on ‖head − s·b‖ (computed in double and rounded up), the terms <see cref="HeadBounds"/> needs.
+    /// </summary>
+    public static (float Scale, float Length, float Error) QuantizeHead(ReadOnlySpan<float> head, Span<sbyte> destination)
+    {
+        var scale = Quantize(head, destination);
+        double squares = 0, errors = 0;
+        for (var i = 0; i < head.Length; i++)
+        {
+            double b = destination[i];
+            squares += b * b;
+            var e = head[i] - (scale * b);
+            errors += e * e;
+        }
+
+        return (scale, Up(scale * Math.Sqrt(squares)), Up(Math.Sqrt(errors)));
+    }
+
+    /// <summary>Quantises a query's head like <see cref="QuantizeHead"/>; returns its scale, the bound on its quantisation error
+    /// ‖q₁ − s·a‖ and its norm ‖q₁‖ (both rounded up).</summary>
+    public static HeadQuery QuantizeQueryHead(ReadOnlySpan<float> head, Span<sbyte> destination)
+    {
+        var scale = Quantize(head, destination);
+        double norm = 0, errors = 0;
+        for (var i = 0; i < head.Length; i++)
+        {
+            double x = head[i];
+            norm += x * x;
+            var e = x - (scale * (double)destination[i]);
+            errors += e * e;
+        }
+
+        return new HeadQuery(scale, Up(Math.Sqrt(errors)), Up(Math.Sqrt(norm)));
+    }
+
+    /// <summary>
+    /// Upper bounds on the scores of rows stored split (head r₁ as int8 b with scale s, s·‖b‖ = <paramref name="lengths"/>,
+    /// ‖r₁ − s·b‖ = <paramref name="errors"/>; tail norm ‖r₂‖ = <paramref name="tailNorms"/>) from the int8 dot products
+    /// <c>a·b</c> of the query's int8 head a (scale s_q, error E_q, norm ‖q₁‖) with theirs:
+    /// <c>q·r ≤ s_q·s·(a·b) + E_q·s‖b‖ + ‖q₁‖·‖r₁ − s·b‖ + ‖q₂‖·‖r₂‖ + slack</c>.
+    /// </summary>
+    /// <remarks>
+    /// Exact algebra: q₁·r₁ = s·(q₁·b) + q₁·(r₁ − s·b) and q₁·b = s_q·(a·b) + (q₁ − s_q·a)·b, each correction bounded by
+    /// Cauchy–Schwarz; q₂·r₂ ≤ ‖q₂‖·‖r₂‖ likewise. a·b is an exact integer (at most 127²·dims, exact in single precision up to
+    /// 1,040 dimensions); the error terms and norms are rounded up. What single precision can still lose here (the products and
+    /// sums of five terms of magnitude ≤ 1, and the float norms of the tails, as in the float bound) is a few units of 2⁻²⁴,
+    /// far inside <paramref name="slack"/> (twice <see cref="BoundSlack"/>, which already allows four times the rounding of the
+    /// float score itself). So a row whose bound is below a cut-off has a computed float score below it too: skipping it is
+    /// lossless, exactly as with the float head bound.
+    /// </remarks>
+    public static void HeadBounds(HeadQuery query, ReadOnlySpan<int> dots, ReadOnlySpan<float> scales, ReadOnlySpan<float> lengths, ReadOnlySpan<float> errors,
+        ReadOnlySpan<float> tailNorms, float queryTailNorm, float slack, Span<float> bounds)
+    {
+        var n = bounds.Length;
+        if (dots.Length < n || scales.Length < n || lengths.Length < n || errors.Length < n || tailNorms.Length < n)
+        {
+            throw new ArgumentException("Fewer row terms than bounds.", nameof(dots));
+        }
+
+        var j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref var dot = ref MemoryMarshal.GetReference(dots);
+            ref var scale = ref MemoryMarshal.GetReference(scales);
+            ref var length = ref MemoryMarshal.GetReference(lengths);
+            ref var error = ref MemoryMarshal.GetReference(errors);
+            ref var tailNorm = ref MemoryMarshal.GetReference(tailNorms);
+            ref var bound = ref MemoryMarshal.GetReference(bounds);
+            var qs = Vector256.Create(query.Scale);
+            var qe = Vector256.Create(query.Error);
+            var qn = Vector256.Create(query.Norm);
+            var qt = Vector256.Create(queryTailNorm);
+            var extra = Vector256.Create(slack);
+            for (; j <= n - 8; j += 8)
+            {
+                var b = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref dot, (nuint)j)) * (qs * Vector256.LoadUnsafe(ref scale, (nuint)j));
+                b += qe * Vector256.LoadUnsafe(ref length, (nuint)j);
+                b += qn * Vector256.LoadUnsafe(ref error, (nuint)j);
+                b += qt * Vector256.LoadUnsafe(ref tailNorm, (nuint)j);
+                (b + extra).StoreUnsafe(ref bound, (nuint)j);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            bounds[j] = (dots[j] * (query.Scale * scales[j])) + (query.Error * lengths[j]) + (query.Norm * errors[j]) + (queryTailNorm * tailNorms[j]) + slack;
+        }
+    }
+
+    /// <summary>The smallest float at least <paramref name="value"/> (a non-negative double).</summary>
+    private static float Up(double value)
+    {
+        var f = (float)value;
+        return f < value ? MathF.BitIncrement(f) : f;
+    }
+
+    /// <summary>
     /// The dot product of <paramref name="q"/> with a row stored as a head and a tail (<c>head.Length</c> a multiple of 64, see
     /// <see cref="HeadDims"/>), bit-identical to <see cref="DotRows(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
     /// of the whole row on this CPU.
@@ -456,6 +553,10 @@ internal static class VectorMath
         {
             start = DotRowsInt8Vnni(q, rows, scores);
         }
+        else if (kernel == ScanKernel.Avx2 && dims % 32 == 0 && dims > 0 && dims <= MaxBlockDims && Avx2.IsSupported)
+        {
+            start = DotRowsInt8Avx2(q, rows, scores);
+        }
 
         for (var r = start; r < scores.Length; r++)
         {
@@ -496,6 +597,66 @@ internal static class VectorMath
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Scores rows four at a time with AVX2, the query as the constant side (as in <see cref="DotRowsInt8Vnni"/>): its magnitudes
+    /// are taken once, and each 32 values of a row cost one <c>vpsignb</c> (the row times the sign of the query), one
+    /// <c>vpmaddubsw</c> (|q| × that, pairs summed: at most 2 × 127 × 127, no saturation) and one <c>vpmaddwd</c> with ones, where
+    /// the per-row kernel takes the row's magnitudes and signs too. Exact integer sums. Returns how many rows were scored (a
+    /// multiple of 4).
+    /// </summary>
+    private static int DotRowsInt8Avx2(ReadOnlySpan<sbyte> q, ReadOnlySpan<sbyte> rows, Span<int> scores)
+    {
+        var dims = q.Length;
+        Span<byte> magnitude = stackalloc byte[dims];
+        ref var query = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(q));
+        ref var abs = ref MemoryMarshal.GetReference(magnitude);
+        for (var i = 0; i < dims; i += 32)
+        {
+            var chunk = Vector256.LoadUnsafe(ref query, (nuint)i).AsSByte();
+            Avx2.Sign(chunk, chunk).AsByte().StoreUnsafe(ref abs, (nuint)i);
+        }
+
+        ref var rowStart = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(rows));
+        ref var score = ref MemoryMarshal.GetReference(scores);
+        var count = scores.Length & ~3;
+        for (var r = 0; r < count; r += 4)
+        {
+            ref var row = ref Unsafe.Add(ref rowStart, (nint)r * dims);
+            var s0 = FoldToFour(DotRowAvx2(ref row, ref query, ref abs, dims));
+            var s1 = FoldToFour(DotRowAvx2(ref Unsafe.Add(ref row, dims), ref query, ref abs, dims));
+            var s2 = FoldToFour(DotRowAvx2(ref Unsafe.Add(ref row, 2 * dims), ref query, ref abs, dims));
+            var s3 = FoldToFour(DotRowAvx2(ref Unsafe.Add(ref row, 3 * dims), ref query, ref abs, dims));
+            var sums = Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(s0, s1), Ssse3.HorizontalAdd(s2, s3));
+            sums.StoreUnsafe(ref Unsafe.Add(ref score, r));
+        }
+
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotRowAvx2(ref byte row, ref byte query, ref byte abs, int dims)
+    {
+        var ones = Vector256.Create((short)1);
+        var acc0 = Vector256<int>.Zero;
+        var acc1 = Vector256<int>.Zero;
+        var i = 0;
+        for (; i <= dims - 64; i += 64)
+        {
+            var r0 = Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)i).AsSByte(), Vector256.LoadUnsafe(ref query, (nuint)i).AsSByte());
+            var r1 = Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)(i + 32)).AsSByte(), Vector256.LoadUnsafe(ref query, (nuint)(i + 32)).AsSByte());
+            acc0 = Avx2.Add(acc0, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref abs, (nuint)i), r0), ones));
+            acc1 = Avx2.Add(acc1, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref abs, (nuint)(i + 32)), r1), ones));
+        }
+
+        if (i < dims)
+        {
+            var r0 = Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)i).AsSByte(), Vector256.LoadUnsafe(ref query, (nuint)i).AsSByte());
+            acc0 = Avx2.Add(acc0, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref abs, (nuint)i), r0), ones));
+        }
+
+        return acc0 + acc1;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
