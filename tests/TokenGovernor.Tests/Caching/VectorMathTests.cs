@@ -222,16 +222,25 @@ public class VectorMathTests
                 var lengths = new float[Rows];
                 var errors = new float[Rows];
                 var tailNorms = new float[Rows];
+                var blockNorms = Enumerable.Range(0, VectorMath.TailBlocks).Select(_ => new float[Rows + 3]).ToArray();
+                var queryBlocks = new float[VectorMath.TailBlocks];
+                VectorMath.TailBlockNorms(q.AsSpan(head), queryBlocks);
+                var rowBlocks = new float[VectorMath.TailBlocks];
                 for (var r = 0; r < Rows; r++)
                 {
                     (scales[r], lengths[r], errors[r]) = VectorMath.QuantizeHead(rows[r].AsSpan(0, head), heads8.AsSpan(r * head, head));
                     tailNorms[r] = System.Numerics.Tensors.TensorPrimitives.Norm(rows[r].AsSpan(head));
+                    VectorMath.TailBlockNorms(rows[r].AsSpan(head), rowBlocks);
+                    for (var k = 0; k < VectorMath.TailBlocks; k++)
+                    {
+                        blockNorms[k][r + 3] = rowBlocks[k];
+                    }
                 }
 
                 var dots = new int[Rows];
                 VectorMath.DotRowsInt8(q8, heads8, dots);
                 var bounds = new float[Rows];
-                VectorMath.HeadBounds(query, dots, scales, lengths, errors, tailNorms, queryTail, 2 * slack, bounds);
+                VectorMath.HeadBounds(query, dots, scales, lengths, errors, blockNorms, 3, queryBlocks, 2 * slack, bounds);
                 for (var r = 0; r < Rows; r++)
                 {
                     var score = VectorMath.DotSplit(q, rows[r].AsSpan(0, head), rows[r].AsSpan(head));

@@ -74,14 +74,14 @@ internal sealed class VectorIndex<T>
     /// payload objects not included).</summary>
     public long MemoryBytes => (Count * _bytesPerRow) + (Interlocked.Read(ref _codedRows) * _codeBytesPerRow);
 
-    /// <summary>Gets the bytes one entry uses: the float row (and, from 192 dimensions, the norm of its tail and an int8 copy of
+    /// <summary>Gets the bytes one entry uses: the float row (and, from 192 dimensions, the norms of its tail's eight blocks and an int8 copy of
     /// its head with its scale and two error terms, see <see cref="VectorMath.HeadDims"/> and <see cref="VectorMath.HeadBounds"/>), the int8 row and its scale when quantised, and 56 bytes of bookkeeping (id, expiry, last
     /// access, payload reference, and the id → row map that makes removal O(1)).</summary>
     /// <param name="dimensions">The vector dimension.</param>
     /// <param name="quantize">Whether rows are also kept as int8.</param>
     /// <returns>Bytes per entry.</returns>
     public static long BytesPerEntry(int dimensions, bool quantize) =>
-        (dimensions * sizeof(float)) + (VectorMath.HeadDims(dimensions) < dimensions ? sizeof(float) + VectorMath.HeadDims(dimensions) + (3 * sizeof(float)) : 0)
+        (dimensions * sizeof(float)) + (VectorMath.HeadDims(dimensions) < dimensions ? (VectorMath.TailBlocks * sizeof(float)) + VectorMath.HeadDims(dimensions) + (3 * sizeof(float)) : 0)
         + (quantize ? dimensions + sizeof(float) : 0) + (3 * sizeof(long)) + IntPtr.Size + RowMapBytes;
 
     /// <summary>Gets the bytes one entry uses, with or without its binary code (<see cref="VectorIndexOptions.BinaryQuantize"/>).</summary>
@@ -656,14 +656,16 @@ internal sealed class VectorIndex<T>
         private readonly int _codeAt = options.BinaryQuantize ? options.BinaryQuantizeMinRows : int.MaxValue;
         private readonly int _words = VectorMath.CodeWords(dims);
         // Float rows are stored split: the first HeadDims values of every row in one block (rows × head), the rest in another
-        // (rows × tail), each contiguous, with each row's tail norm. A threshold search reads the head block and skips the tail of
+        // (rows × tail), each contiguous, with the norms of each row's eight tail blocks. A threshold search reads the head block and skips the tail of
         // every row whose bound cannot reach the cut-off (see ScanFloat). Below 192 dimensions the head is the whole row.
         private readonly int _head = VectorMath.HeadDims(dims);
         private readonly int _tail = dims - VectorMath.HeadDims(dims);
         private readonly float _slack = VectorMath.BoundSlack(dims);
         private readonly AlignedRows<float> _heads = new(VectorMath.HeadDims(dims) * InitialRows);
         private readonly AlignedRows<float> _tails = new((dims - VectorMath.HeadDims(dims)) * InitialRows);
-        private float[] _tailNorms = VectorMath.HeadDims(dims) < dims ? new float[InitialRows] : [];
+        private readonly float[][] _tailNorms = VectorMath.HeadDims(dims) < dims
+            ? [.. Enumerable.Range(0, VectorMath.TailBlocks).Select(_ => new float[InitialRows])]
+            : [];
         // A split row's head is also kept as int8 (one scale per row) with two error terms, so the threshold search's first pass
         // reads a quarter of the bytes; see HeadBound. _headTerms holds, per row, the scale s, s·‖b‖ and ‖r₁ − s·b‖ (b the int8 head).
         private readonly AlignedRows<sbyte> _heads8 = new(VectorMath.HeadDims(dims) < dims ? VectorMath.HeadDims(dims) * InitialRows : 0);
@@ -735,7 +737,10 @@ internal sealed class VectorIndex<T>
                 _tails.Resize(capacity * _tail);
                 if (_tail > 0)
                 {
-                    Array.Resize(ref _tailNorms, capacity);
+                    for (var k = 0; k < _tailNorms.Length; k++)
+                    {
+                        Array.Resize(ref _tailNorms[k], capacity);
+                    }
                     _heads8.Resize(capacity * _head);
                     Array.Resize(ref _headScales, capacity);
                     Array.Resize(ref _headLengths, capacity);
@@ -768,7 +773,12 @@ internal sealed class VectorIndex<T>
             if (_tail > 0)
             {
                 normalised[_head..].CopyTo(_tails.Slice(row * _tail, _tail));
-                _tailNorms[row] = TensorPrimitives.Norm(normalised[_head..]);
+                Span<float> norms = stackalloc float[VectorMath.TailBlocks];
+                VectorMath.TailBlockNorms(normalised[_head..], norms);
+                for (var k = 0; k < norms.Length; k++)
+                {
+                    _tailNorms[k][row] = norms[k];
+                }
                 (_headScales[row], _headLengths[row], _headErrors[row]) = VectorMath.QuantizeHead(normalised[.._head], _heads8.Slice(row * _head, _head));
             }
 
@@ -813,7 +823,10 @@ internal sealed class VectorIndex<T>
                 if (_tail > 0)
                 {
                     _tails.Slice(last * _tail, _tail).CopyTo(_tails.Slice(row * _tail, _tail));
-                    _tailNorms[row] = _tailNorms[last];
+                    foreach (var norms in _tailNorms)
+                    {
+                        norms[row] = norms[last];
+                    }
                     _heads8.Slice(last * _head, _head).CopyTo(_heads8.Slice(row * _head, _head));
                     _headScales[row] = _headScales[last];
                     _headLengths[row] = _headLengths[last];
@@ -898,7 +911,8 @@ internal sealed class VectorIndex<T>
             var k = rows.Length;
             var head = _head;
             var tail = _tail;
-            var qTailNorm = TensorPrimitives.Norm(q[head..]);
+            Span<float> queryBlockNorms = stackalloc float[VectorMath.TailBlocks];
+            VectorMath.TailBlockNorms(q[head..], queryBlockNorms);
             var heads = _heads.Array;
             var headOffset = _heads.Offset;
             var tails = _tails.Array;
@@ -929,7 +943,7 @@ internal sealed class VectorIndex<T>
                 var bounds = block[..n];
                 VectorMath.DotRowsInt8(q8, new ReadOnlySpan<sbyte>(heads8, heads8Offset + (start * head), n * head), dots[..n]);
                 VectorMath.HeadBounds(query, dots[..n], _headScales.AsSpan(start, n), _headLengths.AsSpan(start, n), _headErrors.AsSpan(start, n),
-                    tailNorms.AsSpan(start, n), qTailNorm, 2 * _slack, bounds);
+                    tailNorms, start, queryBlockNorms, 2 * _slack, bounds);
                 var cut = found < k ? threshold : Math.Max(threshold, scores[k - 1]);
                 var passing = Reaching(bounds, cut);
                 if (BitOperations.PopCount(passing) * 2 > n)

@@ -259,13 +259,16 @@ internal static class VectorMath
 
     /// <summary>
     /// Upper bounds on the scores of rows stored split (head r₁ as int8 b with scale s, s·‖b‖ = <paramref name="lengths"/>,
-    /// ‖r₁ − s·b‖ = <paramref name="errors"/>; tail norm ‖r₂‖ = <paramref name="tailNorms"/>) from the int8 dot products
-    /// <c>a·b</c> of the query's int8 head a (scale s_q, error E_q, norm ‖q₁‖) with theirs:
-    /// <c>q·r ≤ s_q·s·(a·b) + E_q·s‖b‖ + ‖q₁‖·‖r₁ − s·b‖ + ‖q₂‖·‖r₂‖ + slack</c>.
+    /// ‖r₁ − s·b‖ = <paramref name="errors"/>; the norms of the tail's <see cref="TailBlocks"/> blocks, block k of row
+    /// <c>start + j</c> at <c>tailBlockNorms[k][start + j]</c>) from the int8 dot products <c>a·b</c> of the query's int8 head a
+    /// (scale s_q, error E_q, norm ‖q₁‖) with theirs:
+    /// <c>q·r ≤ s_q·s·(a·b) + E_q·s‖b‖ + ‖q₁‖·‖r₁ − s·b‖ + Σₖ ‖q₂ₖ‖·‖r₂ₖ‖ + slack</c>.
     /// </summary>
     /// <remarks>
     /// Exact algebra: q₁·r₁ = s·(q₁·b) + q₁·(r₁ − s·b) and q₁·b = s_q·(a·b) + (q₁ − s_q·a)·b, each correction bounded by
-    /// Cauchy–Schwarz; q₂·r₂ ≤ ‖q₂‖·‖r₂‖ likewise. a·b is an exact integer (at most 127²·dims, exact in single precision up to
+    /// Cauchy–Schwarz; q₂·r₂ = Σₖ q₂ₖ·r₂ₖ ≤ Σₖ ‖q₂ₖ‖·‖r₂ₖ‖ likewise, block by block, which is never looser than ‖q₂‖·‖r₂‖ and much
+    /// tighter for sparse rows (the hashing embedder's: with one tail norm 4.5% of 590 rows passed a 0.80 cut-off, with eight
+    /// block norms 0.3%). a·b is an exact integer (at most 127²·dims, exact in single precision up to
     /// 1,040 dimensions); the error terms and norms are rounded up. What single precision can still lose here (the products and
     /// sums of five terms of magnitude ≤ 1, and the float norms of the tails, as in the float bound) is a few units of 2⁻²⁴,
     /// far inside <paramref name="slack"/> (twice <see cref="BoundSlack"/>, which already allows four times the rounding of the
@@ -273,12 +276,20 @@ internal static class VectorMath
     /// lossless, exactly as with the float head bound.
     /// </remarks>
     public static void HeadBounds(HeadQuery query, ReadOnlySpan<int> dots, ReadOnlySpan<float> scales, ReadOnlySpan<float> lengths, ReadOnlySpan<float> errors,
-        ReadOnlySpan<float> tailNorms, float queryTailNorm, float slack, Span<float> bounds)
+        float[][] tailBlockNorms, int start, ReadOnlySpan<float> queryBlockNorms, float slack, Span<float> bounds)
     {
         var n = bounds.Length;
-        if (dots.Length < n || scales.Length < n || lengths.Length < n || errors.Length < n || tailNorms.Length < n)
+        if (dots.Length < n || scales.Length < n || lengths.Length < n || errors.Length < n || tailBlockNorms.Length != TailBlocks || queryBlockNorms.Length != TailBlocks)
         {
             throw new ArgumentException("Fewer row terms than bounds.", nameof(dots));
+        }
+
+        foreach (var norms in tailBlockNorms)
+        {
+            if (norms.Length < start + n)
+            {
+                throw new ArgumentException("Fewer tail block norms than bounds.", nameof(tailBlockNorms));
+            }
         }
 
         var j = 0;
@@ -288,26 +299,65 @@ internal static class VectorMath
             ref var scale = ref MemoryMarshal.GetReference(scales);
             ref var length = ref MemoryMarshal.GetReference(lengths);
             ref var error = ref MemoryMarshal.GetReference(errors);
-            ref var tailNorm = ref MemoryMarshal.GetReference(tailNorms);
+            ref var t0 = ref tailBlockNorms[0][start];
+            ref var t1 = ref tailBlockNorms[1][start];
+            ref var t2 = ref tailBlockNorms[2][start];
+            ref var t3 = ref tailBlockNorms[3][start];
+            ref var t4 = ref tailBlockNorms[4][start];
+            ref var t5 = ref tailBlockNorms[5][start];
+            ref var t6 = ref tailBlockNorms[6][start];
+            ref var t7 = ref tailBlockNorms[7][start];
             ref var bound = ref MemoryMarshal.GetReference(bounds);
             var qs = Vector256.Create(query.Scale);
             var qe = Vector256.Create(query.Error);
             var qn = Vector256.Create(query.Norm);
-            var qt = Vector256.Create(queryTailNorm);
+            var q0 = Vector256.Create(queryBlockNorms[0]);
+            var q1 = Vector256.Create(queryBlockNorms[1]);
+            var q2 = Vector256.Create(queryBlockNorms[2]);
+            var q3 = Vector256.Create(queryBlockNorms[3]);
+            var q4 = Vector256.Create(queryBlockNorms[4]);
+            var q5 = Vector256.Create(queryBlockNorms[5]);
+            var q6 = Vector256.Create(queryBlockNorms[6]);
+            var q7 = Vector256.Create(queryBlockNorms[7]);
             var extra = Vector256.Create(slack);
             for (; j <= n - 8; j += 8)
             {
                 var b = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref dot, (nuint)j)) * (qs * Vector256.LoadUnsafe(ref scale, (nuint)j));
                 b += qe * Vector256.LoadUnsafe(ref length, (nuint)j);
                 b += qn * Vector256.LoadUnsafe(ref error, (nuint)j);
-                b += qt * Vector256.LoadUnsafe(ref tailNorm, (nuint)j);
+                var tail = (q0 * Vector256.LoadUnsafe(ref t0, (nuint)j)) + (q1 * Vector256.LoadUnsafe(ref t1, (nuint)j))
+                    + (q2 * Vector256.LoadUnsafe(ref t2, (nuint)j)) + (q3 * Vector256.LoadUnsafe(ref t3, (nuint)j));
+                tail += (q4 * Vector256.LoadUnsafe(ref t4, (nuint)j)) + (q5 * Vector256.LoadUnsafe(ref t5, (nuint)j))
+                    + (q6 * Vector256.LoadUnsafe(ref t6, (nuint)j)) + (q7 * Vector256.LoadUnsafe(ref t7, (nuint)j));
+                b += tail;
                 (b + extra).StoreUnsafe(ref bound, (nuint)j);
             }
         }
 
         for (; j < n; j++)
         {
-            bounds[j] = (dots[j] * (query.Scale * scales[j])) + (query.Error * lengths[j]) + (query.Norm * errors[j]) + (queryTailNorm * tailNorms[j]) + slack;
+            var tail = 0f;
+            for (var k = 0; k < TailBlocks; k++)
+            {
+                tail += queryBlockNorms[k] * tailBlockNorms[k][start + j];
+            }
+
+            bounds[j] = (dots[j] * (query.Scale * scales[j])) + (query.Error * lengths[j]) + (query.Norm * errors[j]) + tail + slack;
+        }
+    }
+
+    /// <summary>The number of blocks a split row's tail is cut into for <see cref="HeadBounds"/>, each with its own norm.</summary>
+    public const int TailBlocks = 8;
+
+    /// <summary>Writes the norms of the <see cref="TailBlocks"/> blocks of <paramref name="tail"/> (block k is values
+    /// [k·n/8, (k+1)·n/8) of its n) into <paramref name="norms"/>.</summary>
+    public static void TailBlockNorms(ReadOnlySpan<float> tail, Span<float> norms)
+    {
+        for (var k = 0; k < TailBlocks; k++)
+        {
+            var from = k * tail.Length / TailBlocks;
+            var to = (k + 1) * tail.Length / TailBlocks;
+            norms[k] = TensorPrimitives.Norm(tail[from..to]);
         }
     }
 
