@@ -671,6 +671,30 @@ internal static class VectorMath
         ref var rowStart = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(rows));
         ref var score = ref MemoryMarshal.GetReference(scores);
         var count = scores.Length & ~3;
+        if (dims == 128)
+        {
+            // The split rows' int8 heads (384 dimensions): the query's four vectors and their magnitudes stay in registers.
+            var q0 = Vector256.LoadUnsafe(ref query).AsSByte();
+            var q1 = Vector256.LoadUnsafe(ref query, 32).AsSByte();
+            var q2 = Vector256.LoadUnsafe(ref query, 64).AsSByte();
+            var q3 = Vector256.LoadUnsafe(ref query, 96).AsSByte();
+            var m0 = Vector256.LoadUnsafe(ref abs);
+            var m1 = Vector256.LoadUnsafe(ref abs, 32);
+            var m2 = Vector256.LoadUnsafe(ref abs, 64);
+            var m3 = Vector256.LoadUnsafe(ref abs, 96);
+            for (var r = 0; r < count; r += 4)
+            {
+                ref var row = ref Unsafe.Add(ref rowStart, (nint)r * 128);
+                var s0 = FoldToFour(DotRow128(ref row, q0, q1, q2, q3, m0, m1, m2, m3));
+                var s1 = FoldToFour(DotRow128(ref Unsafe.Add(ref row, 128), q0, q1, q2, q3, m0, m1, m2, m3));
+                var s2 = FoldToFour(DotRow128(ref Unsafe.Add(ref row, 256), q0, q1, q2, q3, m0, m1, m2, m3));
+                var s3 = FoldToFour(DotRow128(ref Unsafe.Add(ref row, 384), q0, q1, q2, q3, m0, m1, m2, m3));
+                Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(s0, s1), Ssse3.HorizontalAdd(s2, s3)).StoreUnsafe(ref Unsafe.Add(ref score, r));
+            }
+
+            return count;
+        }
+
         for (var r = 0; r < count; r += 4)
         {
             ref var row = ref Unsafe.Add(ref rowStart, (nint)r * dims);
@@ -683,6 +707,18 @@ internal static class VectorMath
         }
 
         return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotRow128(ref byte row, Vector256<sbyte> q0, Vector256<sbyte> q1, Vector256<sbyte> q2, Vector256<sbyte> q3,
+        Vector256<byte> m0, Vector256<byte> m1, Vector256<byte> m2, Vector256<byte> m3)
+    {
+        var ones = Vector256.Create((short)1);
+        var p0 = Avx2.MultiplyAddAdjacent(m0, Avx2.Sign(Vector256.LoadUnsafe(ref row).AsSByte(), q0));
+        var p1 = Avx2.MultiplyAddAdjacent(m1, Avx2.Sign(Vector256.LoadUnsafe(ref row, 32).AsSByte(), q1));
+        var p2 = Avx2.MultiplyAddAdjacent(m2, Avx2.Sign(Vector256.LoadUnsafe(ref row, 64).AsSByte(), q2));
+        var p3 = Avx2.MultiplyAddAdjacent(m3, Avx2.Sign(Vector256.LoadUnsafe(ref row, 96).AsSByte(), q3));
+        return (Avx2.MultiplyAddAdjacent(p0, ones) + Avx2.MultiplyAddAdjacent(p1, ones)) + (Avx2.MultiplyAddAdjacent(p2, ones) + Avx2.MultiplyAddAdjacent(p3, ones));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
