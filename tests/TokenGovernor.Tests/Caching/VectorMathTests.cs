@@ -253,6 +253,32 @@ public class VectorMathTests
         }
     }
 
+    /// <summary>The vectorised quantisation against the scalar one, on random rows and on values that land exactly on a
+    /// half (ties round to even in both), of lengths with and without a scalar remainder.</summary>
+    [Fact]
+    public void Quantize_AnyRow_EqualsScalarExactly()
+    {
+        var random = new Random(23);
+        foreach (var length in new[] { 1, 31, 32, 33, 64, 128, 384, 385 })
+        {
+            for (var round = 0; round < 50; round++)
+            {
+                var row = Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+                if (round % 2 == 1)
+                {
+                    // Multiples of half a step of the scale 1/127 (max 1): k/2 × (1/127), so ties occur.
+                    row = row.Select(_ => random.Next(-254, 255) / 254f).ToArray();
+                    row[0] = 1f;
+                }
+
+                var expected = new sbyte[length];
+                var actual = new sbyte[length];
+                Assert.Equal(VectorMath.QuantizeScalar(row, expected), VectorMath.Quantize(row, actual));
+                Assert.Equal(expected, actual);
+            }
+        }
+    }
+
     [Fact]
     public void QuantizeHead_ZeroHead_HasZeroTerms()
     {
