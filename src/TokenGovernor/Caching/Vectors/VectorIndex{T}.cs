@@ -124,7 +124,12 @@ internal sealed class VectorIndex<T>
         var coded = -1;
         do
         {
-            p = _partitions.GetOrAdd(partition, static (name, s) => new Partition(name, s._dims, s._options), this);
+            // TryGetValue first: GetOrAdd<TArg> is a generic method of a shared generic instantiation, and resolving it went through
+            // the runtime's generic lookup on every insert (1.6% of a full-stack cache miss); only a new partition needs it.
+            p = _partitions.TryGetValue(partition, out var existing)
+                ? existing
+                : _partitions.GetOrAdd(partition, static (name, s) => new Partition(name, s._dims, s._options), this);
+
             p.Lock.EnterWriteLock();
             try
             {
