@@ -16,6 +16,9 @@ internal sealed class CanonicalRequest
     private static CanonicalRequest? t_cached;
 
     private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
+    private readonly int[] _floatBits = new int[4];
+    private readonly byte[]?[] _floatBytes = new byte[4][];
+    private int _nextFloat;
     private readonly Utf8JsonWriter _writer;
 
     private CanonicalRequest()
@@ -302,10 +305,52 @@ internal sealed class CanonicalRequest
 
     private void WriteFloat(string name, float? value)
     {
-        if (value is { } v)
+        if (value is not { } v)
+        {
+            return;
+        }
+
+        if (!float.IsFinite(v))
         {
             _writer.WriteNumber(name, v);
+            return;
         }
+
+        // Formatting a float (shortest round-trip digits) is most of an option's cost, and requests repeat the same few values
+        // (temperature, top-p): the last four are kept as the bytes Utf8JsonWriter writes for them, and written raw.
+        var bits = BitConverter.SingleToInt32Bits(v);
+        byte[]? bytes = null;
+        for (var i = 0; i < _floatBits.Length; i++)
+        {
+            if (_floatBytes[i] is { } cached && _floatBits[i] == bits)
+            {
+                bytes = cached;
+                break;
+            }
+        }
+
+        if (bytes is null)
+        {
+            bytes = FormatFloat(v);
+            _floatBits[_nextFloat] = bits;
+            _floatBytes[_nextFloat] = bytes;
+            _nextFloat = (_nextFloat + 1) % _floatBits.Length;
+        }
+
+        _writer.WritePropertyName(name);
+        _writer.WriteRawValue(bytes, skipInputValidation: true);
+    }
+
+    /// <summary>The bytes <see cref="Utf8JsonWriter.WriteNumberValue(float)"/> writes for <paramref name="value"/>.</summary>
+    internal static byte[] FormatFloat(float value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(32);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        {
+            writer.WriteNumberValue(value);
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     private void WriteInt(string name, int? value)

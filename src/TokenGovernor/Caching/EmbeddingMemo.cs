@@ -9,8 +9,8 @@ internal sealed class EmbeddingMemo(int capacity)
 {
     private readonly int _generation = Math.Max(1, capacity / 2);
     private readonly object _swap = new();
-    private Generation _young = new();
-    private Generation _old = new();
+    private Generation _young = new(Math.Max(1, capacity / 2));
+    private Generation _old = new(1);
 
     public bool Enabled => capacity > 0;
 
@@ -45,7 +45,7 @@ internal sealed class EmbeddingMemo(int capacity)
                 if (ReferenceEquals(young, _young))
                 {
                     Volatile.Write(ref _old, young);
-                    Volatile.Write(ref _young, new Generation());
+                    Volatile.Write(ref _young, new Generation(_generation));
                 }
 
                 young = _young;
@@ -62,9 +62,10 @@ internal sealed class EmbeddingMemo(int capacity)
         }
     }
 
-    private sealed class Generation
+    /// <summary>One generation, sized for its capacity from the start (up to 64k entries), so it is not rehashed as it fills.</summary>
+    private sealed class Generation(int capacity)
     {
-        public readonly ConcurrentDictionary<string, float[]> Entries = new(StringComparer.Ordinal);
+        public readonly ConcurrentDictionary<string, float[]> Entries = new(Environment.ProcessorCount, Math.Min(capacity, 65_536), StringComparer.Ordinal);
 
         public int Added;
     }

@@ -71,6 +71,27 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
     /// tiers and even spacing otherwise.</summary>
     public IReadOnlyList<double>? TierBoundaries { get; init; }
 
+    // "length:0.42" for each prompt length up to the saturation point, made on first use: formatting a double cost about 0.3 µs
+    // per call, a few percent of a routed cache miss.
+    private string?[]? _lengthSignals;
+
+    private string LengthSignal(int chars, double length)
+    {
+        if (LengthSaturationChars <= 0 || LengthSaturationChars > 16_384)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"length:{length:0.00}");
+        }
+
+        var cache = _lengthSignals ??= new string?[LengthSaturationChars + 1];
+        var slot = Math.Min(chars, LengthSaturationChars);
+        if (slot >= cache.Length)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"length:{length:0.00}");
+        }
+
+        return cache[slot] ??= string.Create(CultureInfo.InvariantCulture, $"length:{length:0.00}");
+    }
+
     /// <inheritdoc />
     public ComplexityAssessment Classify(IList<ChatMessage> messages, ChatOptions? options, int tierCount)
     {
@@ -82,7 +103,7 @@ public sealed class RuleBasedComplexityClassifier : IComplexityClassifier
 
         var length = Math.Min(1.0, text.Length / (double)LengthSaturationChars);
         score += LengthWeight * length;
-        signals.Add(string.Create(CultureInfo.InvariantCulture, $"length:{length:0.00}"));
+        signals.Add(LengthSignal(text.Length, length));
 
         // Cue words sit in the request's framing: scan the head and the tail of a long turn, not pasted material in between.
         var whole = text.Length <= HeadChars + TailChars;

@@ -167,6 +167,13 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
             return memo.Count;
         }
 
+        // The same short message counted again just before on this thread (routing's context check, then the budget's estimate,
+        // count each request's messages): verified by reference like the memo above, without hashing the text again.
+        if (!byReference && RecentCount.TryGet(this, message, model.Index, out var recent))
+        {
+            return recent;
+        }
+
         int counted;
         if (TryComputeKey(message, model.Index, out var key))
         {
@@ -185,8 +192,83 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         {
             _byReference.AddOrUpdate(message, MessageMemo.Create(message, model.Index, counted));
         }
+        else
+        {
+            RecentCount.Add(this, message, model.Index, counted);
+        }
 
         return counted;
+    }
+
+    /// <summary>
+    /// The last few single-text messages counted on this thread, by reference: the message, its content list, its one text
+    /// content and that content's string, role and author name all the same objects means the same text, so the count is the
+    /// same (a changed message fails one of the checks and is counted, or looked up, again). No allocation, no lock; it holds
+    /// the last <see cref="Size"/> messages of each thread alive until they are replaced.
+    /// </summary>
+    private struct RecentCount
+    {
+        private const int Size = 8;
+
+        [ThreadStatic]
+        private static RecentCount[]? t_ring;
+
+        [ThreadStatic]
+        private static int t_next;
+
+        private TiktokenTokenEstimator? _owner;
+        private ChatMessage? _message;
+        private IList<AIContent>? _contents;
+        private TextContent? _content;
+        private string? _text;
+        private string? _author;
+        private ChatRole _role;
+        private int _encoding;
+        private int _count;
+
+        public static bool TryGet(TiktokenTokenEstimator owner, ChatMessage message, int encoding, out int count)
+        {
+            if (t_ring is { } ring)
+            {
+                for (var i = 0; i < ring.Length; i++)
+                {
+                    ref var entry = ref ring[i];
+                    if (ReferenceEquals(entry._message, message) && ReferenceEquals(entry._owner, owner) && entry._encoding == encoding && entry.Matches(message))
+                    {
+                        count = entry._count;
+                        return true;
+                    }
+                }
+            }
+
+            count = 0;
+            return false;
+        }
+
+        public static void Add(TiktokenTokenEstimator owner, ChatMessage message, int encoding, int count)
+        {
+            var contents = message.Contents;
+            if (contents.Count != 1 || contents[0] is not TextContent { Text: { } text } content)
+            {
+                return;
+            }
+
+            var ring = t_ring ??= new RecentCount[Size];
+            var slot = t_next;
+            t_next = (slot + 1) % Size;
+            ring[slot] = new RecentCount
+            {
+                _owner = owner, _message = message, _contents = contents, _content = content, _text = text, _author = message.AuthorName,
+                _role = message.Role, _encoding = encoding, _count = count,
+            };
+        }
+
+        private readonly bool Matches(ChatMessage message)
+        {
+            var contents = message.Contents;
+            return ReferenceEquals(contents, _contents) && contents.Count == 1 && ReferenceEquals(contents[0], _content) &&
+                ReferenceEquals(_content!.Text, _text) && ReferenceEquals(message.AuthorName, _author) && message.Role == _role;
+        }
     }
 
     /// <summary>Whether a message's text is long enough (<see cref="ByReferenceMinChars"/>) that remembering its count by object

@@ -26,4 +26,47 @@ public class CanonicalRequestTests
             }
         }
     }
+
+    /// <summary>Options' floats are written from a small cache of formatted bytes: the JSON must hold exactly what
+    /// <see cref="System.Text.Json.Utf8JsonWriter.WriteNumber(string, float)"/> writes, for new values, repeated values and
+    /// more distinct values than the cache holds.</summary>
+    [Fact]
+    public void WriteExact_FloatOptions_WriteWhatUtf8JsonWriterWrites()
+    {
+        float[] values = [0.2f, 0.7f, 1f, 0f, -0f, 1e-7f, 0.1f + 0.2f, 123456.78f, float.MaxValue, float.Epsilon, 0.2f, 0.95f, 2f / 3f, 0.7f];
+        var messages = new List<ChatMessage> { new(ChatRole.User, "q") };
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                var top = values[(i + 5) % values.Length];
+                var writer = CanonicalRequest.Rent();
+                try
+                {
+                    writer.WriteExact(GovernanceScope.Empty, "gpt-4o", messages, new ChatOptions { Temperature = values[i], TopP = top, PresencePenalty = values[i] });
+                    var json = System.Text.Encoding.UTF8.GetString(writer.Written);
+                    Assert.Contains(Reference("temperature", values[i]) + "," + Reference("topP", top), json, StringComparison.Ordinal);
+                    Assert.Contains(Reference("presencePenalty", values[i]), json, StringComparison.Ordinal);
+                }
+                finally
+                {
+                    CanonicalRequest.Return(writer);
+                }
+            }
+        }
+
+        static string Reference(string name, float value)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteNumber(name, value);
+                w.WriteEndObject();
+            }
+
+            var text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+            return text[1..^1];
+        }
+    }
 }

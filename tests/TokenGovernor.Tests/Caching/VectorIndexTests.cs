@@ -435,9 +435,10 @@ public class VectorIndexTests
     }
 
     [Fact]
-    public void BytesPerEntry_SplitRows_CountTheTailNorm()
+    public void BytesPerEntry_SplitRows_CountTheTailNormsAndTheInt8Head()
     {
-        Assert.Equal((384 * 4) + 4 + 56, VectorIndex<int>.BytesPerEntry(384, quantize: false));
+        // Float row, eight tail block norms, int8 head (128 values) with its scale and two error terms, bookkeeping.
+        Assert.Equal((384 * 4) + 32 + 128 + 12 + 56, VectorIndex<int>.BytesPerEntry(384, quantize: false));
         Assert.Equal((128 * 4) + 56, VectorIndex<int>.BytesPerEntry(128, quantize: false));
     }
 

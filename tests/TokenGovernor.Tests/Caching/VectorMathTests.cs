@@ -75,6 +75,12 @@ public class VectorMathTests
         foreach (var kernel in Supported(int8: true))
         {
             Assert.Equal(384 * 127 * 127, VectorMath.DotInt8(a, b, kernel));
+
+            // The block kernels (four rows at a time, the query's magnitudes taken once): the same extremes, both signs.
+            var rows = a.Concat(a.Select(x => (sbyte)-x)).Concat(a).Concat(a.Select(x => (sbyte)-x)).ToArray();
+            var scores = new int[4];
+            VectorMath.DotRowsInt8(b, rows, scores, kernel);
+            Assert.Equal([384 * 127 * 127, -384 * 127 * 127, 384 * 127 * 127, -384 * 127 * 127], scores);
         }
     }
 
@@ -187,6 +193,152 @@ public class VectorMathTests
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The int8 head bound against the float score it stands in for, on dense, sparse (hashing-embedder-like), near-duplicate,
+    /// skewed and one-hot rows: the bound must never be below the computed float score of the whole row (so a row skipped for
+    /// a bound under the cut-off could never have reached it), and stays within 0.1 of the float head bound (the loosest case: one large value next to many tiny ones, whose int8 rounding errors add up to about 0.05).
+    /// </summary>
+    [Fact]
+    public void HeadBounds_RandomRows_NeverBelowTheFloatScore()
+    {
+        var random = new Random(17);
+        foreach (var dims in new[] { 192, 384, 768 })
+        {
+            var head = VectorMath.HeadDims(dims);
+            var tail = dims - head;
+            var slack = VectorMath.BoundSlack(dims);
+            for (var round = 0; round < 200; round++)
+            {
+                var q = Shape(random, dims, round % 5);
+                var q8 = new sbyte[head];
+                var query = VectorMath.QuantizeQueryHead(q.AsSpan(0, head), q8);
+                var queryTail = System.Numerics.Tensors.TensorPrimitives.Norm(q.AsSpan(head));
+                const int Rows = 9;
+                var rows = Enumerable.Range(0, Rows).Select(i => i == 0 ? Near(random, q) : Shape(random, dims, (round + i) % 5)).ToArray();
+                var heads8 = new sbyte[Rows * head];
+                var scales = new float[Rows];
+                var lengths = new float[Rows];
+                var errors = new float[Rows];
+                var tailNorms = new float[Rows];
+                var blockNorms = Enumerable.Range(0, VectorMath.TailBlocks).Select(_ => new float[Rows + 3]).ToArray();
+                var queryBlocks = new float[VectorMath.TailBlocks];
+                VectorMath.TailBlockNorms(q.AsSpan(head), queryBlocks);
+                var rowBlocks = new float[VectorMath.TailBlocks];
+                for (var r = 0; r < Rows; r++)
+                {
+                    (scales[r], lengths[r], errors[r]) = VectorMath.QuantizeHead(rows[r].AsSpan(0, head), heads8.AsSpan(r * head, head));
+                    tailNorms[r] = System.Numerics.Tensors.TensorPrimitives.Norm(rows[r].AsSpan(head));
+                    VectorMath.TailBlockNorms(rows[r].AsSpan(head), rowBlocks);
+                    for (var k = 0; k < VectorMath.TailBlocks; k++)
+                    {
+                        blockNorms[k][r + 3] = rowBlocks[k];
+                    }
+                }
+
+                var dots = new int[Rows];
+                VectorMath.DotRowsInt8(q8, heads8, dots);
+                var bounds = new float[Rows];
+                VectorMath.HeadBounds(query, dots, scales, lengths, errors, blockNorms, 3, queryBlocks, 2 * slack, bounds);
+                for (var r = 0; r < Rows; r++)
+                {
+                    var score = VectorMath.DotSplit(q, rows[r].AsSpan(0, head), rows[r].AsSpan(head));
+                    Assert.True(bounds[r] >= score, $"dims {dims} round {round} row {r}: bound {bounds[r]} < score {score}");
+                    var floatBound = VectorMath.DotSplit(q.AsSpan(0, head), rows[r].AsSpan(0, head), default) + (queryTail * tailNorms[r]) + slack;
+                    Assert.True(bounds[r] - floatBound < 0.1f, $"dims {dims} round {round} row {r}: int8 bound {bounds[r]} far above float bound {floatBound}");
+                    Assert.Equal(tail > 0 ? tail : 0, dims - head);
+                }
+            }
+        }
+    }
+
+    /// <summary>The vectorised quantisation against the scalar one, on random rows and on values that land exactly on a
+    /// half (ties round to even in both), of lengths with and without a scalar remainder.</summary>
+    [Fact]
+    public void Quantize_AnyRow_EqualsScalarExactly()
+    {
+        var random = new Random(23);
+        foreach (var length in new[] { 1, 31, 32, 33, 64, 128, 384, 385 })
+        {
+            for (var round = 0; round < 50; round++)
+            {
+                var row = Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+                if (round % 2 == 1)
+                {
+                    // Multiples of half a step of the scale 1/127 (max 1): k/2 × (1/127), so ties occur.
+                    row = row.Select(_ => random.Next(-254, 255) / 254f).ToArray();
+                    row[0] = 1f;
+                }
+
+                var expected = new sbyte[length];
+                var actual = new sbyte[length];
+                Assert.Equal(VectorMath.QuantizeScalar(row, expected), VectorMath.Quantize(row, actual));
+                Assert.Equal(expected, actual);
+            }
+        }
+    }
+
+    [Fact]
+    public void QuantizeHead_ZeroHead_HasZeroTerms()
+    {
+        var b = new sbyte[64];
+        Assert.Equal((1f, 0f, 0f), VectorMath.QuantizeHead(new float[64], b));
+        Assert.All(b, x => Assert.Equal(0, x));
+    }
+
+    // Rows of different shapes, unit length: dense uniform, sparse (a few signed entries, like the hashing embedder's),
+    // skewed (one large value), one-hot, and dense with tiny values next to one large one.
+    private static float[] Shape(Random random, int dims, int shape)
+    {
+        var v = new float[dims];
+        switch (shape)
+        {
+            case 0:
+                for (var i = 0; i < dims; i++)
+                {
+                    v[i] = (float)((random.NextDouble() * 2) - 1);
+                }
+
+                break;
+            case 1:
+                for (var i = 0; i < 30; i++)
+                {
+                    v[random.Next(dims)] += random.Next(2) == 0 ? 0.35f : -0.6f;
+                }
+
+                break;
+            case 2:
+                for (var i = 0; i < dims; i++)
+                {
+                    v[i] = (float)((random.NextDouble() * 2) - 1) * 0.01f;
+                }
+
+                v[random.Next(dims)] = 1f;
+                break;
+            case 3:
+                v[random.Next(dims)] = 1f;
+                break;
+            default:
+                for (var i = 0; i < dims; i++)
+                {
+                    v[i] = (float)(random.NextDouble() * 1e-4);
+                }
+
+                v[random.Next(VectorMath.HeadDims(dims))] = -0.9f;
+                break;
+        }
+
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return norm == 0 ? Shape(random, dims, 0) : v.Select(x => x / norm).ToArray();
+    }
+
+    // A near-copy of q (small noise), renormalised: a row whose score is close to 1, where the bound matters most.
+    private static float[] Near(Random random, float[] q)
+    {
+        var v = q.Select(x => x + (float)((random.NextDouble() - 0.5) * 1e-3)).ToArray();
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => x / norm).ToArray();
     }
 
     [Fact]

@@ -111,6 +111,39 @@ public class TiktokenTokenEstimatorTests
     }
 
     [Fact]
+    public void CountPromptTokens_ShortRequestCountedAgainAfterChanges_MatchesAFreshCount()
+    {
+        // A short request counted twice in a row (routing, then budgets) is answered by reference the second time; every
+        // change to a message must still give the count of a fresh estimator.
+        var estimator = new TiktokenTokenEstimator();
+        var question = new ChatMessage(ChatRole.User, "How do I reset my password?");
+        var messages = new List<ChatMessage> { new(ChatRole.System, "You are a helpful assistant."), question };
+        Assert.Equal(Fresh(messages), estimator.CountPromptTokens(messages, null, "gpt-4o"));
+        Assert.Equal(Fresh(messages), estimator.CountPromptTokens(messages, null, "gpt-4o"));
+
+        ((TextContent)question.Contents[0]).Text = "How do I reset my password on the website, step by step, with screenshots?";
+        Assert.Equal(Fresh(messages), estimator.CountPromptTokens(messages, null, "gpt-4o"));
+
+        question.AuthorName = "alice";
+        Assert.Equal(Fresh(messages), estimator.CountPromptTokens(messages, null, "gpt-4o"));
+
+        question.Role = ChatRole.Assistant;
+        Assert.Equal(Fresh(messages), estimator.CountPromptTokens(messages, null, "gpt-4o"));
+
+        question.Contents.Add(new TextContent(" And my username too."));
+        Assert.Equal(Fresh(messages), estimator.CountPromptTokens(messages, null, "gpt-4o"));
+
+        question.Contents[0] = new TextContent("Short.");
+        Assert.Equal(Fresh(messages), estimator.CountPromptTokens(messages, null, "gpt-4o"));
+
+        // Another encoding for the same objects is a separate count.
+        Assert.Equal(new TiktokenTokenEstimator().CountPromptTokens(messages, null, "gpt-4"), estimator.CountPromptTokens(messages, null, "gpt-4"));
+
+        static int Fresh(List<ChatMessage> messages) =>
+            new TiktokenTokenEstimator().CountPromptTokens(messages.Select(m => m.Clone()).ToList(), null, "gpt-4o");
+    }
+
+    [Fact]
     public void CountPromptTokens_MessageMutatedAfterCounting_IsRecounted()
     {
         var estimator = new TiktokenTokenEstimator();

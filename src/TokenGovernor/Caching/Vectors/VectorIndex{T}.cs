@@ -9,8 +9,8 @@ namespace TokenGovernor;
 
 /// <summary>
 /// An in-process vector index for similarity search: rows L2-normalised at insert so cosine similarity is a dot product,
-/// stored contiguously (no per-entry arrays; from 192 dimensions as a head block and a tail block, so a threshold search
-/// reads a row's tail only when its head leaves the threshold within reach) in partitions that are searched separately,
+/// stored contiguously (no per-entry arrays; from 192 dimensions as a head block, an int8 copy of it, and a tail block, so a
+/// threshold search reads the int8 heads and a row's float values only when its head leaves the threshold within reach) in partitions that are searched separately,
 /// scored with SIMD kernels; optionally scanned as int8 (per-row scale) with exact float re-ranking of the best candidates;
 /// entries expire after a TTL and the least recently used are evicted under a memory cap.
 /// </summary>
@@ -74,14 +74,14 @@ internal sealed class VectorIndex<T>
     /// payload objects not included).</summary>
     public long MemoryBytes => (Count * _bytesPerRow) + (Interlocked.Read(ref _codedRows) * _codeBytesPerRow);
 
-    /// <summary>Gets the bytes one entry uses: the float row (and, from 192 dimensions, the norm of its tail, see
-    /// <see cref="VectorMath.HeadDims"/>), the int8 row and its scale when quantised, and 56 bytes of bookkeeping (id, expiry, last
+    /// <summary>Gets the bytes one entry uses: the float row (and, from 192 dimensions, the norms of its tail's eight blocks and an int8 copy of
+    /// its head with its scale and two error terms, see <see cref="VectorMath.HeadDims"/> and <see cref="VectorMath.HeadBounds"/>), the int8 row and its scale when quantised, and 56 bytes of bookkeeping (id, expiry, last
     /// access, payload reference, and the id → row map that makes removal O(1)).</summary>
     /// <param name="dimensions">The vector dimension.</param>
     /// <param name="quantize">Whether rows are also kept as int8.</param>
     /// <returns>Bytes per entry.</returns>
     public static long BytesPerEntry(int dimensions, bool quantize) =>
-        (dimensions * sizeof(float)) + (VectorMath.HeadDims(dimensions) < dimensions ? sizeof(float) : 0)
+        (dimensions * sizeof(float)) + (VectorMath.HeadDims(dimensions) < dimensions ? (VectorMath.TailBlocks * sizeof(float)) + VectorMath.HeadDims(dimensions) + (3 * sizeof(float)) : 0)
         + (quantize ? dimensions + sizeof(float) : 0) + (3 * sizeof(long)) + IntPtr.Size + RowMapBytes;
 
     /// <summary>Gets the bytes one entry uses, with or without its binary code (<see cref="VectorIndexOptions.BinaryQuantize"/>).</summary>
@@ -124,7 +124,12 @@ internal sealed class VectorIndex<T>
         var coded = -1;
         do
         {
-            p = _partitions.GetOrAdd(partition, static (name, s) => new Partition(name, s._dims, s._options), this);
+            // TryGetValue first: GetOrAdd<TArg> is a generic method of a shared generic instantiation, and resolving it went through
+            // the runtime's generic lookup on every insert (1.6% of a full-stack cache miss); only a new partition needs it.
+            p = _partitions.TryGetValue(partition, out var existing)
+                ? existing
+                : _partitions.GetOrAdd(partition, static (name, s) => new Partition(name, s._dims, s._options), this);
+
             p.Lock.EnterWriteLock();
             try
             {
@@ -656,14 +661,22 @@ internal sealed class VectorIndex<T>
         private readonly int _codeAt = options.BinaryQuantize ? options.BinaryQuantizeMinRows : int.MaxValue;
         private readonly int _words = VectorMath.CodeWords(dims);
         // Float rows are stored split: the first HeadDims values of every row in one block (rows × head), the rest in another
-        // (rows × tail), each contiguous, with each row's tail norm. A threshold search reads the head block and skips the tail of
+        // (rows × tail), each contiguous, with the norms of each row's eight tail blocks. A threshold search reads the head block and skips the tail of
         // every row whose bound cannot reach the cut-off (see ScanFloat). Below 192 dimensions the head is the whole row.
         private readonly int _head = VectorMath.HeadDims(dims);
         private readonly int _tail = dims - VectorMath.HeadDims(dims);
         private readonly float _slack = VectorMath.BoundSlack(dims);
         private readonly AlignedRows<float> _heads = new(VectorMath.HeadDims(dims) * InitialRows);
         private readonly AlignedRows<float> _tails = new((dims - VectorMath.HeadDims(dims)) * InitialRows);
-        private float[] _tailNorms = VectorMath.HeadDims(dims) < dims ? new float[InitialRows] : [];
+        private readonly float[][] _tailNorms = VectorMath.HeadDims(dims) < dims
+            ? [.. Enumerable.Range(0, VectorMath.TailBlocks).Select(_ => new float[InitialRows])]
+            : [];
+        // A split row's head is also kept as int8 (one scale per row) with two error terms, so the threshold search's first pass
+        // reads a quarter of the bytes; see HeadBound. _headTerms holds, per row, the scale s, s·‖b‖ and ‖r₁ − s·b‖ (b the int8 head).
+        private readonly AlignedRows<sbyte> _heads8 = new(VectorMath.HeadDims(dims) < dims ? VectorMath.HeadDims(dims) * InitialRows : 0);
+        private float[] _headScales = VectorMath.HeadDims(dims) < dims ? new float[InitialRows] : [];
+        private float[] _headLengths = VectorMath.HeadDims(dims) < dims ? new float[InitialRows] : [];
+        private float[] _headErrors = VectorMath.HeadDims(dims) < dims ? new float[InitialRows] : [];
         private readonly AlignedRows<sbyte> _bytes = new(options.Quantize ? dims * InitialRows : 0);
         private float[] _scales = options.Quantize ? new float[InitialRows] : [];
         private ulong[] _codes = [];
@@ -729,7 +742,14 @@ internal sealed class VectorIndex<T>
                 _tails.Resize(capacity * _tail);
                 if (_tail > 0)
                 {
-                    Array.Resize(ref _tailNorms, capacity);
+                    for (var k = 0; k < _tailNorms.Length; k++)
+                    {
+                        Array.Resize(ref _tailNorms[k], capacity);
+                    }
+                    _heads8.Resize(capacity * _head);
+                    Array.Resize(ref _headScales, capacity);
+                    Array.Resize(ref _headLengths, capacity);
+                    Array.Resize(ref _headErrors, capacity);
                 }
 
                 if (_quantize)
@@ -758,7 +778,13 @@ internal sealed class VectorIndex<T>
             if (_tail > 0)
             {
                 normalised[_head..].CopyTo(_tails.Slice(row * _tail, _tail));
-                _tailNorms[row] = TensorPrimitives.Norm(normalised[_head..]);
+                Span<float> norms = stackalloc float[VectorMath.TailBlocks];
+                VectorMath.TailBlockNorms(normalised[_head..], norms);
+                for (var k = 0; k < norms.Length; k++)
+                {
+                    _tailNorms[k][row] = norms[k];
+                }
+                (_headScales[row], _headLengths[row], _headErrors[row]) = VectorMath.QuantizeHead(normalised[.._head], _heads8.Slice(row * _head, _head));
             }
 
             if (_quantize)
@@ -802,7 +828,14 @@ internal sealed class VectorIndex<T>
                 if (_tail > 0)
                 {
                     _tails.Slice(last * _tail, _tail).CopyTo(_tails.Slice(row * _tail, _tail));
-                    _tailNorms[row] = _tailNorms[last];
+                    foreach (var norms in _tailNorms)
+                    {
+                        norms[row] = norms[last];
+                    }
+                    _heads8.Slice(last * _head, _head).CopyTo(_heads8.Slice(row * _head, _head));
+                    _headScales[row] = _headScales[last];
+                    _headLengths[row] = _headLengths[last];
+                    _headErrors[row] = _headErrors[last];
                 }
 
                 if (_quantize)
@@ -853,9 +886,11 @@ internal sealed class VectorIndex<T>
 
         /// <summary>
         /// Scans rows [from, to) into the best-first top list. Rows that are split (192+ dimensions) are scored in two steps: a
-        /// block's head dots first, from the head block alone; then, for a row to possibly reach the cut-off (the threshold, or
-        /// the current k-th best once there are k), its bound <c>q₁·r₁ + ‖q₂‖·‖r₂‖</c> (Cauchy–Schwarz on the tails, plus
-        /// <see cref="VectorMath.BoundSlack"/> for rounding) must reach it; only such rows are scored in full, with a kernel whose
+        /// block's head dots first, from the int8 copy of the head block (a quarter of the float head's bytes); then, for a row to
+        /// possibly reach the cut-off (the threshold, or the current k-th best once there are k), its bound (an upper bound on
+        /// <c>q₁·r₁</c> from the int8 dot and both sides' quantisation errors, plus <c>‖q₂‖·‖r₂‖</c> by Cauchy–Schwarz on the
+        /// tails, plus twice <see cref="VectorMath.BoundSlack"/> for rounding; see <see cref="VectorMath.HeadBounds"/>) must reach
+        /// it; only such rows are scored in full, in float, with a kernel whose
         /// sum is bit-identical to the whole-row kernel's. A skipped row's score is below the cut-off, so it could neither enter
         /// the top k nor pass the threshold: the matches and scores are exactly those of a full scan.
         /// </summary>
@@ -881,12 +916,18 @@ internal sealed class VectorIndex<T>
             var k = rows.Length;
             var head = _head;
             var tail = _tail;
-            var qTailNorm = TensorPrimitives.Norm(q[head..]);
+            Span<float> queryBlockNorms = stackalloc float[VectorMath.TailBlocks];
+            VectorMath.TailBlockNorms(q[head..], queryBlockNorms);
             var heads = _heads.Array;
             var headOffset = _heads.Offset;
             var tails = _tails.Array;
             var tailOffset = _tails.Offset;
             var tailNorms = _tailNorms;
+            var heads8 = _heads8.Array;
+            var heads8Offset = _heads8.Offset;
+            Span<sbyte> q8 = stackalloc sbyte[head];
+            var query = VectorMath.QuantizeQueryHead(q[..head], q8);
+            Span<int> dots = stackalloc int[BlockRows];
 
             // While most rows pass the bound (no threshold, and the k-th best still low), the head pass only adds work: such
             // blocks are scored in full, and every eighth block is tried with the bound again.
@@ -905,9 +946,9 @@ internal sealed class VectorIndex<T>
                 }
 
                 var bounds = block[..n];
-                VectorMath.DotSplitRows(q[..head], new ReadOnlySpan<float>(heads, headOffset + (start * head), n * head), head, default, 0, bounds);
-                TensorPrimitives.MultiplyAdd(tailNorms.AsSpan(start, n), qTailNorm, bounds, bounds);
-                TensorPrimitives.Add(bounds, _slack, bounds);
+                VectorMath.DotRowsInt8(q8, new ReadOnlySpan<sbyte>(heads8, heads8Offset + (start * head), n * head), dots[..n]);
+                VectorMath.HeadBounds(query, dots[..n], _headScales.AsSpan(start, n), _headLengths.AsSpan(start, n), _headErrors.AsSpan(start, n),
+                    tailNorms, start, queryBlockNorms, 2 * _slack, bounds);
                 var cut = found < k ? threshold : Math.Max(threshold, scores[k - 1]);
                 var passing = Reaching(bounds, cut);
                 if (BitOperations.PopCount(passing) * 2 > n)

@@ -81,6 +81,39 @@ internal static class VectorMath
         var max = TensorPrimitives.MaxMagnitude(source);
         var scale = max == 0 ? 1f : Math.Abs(max) / 127f;
         var inverse = 1f / scale;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && destination.Length >= source.Length)
+        {
+            // 32 values per step: the same product, rounded to nearest even like MathF.Round, clamped, narrowed (exact: |q| ≤ 127).
+            ref var x = ref MemoryMarshal.GetReference(source);
+            ref var d = ref MemoryMarshal.GetReference(destination);
+            var factor = Vector256.Create(inverse);
+            var low = Vector256.Create(-127);
+            var high = Vector256.Create(127);
+            for (; i <= source.Length - 32; i += 32)
+            {
+                var a = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round(Vector256.LoadUnsafe(ref x, (nuint)i) * factor)), low), high);
+                var b = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round(Vector256.LoadUnsafe(ref x, (nuint)(i + 8)) * factor)), low), high);
+                var c = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round(Vector256.LoadUnsafe(ref x, (nuint)(i + 16)) * factor)), low), high);
+                var e = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Round(Vector256.LoadUnsafe(ref x, (nuint)(i + 24)) * factor)), low), high);
+                Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, e)).StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+
+        for (; i < source.Length; i++)
+        {
+            destination[i] = (sbyte)Math.Clamp(MathF.Round(source[i] * inverse), -127, 127);
+        }
+
+        return scale;
+    }
+
+    /// <summary>The scalar quantisation <see cref="Quantize"/> must equal (tests).</summary>
+    internal static float QuantizeScalar(ReadOnlySpan<float> source, Span<sbyte> destination)
+    {
+        var max = TensorPrimitives.MaxMagnitude(source);
+        var scale = max == 0 ? 1f : Math.Abs(max) / 127f;
+        var inverse = 1f / scale;
         for (var i = 0; i < source.Length; i++)
         {
             destination[i] = (sbyte)Math.Clamp(MathF.Round(source[i] * inverse), -127, 127);
@@ -222,6 +255,153 @@ internal static class VectorMath
     public static float BoundSlack(int dims) => ((2f * dims) + 16f) * (1f / (1 << 22));
 
     /// <summary>
+    /// Quantises a row's head (unit row, so |values| ≤ 1) to int8 with one scale s (value ≈ s·b) and returns s, an upper bound on
+    /// s·‖b‖ and an upper bound on ‖head − s·b‖ (computed in double and rounded up), the terms <see cref="HeadBounds"/> needs.
+    /// </summary>
+    public static (float Scale, float Length, float Error) QuantizeHead(ReadOnlySpan<float> head, Span<sbyte> destination)
+    {
+        var scale = Quantize(head, destination);
+        double squares = 0, errors = 0;
+        for (var i = 0; i < head.Length; i++)
+        {
+            double b = destination[i];
+            squares += b * b;
+            var e = head[i] - (scale * b);
+            errors += e * e;
+        }
+
+        return (scale, Up(scale * Math.Sqrt(squares)), Up(Math.Sqrt(errors)));
+    }
+
+    /// <summary>Quantises a query's head like <see cref="QuantizeHead"/>; returns its scale, the bound on its quantisation error
+    /// ‖q₁ − s·a‖ and its norm ‖q₁‖ (both rounded up).</summary>
+    public static HeadQuery QuantizeQueryHead(ReadOnlySpan<float> head, Span<sbyte> destination)
+    {
+        var scale = Quantize(head, destination);
+        double norm = 0, errors = 0;
+        for (var i = 0; i < head.Length; i++)
+        {
+            double x = head[i];
+            norm += x * x;
+            var e = x - (scale * (double)destination[i]);
+            errors += e * e;
+        }
+
+        return new HeadQuery(scale, Up(Math.Sqrt(errors)), Up(Math.Sqrt(norm)));
+    }
+
+    /// <summary>
+    /// Upper bounds on the scores of rows stored split (head r₁ as int8 b with scale s, s·‖b‖ = <paramref name="lengths"/>,
+    /// ‖r₁ − s·b‖ = <paramref name="errors"/>; the norms of the tail's <see cref="TailBlocks"/> blocks, block k of row
+    /// <c>start + j</c> at <c>tailBlockNorms[k][start + j]</c>) from the int8 dot products <c>a·b</c> of the query's int8 head a
+    /// (scale s_q, error E_q, norm ‖q₁‖) with theirs:
+    /// <c>q·r ≤ s_q·s·(a·b) + E_q·s‖b‖ + ‖q₁‖·‖r₁ − s·b‖ + Σₖ ‖q₂ₖ‖·‖r₂ₖ‖ + slack</c>.
+    /// </summary>
+    /// <remarks>
+    /// Exact algebra: q₁·r₁ = s·(q₁·b) + q₁·(r₁ − s·b) and q₁·b = s_q·(a·b) + (q₁ − s_q·a)·b, each correction bounded by
+    /// Cauchy–Schwarz; q₂·r₂ = Σₖ q₂ₖ·r₂ₖ ≤ Σₖ ‖q₂ₖ‖·‖r₂ₖ‖ likewise, block by block, which is never looser than ‖q₂‖·‖r₂‖ and much
+    /// tighter for sparse rows (the hashing embedder's: with one tail norm 4.5% of 590 rows passed a 0.80 cut-off, with eight
+    /// block norms 0.3%). a·b is an exact integer (at most 127²·dims, exact in single precision up to
+    /// 1,040 dimensions); the error terms and norms are rounded up. What single precision can still lose here (the products and
+    /// sums of five terms of magnitude ≤ 1, and the float norms of the tails, as in the float bound) is a few units of 2⁻²⁴,
+    /// far inside <paramref name="slack"/> (twice <see cref="BoundSlack"/>, which already allows four times the rounding of the
+    /// float score itself). So a row whose bound is below a cut-off has a computed float score below it too: skipping it is
+    /// lossless, exactly as with the float head bound.
+    /// </remarks>
+    public static void HeadBounds(HeadQuery query, ReadOnlySpan<int> dots, ReadOnlySpan<float> scales, ReadOnlySpan<float> lengths, ReadOnlySpan<float> errors,
+        float[][] tailBlockNorms, int start, ReadOnlySpan<float> queryBlockNorms, float slack, Span<float> bounds)
+    {
+        var n = bounds.Length;
+        if (dots.Length < n || scales.Length < n || lengths.Length < n || errors.Length < n || tailBlockNorms.Length != TailBlocks || queryBlockNorms.Length != TailBlocks)
+        {
+            throw new ArgumentException("Fewer row terms than bounds.", nameof(dots));
+        }
+
+        foreach (var norms in tailBlockNorms)
+        {
+            if (norms.Length < start + n)
+            {
+                throw new ArgumentException("Fewer tail block norms than bounds.", nameof(tailBlockNorms));
+            }
+        }
+
+        var j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref var dot = ref MemoryMarshal.GetReference(dots);
+            ref var scale = ref MemoryMarshal.GetReference(scales);
+            ref var length = ref MemoryMarshal.GetReference(lengths);
+            ref var error = ref MemoryMarshal.GetReference(errors);
+            ref var t0 = ref tailBlockNorms[0][start];
+            ref var t1 = ref tailBlockNorms[1][start];
+            ref var t2 = ref tailBlockNorms[2][start];
+            ref var t3 = ref tailBlockNorms[3][start];
+            ref var t4 = ref tailBlockNorms[4][start];
+            ref var t5 = ref tailBlockNorms[5][start];
+            ref var t6 = ref tailBlockNorms[6][start];
+            ref var t7 = ref tailBlockNorms[7][start];
+            ref var bound = ref MemoryMarshal.GetReference(bounds);
+            var qs = Vector256.Create(query.Scale);
+            var qe = Vector256.Create(query.Error);
+            var qn = Vector256.Create(query.Norm);
+            var q0 = Vector256.Create(queryBlockNorms[0]);
+            var q1 = Vector256.Create(queryBlockNorms[1]);
+            var q2 = Vector256.Create(queryBlockNorms[2]);
+            var q3 = Vector256.Create(queryBlockNorms[3]);
+            var q4 = Vector256.Create(queryBlockNorms[4]);
+            var q5 = Vector256.Create(queryBlockNorms[5]);
+            var q6 = Vector256.Create(queryBlockNorms[6]);
+            var q7 = Vector256.Create(queryBlockNorms[7]);
+            var extra = Vector256.Create(slack);
+            for (; j <= n - 8; j += 8)
+            {
+                var b = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref dot, (nuint)j)) * (qs * Vector256.LoadUnsafe(ref scale, (nuint)j));
+                b += qe * Vector256.LoadUnsafe(ref length, (nuint)j);
+                b += qn * Vector256.LoadUnsafe(ref error, (nuint)j);
+                var tail = (q0 * Vector256.LoadUnsafe(ref t0, (nuint)j)) + (q1 * Vector256.LoadUnsafe(ref t1, (nuint)j))
+                    + (q2 * Vector256.LoadUnsafe(ref t2, (nuint)j)) + (q3 * Vector256.LoadUnsafe(ref t3, (nuint)j));
+                tail += (q4 * Vector256.LoadUnsafe(ref t4, (nuint)j)) + (q5 * Vector256.LoadUnsafe(ref t5, (nuint)j))
+                    + (q6 * Vector256.LoadUnsafe(ref t6, (nuint)j)) + (q7 * Vector256.LoadUnsafe(ref t7, (nuint)j));
+                b += tail;
+                (b + extra).StoreUnsafe(ref bound, (nuint)j);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            var tail = 0f;
+            for (var k = 0; k < TailBlocks; k++)
+            {
+                tail += queryBlockNorms[k] * tailBlockNorms[k][start + j];
+            }
+
+            bounds[j] = (dots[j] * (query.Scale * scales[j])) + (query.Error * lengths[j]) + (query.Norm * errors[j]) + tail + slack;
+        }
+    }
+
+    /// <summary>The number of blocks a split row's tail is cut into for <see cref="HeadBounds"/>, each with its own norm.</summary>
+    public const int TailBlocks = 8;
+
+    /// <summary>Writes the norms of the <see cref="TailBlocks"/> blocks of <paramref name="tail"/> (block k is values
+    /// [k·n/8, (k+1)·n/8) of its n) into <paramref name="norms"/>.</summary>
+    public static void TailBlockNorms(ReadOnlySpan<float> tail, Span<float> norms)
+    {
+        for (var k = 0; k < TailBlocks; k++)
+        {
+            var from = k * tail.Length / TailBlocks;
+            var to = (k + 1) * tail.Length / TailBlocks;
+            norms[k] = TensorPrimitives.Norm(tail[from..to]);
+        }
+    }
+
+    /// <summary>The smallest float at least <paramref name="value"/> (a non-negative double).</summary>
+    private static float Up(double value)
+    {
+        var f = (float)value;
+        return f < value ? MathF.BitIncrement(f) : f;
+    }
+
+    /// <summary>
     /// The dot product of <paramref name="q"/> with a row stored as a head and a tail (<c>head.Length</c> a multiple of 64, see
     /// <see cref="HeadDims"/>), bit-identical to <see cref="DotRows(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
     /// of the whole row on this CPU.
@@ -276,7 +456,7 @@ internal static class VectorMath
     /// which scores heads alone). Each score is bit-identical to <see cref="DotSplit(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>
     /// of that row (and so to <see cref="DotRows(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> of the whole row).
     /// </summary>
-    /// <remarks>With AVX-512, four rows are scored together: each 64 values of the query are loaded once for four rows, and
+    /// <remarks>With AVX2, two rows are scored together the same way. With AVX-512, four rows are scored together: each 64 values of the query are loaded once for four rows, and
     /// the four rows' accumulators are independent, so their reductions overlap. Consecutive rows are adjacent in the head block
     /// and in the tail block, so this is still two sequential streams. Each row keeps its own four accumulators and adds its
     /// products in the same order as the one-row kernel.</remarks>
@@ -301,12 +481,73 @@ internal static class VectorMath
             }
         }
 
+        else if (FloatKernel == ScanKernel.Avx2 && dims >= 32 && tail % 32 == 0)
+        {
+            ref var x = ref MemoryMarshal.GetReference(q);
+            ref var h = ref MemoryMarshal.GetReference(heads);
+            ref var t = ref MemoryMarshal.GetReference(tails);
+            ref var score = ref MemoryMarshal.GetReference(scores);
+            for (; r <= scores.Length - 2; r += 2)
+            {
+                Score2(ref x, ref Unsafe.Add(ref h, (nint)r * head), head, ref Unsafe.Add(ref t, (nint)r * tail), tail, ref Unsafe.Add(ref score, r));
+            }
+        }
+
         for (; r < scores.Length; r++)
         {
             scores[r] = head == dims
                 ? DotSplit(q[..dims], heads.Slice(r * head, head), default)
                 : DotSplit(q[..dims], heads.Slice(r * head, head), tails.Slice(r * tail, tail));
         }
+    }
+
+    /// <summary>Two adjacent split rows scored together with 256-bit FMA (see <see cref="DotSplitRows"/>): four accumulators per
+    /// row as in <see cref="DotFloat256(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>, the query's 32 values
+    /// loaded once per step for both rows, head then tail (both multiples of 32), each row's products added in the one-row
+    /// kernel's order, so each score is bit-identical to it. Two rows, not four: AVX2 has 16 vector registers, and four rows'
+    /// sixteen accumulators plus the query would spill.</summary>
+    private static void Score2(ref float x, ref float heads, int head, ref float tails, int tail, ref float score)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        ref var a = ref heads;
+        ref var b = ref Unsafe.Add(ref heads, head);
+        for (var i = 0; i < head; i += 32)
+        {
+            var q0 = Vector256.LoadUnsafe(ref x, (nuint)i);
+            var q1 = Vector256.LoadUnsafe(ref x, (nuint)(i + 8));
+            var q2 = Vector256.LoadUnsafe(ref x, (nuint)(i + 16));
+            var q3 = Vector256.LoadUnsafe(ref x, (nuint)(i + 24));
+            a0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref a, (nuint)i), a0);
+            a1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), a1);
+            a2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref a, (nuint)(i + 16)), a2);
+            a3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref a, (nuint)(i + 24)), a3);
+            b0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref b, (nuint)i), b0);
+            b1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref b, (nuint)(i + 8)), b1);
+            b2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref b, (nuint)(i + 16)), b2);
+            b3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref b, (nuint)(i + 24)), b3);
+        }
+
+        x = ref Unsafe.Add(ref x, head);
+        a = ref tails;
+        b = ref Unsafe.Add(ref tails, tail);
+        for (var i = 0; i < tail; i += 32)
+        {
+            var q0 = Vector256.LoadUnsafe(ref x, (nuint)i);
+            var q1 = Vector256.LoadUnsafe(ref x, (nuint)(i + 8));
+            var q2 = Vector256.LoadUnsafe(ref x, (nuint)(i + 16));
+            var q3 = Vector256.LoadUnsafe(ref x, (nuint)(i + 24));
+            a0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref a, (nuint)i), a0);
+            a1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), a1);
+            a2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref a, (nuint)(i + 16)), a2);
+            a3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref a, (nuint)(i + 24)), a3);
+            b0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref b, (nuint)i), b0);
+            b1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref b, (nuint)(i + 8)), b1);
+            b2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref b, (nuint)(i + 16)), b2);
+            b3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref b, (nuint)(i + 24)), b3);
+        }
+
+        score = Vector256.Sum((a0 + a1) + (a2 + a3));
+        Unsafe.Add(ref score, 1) = Vector256.Sum((b0 + b1) + (b2 + b3));
     }
 
     /// <summary>Four adjacent split rows scored together (see <see cref="DotSplitRows"/>): four accumulators per row, the query's
@@ -395,6 +636,10 @@ internal static class VectorMath
         {
             start = DotRowsInt8Vnni(q, rows, scores);
         }
+        else if (kernel == ScanKernel.Avx2 && dims % 32 == 0 && dims > 0 && dims <= MaxBlockDims && Avx2.IsSupported)
+        {
+            start = DotRowsInt8Avx2(q, rows, scores);
+        }
 
         for (var r = start; r < scores.Length; r++)
         {
@@ -435,6 +680,102 @@ internal static class VectorMath
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Scores rows four at a time with AVX2, the query as the constant side (as in <see cref="DotRowsInt8Vnni"/>): its magnitudes
+    /// are taken once, and each 32 values of a row cost one <c>vpsignb</c> (the row times the sign of the query), one
+    /// <c>vpmaddubsw</c> (|q| × that, pairs summed: at most 2 × 127 × 127, no saturation) and one <c>vpmaddwd</c> with ones, where
+    /// the per-row kernel takes the row's magnitudes and signs too. Exact integer sums. Returns how many rows were scored (a
+    /// multiple of 4).
+    /// </summary>
+    private static int DotRowsInt8Avx2(ReadOnlySpan<sbyte> q, ReadOnlySpan<sbyte> rows, Span<int> scores)
+    {
+        var dims = q.Length;
+        Span<byte> magnitude = stackalloc byte[dims];
+        ref var query = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(q));
+        ref var abs = ref MemoryMarshal.GetReference(magnitude);
+        for (var i = 0; i < dims; i += 32)
+        {
+            var chunk = Vector256.LoadUnsafe(ref query, (nuint)i).AsSByte();
+            Avx2.Sign(chunk, chunk).AsByte().StoreUnsafe(ref abs, (nuint)i);
+        }
+
+        ref var rowStart = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(rows));
+        ref var score = ref MemoryMarshal.GetReference(scores);
+        var count = scores.Length & ~3;
+        if (dims == 128)
+        {
+            // The split rows' int8 heads (384 dimensions): the query's four vectors and their magnitudes stay in registers.
+            var q0 = Vector256.LoadUnsafe(ref query).AsSByte();
+            var q1 = Vector256.LoadUnsafe(ref query, 32).AsSByte();
+            var q2 = Vector256.LoadUnsafe(ref query, 64).AsSByte();
+            var q3 = Vector256.LoadUnsafe(ref query, 96).AsSByte();
+            var m0 = Vector256.LoadUnsafe(ref abs);
+            var m1 = Vector256.LoadUnsafe(ref abs, 32);
+            var m2 = Vector256.LoadUnsafe(ref abs, 64);
+            var m3 = Vector256.LoadUnsafe(ref abs, 96);
+            for (var r = 0; r < count; r += 4)
+            {
+                ref var row = ref Unsafe.Add(ref rowStart, (nint)r * 128);
+                var s0 = FoldToFour(DotRow128(ref row, q0, q1, q2, q3, m0, m1, m2, m3));
+                var s1 = FoldToFour(DotRow128(ref Unsafe.Add(ref row, 128), q0, q1, q2, q3, m0, m1, m2, m3));
+                var s2 = FoldToFour(DotRow128(ref Unsafe.Add(ref row, 256), q0, q1, q2, q3, m0, m1, m2, m3));
+                var s3 = FoldToFour(DotRow128(ref Unsafe.Add(ref row, 384), q0, q1, q2, q3, m0, m1, m2, m3));
+                Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(s0, s1), Ssse3.HorizontalAdd(s2, s3)).StoreUnsafe(ref Unsafe.Add(ref score, r));
+            }
+
+            return count;
+        }
+
+        for (var r = 0; r < count; r += 4)
+        {
+            ref var row = ref Unsafe.Add(ref rowStart, (nint)r * dims);
+            var s0 = FoldToFour(DotRowAvx2(ref row, ref query, ref abs, dims));
+            var s1 = FoldToFour(DotRowAvx2(ref Unsafe.Add(ref row, dims), ref query, ref abs, dims));
+            var s2 = FoldToFour(DotRowAvx2(ref Unsafe.Add(ref row, 2 * dims), ref query, ref abs, dims));
+            var s3 = FoldToFour(DotRowAvx2(ref Unsafe.Add(ref row, 3 * dims), ref query, ref abs, dims));
+            var sums = Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(s0, s1), Ssse3.HorizontalAdd(s2, s3));
+            sums.StoreUnsafe(ref Unsafe.Add(ref score, r));
+        }
+
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotRow128(ref byte row, Vector256<sbyte> q0, Vector256<sbyte> q1, Vector256<sbyte> q2, Vector256<sbyte> q3,
+        Vector256<byte> m0, Vector256<byte> m1, Vector256<byte> m2, Vector256<byte> m3)
+    {
+        var ones = Vector256.Create((short)1);
+        var p0 = Avx2.MultiplyAddAdjacent(m0, Avx2.Sign(Vector256.LoadUnsafe(ref row).AsSByte(), q0));
+        var p1 = Avx2.MultiplyAddAdjacent(m1, Avx2.Sign(Vector256.LoadUnsafe(ref row, 32).AsSByte(), q1));
+        var p2 = Avx2.MultiplyAddAdjacent(m2, Avx2.Sign(Vector256.LoadUnsafe(ref row, 64).AsSByte(), q2));
+        var p3 = Avx2.MultiplyAddAdjacent(m3, Avx2.Sign(Vector256.LoadUnsafe(ref row, 96).AsSByte(), q3));
+        return (Avx2.MultiplyAddAdjacent(p0, ones) + Avx2.MultiplyAddAdjacent(p1, ones)) + (Avx2.MultiplyAddAdjacent(p2, ones) + Avx2.MultiplyAddAdjacent(p3, ones));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotRowAvx2(ref byte row, ref byte query, ref byte abs, int dims)
+    {
+        var ones = Vector256.Create((short)1);
+        var acc0 = Vector256<int>.Zero;
+        var acc1 = Vector256<int>.Zero;
+        var i = 0;
+        for (; i <= dims - 64; i += 64)
+        {
+            var r0 = Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)i).AsSByte(), Vector256.LoadUnsafe(ref query, (nuint)i).AsSByte());
+            var r1 = Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)(i + 32)).AsSByte(), Vector256.LoadUnsafe(ref query, (nuint)(i + 32)).AsSByte());
+            acc0 = Avx2.Add(acc0, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref abs, (nuint)i), r0), ones));
+            acc1 = Avx2.Add(acc1, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref abs, (nuint)(i + 32)), r1), ones));
+        }
+
+        if (i < dims)
+        {
+            var r0 = Avx2.Sign(Vector256.LoadUnsafe(ref row, (nuint)i).AsSByte(), Vector256.LoadUnsafe(ref query, (nuint)i).AsSByte());
+            acc0 = Avx2.Add(acc0, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref abs, (nuint)i), r0), ones));
+        }
+
+        return acc0 + acc1;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
