@@ -106,29 +106,6 @@ internal sealed class RouterModel
         HeadOutputs(row, p);
     }
 
-    /// <summary>The heads' output for each of <paramref name="weakWeights"/> in place of <see cref="WeakWeight"/> (one pass over the
-    /// heads for all of them); gain heads have no weight, and every row of <paramref name="p"/> gets their output.</summary>
-    public void PredictLinear(in FeatureRow row, IReadOnlyList<double> weakWeights, double[][] p)
-    {
-        if (!QualityHeads)
-        {
-            HeadOutputs(row, p[0]);
-            for (var a = 1; a < p.Length; a++)
-            {
-                p[0].CopyTo(p[a], 0);
-            }
-
-            return;
-        }
-
-        Span<double> q = stackalloc double[Heads.Length];
-        HeadOutputs(row, q);
-        for (var a = 0; a < p.Length; a++)
-        {
-            Gains(q, weakWeights[a], p[a]);
-        }
-    }
-
     /// <summary>The heads' output for each (weak weight, MLP weight) pair of <paramref name="combos"/>.</summary>
     public void PredictLinear(in FeatureRow row, IReadOnlyList<(double Weak, double Mlp)> combos, double[][] p)
     {
