@@ -26,7 +26,8 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
     /// <summary>The <c>format</c> field of a router file.</summary>
     public const string FileFormat = "tokengovernor-router";
 
-    private const int FileVersion = 3;
+    // Version 4 adds the MLP head (routers trained with an embedder); a router without one is still written as version 3.
+    private const int FileVersion = 4;
 
     private readonly RouterModel _model;
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _embedder;
@@ -107,12 +108,14 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         }
 
         var quality = Qualities(list, tiers);
-        var topics = options.TopicPrior ? RouterTopics.Fit(texts, embedded.Dimensions == 0 ? null : embedded.Vectors, options.Seed, cancellationToken) : null;
+        // Topics cluster words only: embedding clusterings as well ordered held-out requests worse (docs/Routing.md, "Measured").
+        var topics = options.TopicPrior ? RouterTopics.Fit(texts, null, options.Seed, cancellationToken) : null;
         var clusters = topics is null ? null : texts.Select((t, i) => topics.Assign(t, embedded.Vector(i))).ToArray();
-        var fit = new RouterFit(features, rows, quality, tiers, options.L2, options.Iterations, EmbeddingScale, topics, clusters, !options.GainHeads);
+        var fit = new RouterFit(features, rows, quality, tiers, options.L2, options.Iterations, EmbeddingScale, topics, clusters, !options.GainHeads, options.Seed);
         var (linear, prior) = fit.OutOfFold(options.Folds, options.Seed, cancellationToken);
         var (weakIndex, blend) = RouterFit.ChooseBlend(linear, prior, quality);
         var outOfFold = RouterFit.Blend(linear[weakIndex], prior, blend);
+
         var model = fit.FitAll(blend, fit.WeakWeights[weakIndex]);
         var (threshold, point) = RouterFit.ChooseThreshold(outOfFold, quality, options.TargetQuality, options.MaxStrongShare);
         var shares = RouterFit.ShareThresholds(outOfFold);
@@ -239,7 +242,7 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("format", FileFormat);
-        w.WriteNumber("version", FileVersion);
+        w.WriteNumber("version", _model.Mlp is { } && _model.MlpWeight > 0 ? FileVersion : 3);
         w.WriteStartArray("tiers");
         foreach (var t in _tiers)
         {
@@ -316,6 +319,11 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
             w.WriteNumber("weak_weight", _model.WeakWeight);
         }
 
+        if (_model.Mlp is { } mlp && _model.MlpWeight > 0)
+        {
+            mlp.Write(w, _model.MlpWeight);
+        }
+
         if (_model.Topics is { Blend: > 0 } topics)
         {
             RouterTopicsFile.Write(w, topics);
@@ -347,7 +355,7 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
                 }
 
                 var version = root.GetProperty("version").GetInt32();
-                if (version is not (1 or 2 or FileVersion))
+                if (version is not (1 or 2 or 3 or FileVersion))
                 {
                     throw new FormatException($"{source} has router file version {version}; this library reads versions 1 to {FileVersion}. Retrain it with this version's tokengov route train.");
                 }
@@ -385,12 +393,17 @@ public sealed class LearnedRouter : IAsyncComplexityClassifier
                         : $"{source} has {tiers.Length} tiers and {heads.Length} heads; a router has one head per tier above the cheapest.");
                 }
 
+                var (mlp, mlpWeight) = version >= 4 && qualityHeads && root.TryGetProperty("mlp", out var mlpJson)
+                    ? RouterMlp.Read(mlpJson, features.DenseCount, heads.Length, source)
+                    : (null, 0.0);
                 var model = new RouterModel(features, ReadFloats(root.GetProperty("dense_mean"), features.DenseCount, source),
                     ReadFloats(root.GetProperty("dense_scale"), features.DenseCount, source), heads,
                     root.TryGetProperty("topics", out var topics) ? RouterTopicsFile.Read(topics, outputs, dims, source) : null)
                 {
                     QualityHeads = qualityHeads,
                     WeakWeight = qualityHeads && root.TryGetProperty("weak_weight", out var weakWeight) ? weakWeight.GetDouble() : 1,
+                    Mlp = mlp,
+                    MlpWeight = mlpWeight,
                 };
                 if (!double.IsFinite(model.WeakWeight) || model.WeakWeight is < 0 or > 10)
                 {

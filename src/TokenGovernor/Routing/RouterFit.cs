@@ -15,10 +15,12 @@ internal sealed class RouterFit
     private readonly double _embeddingScale;
     private readonly RouterTopics? _topics;
     private readonly int[][] _clusters;
+    private readonly int _seed;
 
     public RouterFit(RouterFeatures features, FeatureRow[] rows, double[][] quality, string[] tiers, double l2, int iterations, double embeddingScale,
-        RouterTopics? topics = null, int[][]? clusters = null, bool qualityHeads = true)
+        RouterTopics? topics = null, int[][]? clusters = null, bool qualityHeads = true, int seed = 17)
     {
+        _seed = seed;
         _qualityHeads = qualityHeads;
         _tiers = tiers;
         _features = features;
@@ -30,6 +32,9 @@ internal sealed class RouterFit
         _embeddingScale = embeddingScale;
         _headTiers = tiers[1..];
         _quality = quality;
+        WeakWeights = !qualityHeads ? [(1.0, 0.0)]
+            : UsesMlp ? [.. RouterModel.WeakWeights.SelectMany(w => MlpWeights.Select(m => (w, m)))]
+            : [.. RouterModel.WeakWeights.Select(w => (w, 0.0))];
         _targets = new double[rows.Length][];
         for (var i = 0; i < rows.Length; i++)
         {
@@ -53,18 +58,54 @@ internal sealed class RouterFit
         var model = _qualityHeads
             ? RouterTrainer.Fit(_features, _rows, subset, _quality, _tiers, _l2, _iterations, _embeddingScale).AsQualityHeads()
             : RouterTrainer.Fit(_features, _rows, subset, _targets, _headTiers, _l2, _iterations, _embeddingScale);
+        if (UsesMlp)
+        {
+            var dims = _features.DenseCount;
+            var x = new float[subset.Count * dims];
+            var y = new double[subset.Count][];
+            for (var r = 0; r < subset.Count; r++)
+            {
+                var dense = _rows[subset[r]].Dense;
+                for (var d = 0; d < dims; d++)
+                {
+                    x[(r * dims) + d] = (dense[d] - model.DenseMean[d]) * model.DenseScale[d];
+                }
+
+                y[r] = _quality[subset[r]];
+            }
+
+            model = model.WithMlp(RouterMlp.Fit(x, dims, y, _tiers.Length, MlpHidden, MlpSteps, MlpL2, _seed), 0);
+        }
+
         return _topics is null ? model : model.WithTopics(TopicGains.Learn(_topics, _clusters, _targets, subset, _headTiers.Length));
     }
 
-    /// <summary>The weights of the cheapest tier's head tried on held-out folds (<see cref="RouterModel.WeakWeights"/>; 1 for gain heads).</summary>
-    public IReadOnlyList<double> WeakWeights => _qualityHeads ? RouterModel.WeakWeights : [1.0];
+    /// <summary>The MLP head's hidden units (routers with an embedder).</summary>
+    internal const int MlpHidden = 16;
+
+    /// <summary>The MLP head's L2 penalty: 30 times the logistic heads', because it overfits 384 embedding inputs at 1e-3.</summary>
+    internal const double MlpL2 = 3e-2;
+
+    /// <summary>The MLP head's full-batch Adam steps.</summary>
+    internal const int MlpSteps = 200;
+
+    /// <summary>The weights of the MLP head's qualities against the logistic heads' tried on held-out folds; 0 first, so ties keep
+    /// the logistic heads alone.</summary>
+    internal static readonly double[] MlpWeights = [0, 0.5, 1];
+
+    /// <summary>Gets whether the heads include the MLP head: quality heads with an embedding.</summary>
+    private bool UsesMlp => _qualityHeads && _features.EmbeddingDimensions > 0;
+
+    /// <summary>The (weight of the cheapest tier's head, weight of the MLP head) pairs tried on held-out folds
+    /// (<see cref="RouterModel.WeakWeights"/> × <see cref="MlpWeights"/>; (1, 0) for gain heads, MLP weight 0 without an embedding).</summary>
+    public IReadOnlyList<(double Weak, double Mlp)> WeakWeights { get; }
 
     /// <summary>Fits on all rows, with the cheapest tier's head weighted by <paramref name="weakWeight"/> and the topic prior blended
     /// at <paramref name="blend"/>.</summary>
-    public RouterModel FitAll(double blend, double weakWeight = 1)
+    public RouterModel FitAll(double blend, (double Weak, double Mlp) weakWeight)
     {
         var model = Fit([.. Enumerable.Range(0, _rows.Length)]);
-        model = _qualityHeads ? model.WithWeakWeight(weakWeight) : model;
+        model = _qualityHeads ? model.WithWeakWeight(weakWeight.Weak).WithMlp(model.Mlp, weakWeight.Mlp) : model;
         return model.Topics is { } topics ? model.WithTopics(topics with { Blend = blend }) : model;
     }
 

@@ -44,7 +44,17 @@ internal sealed class RouterModel
     public RouterModel AsQualityHeads() => Copy(Topics, qualityHeads: true, WeakWeight);
 
     private RouterModel Copy(TopicGains? topics, bool qualityHeads, double weakWeight) =>
-        new(Features, DenseMean, DenseScale, Heads, topics) { QualityHeads = qualityHeads, WeakWeight = weakWeight };
+        new(Features, DenseMean, DenseScale, Heads, topics) { QualityHeads = qualityHeads, WeakWeight = weakWeight, Mlp = Mlp, MlpWeight = MlpWeight };
+
+    /// <summary>Gets the MLP head (quality heads only), or <see langword="null"/>.</summary>
+    public RouterMlp? Mlp { get; init; }
+
+    /// <summary>Gets the weight of the MLP head's qualities against the logistic heads' (0 = logistic only).</summary>
+    public double MlpWeight { get; init; }
+
+    /// <summary>This model with an MLP head mixed in at <paramref name="weight"/>.</summary>
+    public RouterModel WithMlp(RouterMlp? mlp, double weight) =>
+        new(Features, DenseMean, DenseScale, Heads, Topics) { QualityHeads = QualityHeads, WeakWeight = WeakWeight, Mlp = mlp, MlpWeight = weight };
 
     public RouterFeatures Features { get; }
 
@@ -79,6 +89,16 @@ internal sealed class RouterModel
         {
             Span<double> q = stackalloc double[Heads.Length];
             HeadOutputs(row, q);
+            if (Mlp is { } mlp && MlpWeight > 0)
+            {
+                Span<double> m = stackalloc double[Heads.Length];
+                MlpOutputs(mlp, row, m);
+                for (var t = 0; t < q.Length; t++)
+                {
+                    q[t] = ((1 - MlpWeight) * q[t]) + (MlpWeight * m[t]);
+                }
+            }
+
             Gains(q, WeakWeight, p);
             return;
         }
@@ -86,9 +106,8 @@ internal sealed class RouterModel
         HeadOutputs(row, p);
     }
 
-    /// <summary>The heads' output for each of <paramref name="weakWeights"/> in place of <see cref="WeakWeight"/> (one pass over the
-    /// heads for all of them); gain heads have no weight, and every row of <paramref name="p"/> gets their output.</summary>
-    public void PredictLinear(in FeatureRow row, IReadOnlyList<double> weakWeights, double[][] p)
+    /// <summary>The heads' output for each (weak weight, MLP weight) pair of <paramref name="combos"/>.</summary>
+    public void PredictLinear(in FeatureRow row, IReadOnlyList<(double Weak, double Mlp)> combos, double[][] p)
     {
         if (!QualityHeads)
         {
@@ -102,11 +121,35 @@ internal sealed class RouterModel
         }
 
         Span<double> q = stackalloc double[Heads.Length];
+        Span<double> m = stackalloc double[Heads.Length];
+        Span<double> mixed = stackalloc double[Heads.Length];
         HeadOutputs(row, q);
+        if (Mlp is { } mlp)
+        {
+            MlpOutputs(mlp, row, m);
+        }
+
         for (var a = 0; a < p.Length; a++)
         {
-            Gains(q, weakWeights[a], p[a]);
+            var w = Mlp is null ? 0 : combos[a].Mlp;
+            for (var t = 0; t < q.Length; t++)
+            {
+                mixed[t] = ((1 - w) * q[t]) + (w * m[t]);
+            }
+
+            Gains(mixed, combos[a].Weak, p[a]);
         }
+    }
+
+    private void MlpOutputs(RouterMlp mlp, in FeatureRow row, Span<double> q)
+    {
+        Span<float> x = stackalloc float[row.Dense.Length];
+        for (var d = 0; d < x.Length; d++)
+        {
+            x[d] = (row.Dense[d] - DenseMean[d]) * DenseScale[d];
+        }
+
+        mlp.Predict(x, q);
     }
 
     // Quality heads' outputs q (cheapest tier first) as the probability form of each higher tier's gain.

@@ -226,8 +226,8 @@ public class CliAppTests
           tokengov route train --labels F.jsonl --out router.json [--embedder minilm|hashing|none] [--tiers Small,Large]
                                [--target-quality 0.95 | --max-strong-share S] [--seed N] [--l2 X] [--iterations N] [--no-topic-prior] [--json]
               Trains a router (logistic regression on hashed words and word pairs, the default classifier's rule signals and
-              the embedding, blended with a topic prior: the mean gain of the training requests' word and embedding
-              clusters; --no-topic-prior leaves it out) from labelled lines {"prompt"|"messages","weak_correct":bool,"strong_correct":bool} or
+              the embedding, with an embedder also a tiny MLP on the rule signals and embedding, blended with a topic prior:
+              the mean gain of the training requests' word clusters; --no-topic-prior leaves it out) from labelled lines {"prompt"|"messages","weak_correct":bool,"strong_correct":bool} or
               {"prompt"|"messages","quality":{"<tier>":0..1}}. The operating point (the score above which a call goes to
               the stronger tier) is chosen on held-out folds to keep the target share of the strongest tier's quality with
               as few strong calls as it can, or to stay within --max-strong-share; it is stored in the file. --tiers names
