@@ -930,8 +930,11 @@ internal sealed class VectorIndex<T>
             Span<int> dots = stackalloc int[BlockRows];
 
             // While most rows pass the bound (no threshold, and the k-th best still low), the head pass only adds work: such
-            // blocks are scored in full, and every eighth block is tried with the bound again.
+            // blocks are scored in full, and the bound is tried again after 7 blocks, then after 15, 31, … up to 255 while it keeps
+            // failing (data whose bound never prunes, such as uniform random rows, pays for the retries less and less), and after 7
+            // again once it prunes.
             var dense = 0;
+            var backoff = 7;
             for (var start = from; start < to; start += BlockRows)
             {
                 var n = Math.Min(BlockRows, to - start);
@@ -953,7 +956,12 @@ internal sealed class VectorIndex<T>
                 var passing = Reaching(bounds, cut);
                 if (BitOperations.PopCount(passing) * 2 > n)
                 {
-                    dense = 7;
+                    dense = backoff;
+                    backoff = Math.Min((backoff * 2) + 1, 255);
+                }
+                else
+                {
+                    backoff = 7;
                 }
 
                 while (passing != 0)
