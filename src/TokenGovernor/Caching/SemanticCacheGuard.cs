@@ -219,6 +219,11 @@ public sealed partial class SemanticCacheGuard
             return SameSet(valuesA, valuesB) && !namesA.Any(n => !wordsB.Contains(n)) && !namesB.Any(n => !wordsA.Contains(n));
         }
 
+        if (valuesA.Count + valuesB.Count + namesA.Count + namesB.Count == 0)
+        {
+            return true; // nothing to compare (most requests): no stems to build
+        }
+
         // Only a changed value rejects: each side has one the other lacks. A detail in one text only is left to the similarity
         // score, so a value counts as the other text's too when the other text says it in its own words: a name in the singular
         // or the plural ("Syrian" / "Syrians"), a quotation whose words the other text has, quoted or not.

@@ -511,39 +511,30 @@ internal static class VectorMath
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
         ref var a = ref heads;
         ref var b = ref Unsafe.Add(ref heads, head);
-        for (var i = 0; i < head; i += 32)
+        var length = head;
+        for (var part = 0; part < 2; part++)
         {
-            var q0 = Vector256.LoadUnsafe(ref x, (nuint)i);
-            var q1 = Vector256.LoadUnsafe(ref x, (nuint)(i + 8));
-            var q2 = Vector256.LoadUnsafe(ref x, (nuint)(i + 16));
-            var q3 = Vector256.LoadUnsafe(ref x, (nuint)(i + 24));
-            a0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref a, (nuint)i), a0);
-            a1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), a1);
-            a2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref a, (nuint)(i + 16)), a2);
-            a3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref a, (nuint)(i + 24)), a3);
-            b0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref b, (nuint)i), b0);
-            b1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref b, (nuint)(i + 8)), b1);
-            b2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref b, (nuint)(i + 16)), b2);
-            b3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref b, (nuint)(i + 24)), b3);
-        }
+            // The head, then the tail: the same accumulators, so the sums run in the one-row kernel's order.
+            for (var i = 0; i < length; i += 32)
+            {
+                var q0 = Vector256.LoadUnsafe(ref x, (nuint)i);
+                var q1 = Vector256.LoadUnsafe(ref x, (nuint)(i + 8));
+                var q2 = Vector256.LoadUnsafe(ref x, (nuint)(i + 16));
+                var q3 = Vector256.LoadUnsafe(ref x, (nuint)(i + 24));
+                a0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref a, (nuint)i), a0);
+                a1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), a1);
+                a2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref a, (nuint)(i + 16)), a2);
+                a3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref a, (nuint)(i + 24)), a3);
+                b0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref b, (nuint)i), b0);
+                b1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref b, (nuint)(i + 8)), b1);
+                b2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref b, (nuint)(i + 16)), b2);
+                b3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref b, (nuint)(i + 24)), b3);
+            }
 
-        x = ref Unsafe.Add(ref x, head);
-        a = ref tails;
-        b = ref Unsafe.Add(ref tails, tail);
-        for (var i = 0; i < tail; i += 32)
-        {
-            var q0 = Vector256.LoadUnsafe(ref x, (nuint)i);
-            var q1 = Vector256.LoadUnsafe(ref x, (nuint)(i + 8));
-            var q2 = Vector256.LoadUnsafe(ref x, (nuint)(i + 16));
-            var q3 = Vector256.LoadUnsafe(ref x, (nuint)(i + 24));
-            a0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref a, (nuint)i), a0);
-            a1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref a, (nuint)(i + 8)), a1);
-            a2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref a, (nuint)(i + 16)), a2);
-            a3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref a, (nuint)(i + 24)), a3);
-            b0 = Vector256.FusedMultiplyAdd(q0, Vector256.LoadUnsafe(ref b, (nuint)i), b0);
-            b1 = Vector256.FusedMultiplyAdd(q1, Vector256.LoadUnsafe(ref b, (nuint)(i + 8)), b1);
-            b2 = Vector256.FusedMultiplyAdd(q2, Vector256.LoadUnsafe(ref b, (nuint)(i + 16)), b2);
-            b3 = Vector256.FusedMultiplyAdd(q3, Vector256.LoadUnsafe(ref b, (nuint)(i + 24)), b3);
+            x = ref Unsafe.Add(ref x, head);
+            a = ref tails;
+            b = ref Unsafe.Add(ref tails, tail);
+            length = tail;
         }
 
         score = Vector256.Sum((a0 + a1) + (a2 + a3));
